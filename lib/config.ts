@@ -1,0 +1,81 @@
+/**
+ * All runtime configuration, read from the environment in one place.
+ * Everything else receives a `Config`; nothing else reads `Deno.env`.
+ */
+
+/** The service's settings. */
+export interface Config {
+  port: number;
+  hostname: string;
+  /** Deno KV path; `undefined` lets Deno pick (Deno Deploy), ":memory:" for tests. */
+  kvPath: string | undefined;
+  /** Seed the demo restaurant into an empty store on start. */
+  seed: boolean;
+  /** A fixed owner token for every location, or null to generate one on first start. */
+  bootstrapToken: string | null;
+  /** Base URL printed and encoded in QR codes (`http://localhost:8000` by default). */
+  publicUrl: string;
+  /** Postgres analytics mirror connection string, or null when off. */
+  databaseUrl: string | null;
+  /** Whether rate limits apply (`SEATSERVE_RATE_LIMIT=off` disables them for benchmarks). */
+  rateLimit: boolean;
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes: number;
+  /** Group commit: most orders in one atomic commit. */
+  batchMaxOrders: number;
+  /** Group commit: most checks in one atomic commit (denokv allows only 10, SQLite KV 100). */
+  batchMaxChecks: number;
+  /** How long change-feed entries are kept, in milliseconds. */
+  eventRetentionMs: number;
+  /** How long idempotency keys are remembered, in milliseconds. */
+  idempotencyTtlMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Builds the configuration from an environment map (pure, so tests can pass their own). */
+export function loadConfig(env: Env): Config {
+  const port = intSetting(env, "PORT", 8000, 0, 65535);
+  const hostname = env.HOSTNAME?.trim() || "0.0.0.0";
+  const kvPath = env.SEATSERVE_KV_PATH?.trim() ||
+    (env.DENO_DEPLOYMENT_ID ? undefined : "./data/seatserve.kv");
+  return {
+    port,
+    hostname,
+    kvPath,
+    seed: !isOff(env.SEATSERVE_SEED),
+    bootstrapToken: env.SEATSERVE_BOOTSTRAP_TOKEN || null,
+    publicUrl: (env.SEATSERVE_PUBLIC_URL?.trim() || `http://localhost:${port || 8000}`).replace(
+      /\/+$/,
+      "",
+    ),
+    databaseUrl: env.DATABASE_URL?.trim() || null,
+    rateLimit: !isOff(env.SEATSERVE_RATE_LIMIT),
+    maxBodyBytes: intSetting(env, "SEATSERVE_MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
+    batchMaxOrders: intSetting(env, "SEATSERVE_BATCH_MAX_ORDERS", 64, 1, 200),
+    batchMaxChecks: intSetting(env, "SEATSERVE_BATCH_MAX_CHECKS", 100, 2, 100),
+    eventRetentionMs: intSetting(env, "SEATSERVE_EVENT_RETENTION_DAYS", 7, 1, 365) * DAY_MS,
+    idempotencyTtlMs: DAY_MS,
+  };
+}
+
+/** The configuration of this process. */
+export function configFromEnv(): Config {
+  return loadConfig(Deno.env.toObject());
+}
+
+function isOff(value: string | undefined): boolean {
+  return ["0", "off", "false", "no"].includes((value ?? "").trim().toLowerCase());
+}
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}

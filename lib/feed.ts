@@ -1,0 +1,82 @@
+/**
+ * The change feed: every commit that changes orders also writes one feed entry, keyed by the
+ * commit's versionstamp, and bumps the location's head key. Kitchen streams, guest streams and the
+ * Postgres mirror all read it. Event ids are `<versionstamp>-<index within the entry>`.
+ */
+import { eventKey, eventsHeadKey, eventsPrefix } from "./keys.ts";
+import type { Order } from "./schemas.ts";
+
+/** One feed entry: the orders one commit changed, each as it is after the commit. */
+export interface FeedEntry {
+  at: string;
+  orders: Order[];
+}
+
+/** One change read back from the feed. */
+export interface FeedChange {
+  /** The SSE event id: `<versionstamp>-<index>`, ordered as the commits were. */
+  id: string;
+  versionstamp: string;
+  index: number;
+  order: Order;
+}
+
+/** Adds the feed entry for `orders` (all of one location) and the head bump to `op`. */
+export function appendToFeed(
+  op: Deno.AtomicOperation,
+  kv: Deno.Kv,
+  locationId: string,
+  entry: { orders: Order[]; at: string; retentionMs: number },
+): Deno.AtomicOperation {
+  const value: FeedEntry = { at: entry.at, orders: entry.orders };
+  return op
+    .set(eventKey(locationId, kv.commitVersionstamp()), value, { expireIn: entry.retentionMs })
+    .set(eventsHeadKey(locationId), entry.at);
+}
+
+/** The SSE id of the `index`-th change of the entry at `versionstamp`. */
+export function feedEventId(versionstamp: string, index: number): string {
+  return `${versionstamp}-${index}`;
+}
+
+/** Parses a feed event id, or null when it is not one of ours. */
+export function parseFeedEventId(id: string): { versionstamp: string; index: number } | null {
+  const match = /^([0-9a-f]{20})-(\d{1,4})$/.exec(id.trim());
+  return match ? { versionstamp: match[1], index: Number(match[2]) } : null;
+}
+
+/**
+ * Lists every change after `cursor` (exclusive) in commit order, or from the start when `cursor`
+ * is null. Reads in strongly consistent batches.
+ */
+export async function* listChangesAfter(
+  kv: Deno.Kv,
+  locationId: string,
+  cursor: { versionstamp: string; index: number } | null,
+): AsyncGenerator<FeedChange> {
+  const selector: Deno.KvListSelector = cursor
+    ? {
+      start: eventKey(locationId, cursor.versionstamp),
+      end: [...eventsPrefix(locationId), "\uffff"],
+    }
+    : { prefix: eventsPrefix(locationId) };
+  for await (const entry of kv.list<FeedEntry>(selector, { batchSize: 500 })) {
+    const versionstamp = entry.key[entry.key.length - 1] as string;
+    const orders = entry.value.orders;
+    for (let index = 0; index < orders.length; index++) {
+      if (cursor && versionstamp === cursor.versionstamp && index <= cursor.index) continue;
+      yield { id: feedEventId(versionstamp, index), versionstamp, index, order: orders[index] };
+    }
+  }
+}
+
+/** The versionstamp of the oldest entry still in the feed, or null when it is empty. */
+export async function oldestFeedVersionstamp(
+  kv: Deno.Kv,
+  locationId: string,
+): Promise<string | null> {
+  for await (const entry of kv.list({ prefix: eventsPrefix(locationId) }, { limit: 1 })) {
+    return entry.key[entry.key.length - 1] as string;
+  }
+  return null;
+}

@@ -1,0 +1,36 @@
+/** Ids, random tokens and hashes. */
+import { monotonicFactory } from "ulid";
+
+const nextUlid = monotonicFactory();
+
+/** A new time-ordered id (ULID), so KV key order is creation order. */
+export function newId(): string {
+  return nextUlid();
+}
+
+/** A URL-safe random token with `bytes` bytes of entropy. */
+export function randomToken(bytes = 24): string {
+  return base64Url(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+/** Hex SHA-256 of a string. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Base64url without padding. */
+export function base64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Constant-time comparison of two strings. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,98 @@
+/**
+ * Every Deno KV key the service uses, built here and nowhere else.
+ * All location data lives under the location's id so that locations stay isolated.
+ */
+
+/** A location by id. */
+export function locationKey(locationId: string): Deno.KvKey {
+  return ["location", locationId];
+}
+/** Prefix of all locations (ordered by id, so by creation). */
+export function locationsPrefix(): Deno.KvKey {
+  return ["location"];
+}
+/** Unique index: slug → location id. */
+export function locationBySlugKey(slug: string): Deno.KvKey {
+  return ["location_by_slug", slug];
+}
+
+/** Bumped in every commit that changes a location's menu items or tables. Watched by caches. */
+export function catalogVersionKey(locationId: string): Deno.KvKey {
+  return ["catalog_version", locationId];
+}
+/** A menu item. */
+export function menuItemKey(locationId: string, itemId: string): Deno.KvKey {
+  return ["menu_item", locationId, itemId];
+}
+/** Prefix of a location's menu items. */
+export function menuItemsPrefix(locationId: string): Deno.KvKey {
+  return ["menu_item", locationId];
+}
+
+/** A table. */
+export function tableKey(locationId: string, tableId: string): Deno.KvKey {
+  return ["table", locationId, tableId];
+}
+/** Prefix of a location's tables. */
+export function tablesPrefix(locationId: string): Deno.KvKey {
+  return ["table", locationId];
+}
+/** Unique index: table number → table id, per location. */
+export function tableByNumberKey(locationId: string, number: number): Deno.KvKey {
+  return ["table_by_number", locationId, number];
+}
+/** Unique index: QR token → `{ locationId, tableId }` (guests arrive with only the token). */
+export function tableByTokenKey(token: string): Deno.KvKey {
+  return ["table_by_token", token];
+}
+
+/** An order. Ids are time-ordered, so the prefix lists oldest first. */
+export function orderKey(locationId: string, orderId: string): Deno.KvKey {
+  return ["order", locationId, orderId];
+}
+/** Prefix of a location's orders. */
+export function ordersPrefix(locationId: string): Deno.KvKey {
+  return ["order", locationId];
+}
+/** Index: orders by status (value null; the id is the last key part). */
+export function orderByStatusKey(locationId: string, status: string, orderId: string): Deno.KvKey {
+  return ["order_by_status", locationId, status, orderId];
+}
+/** Prefix of the status index for one status. */
+export function ordersByStatusPrefix(locationId: string, status: string): Deno.KvKey {
+  return ["order_by_status", locationId, status];
+}
+/** Index: orders by table (value null). */
+export function orderByTableKey(locationId: string, tableId: string, orderId: string): Deno.KvKey {
+  return ["order_by_table", locationId, tableId, orderId];
+}
+/** Prefix of the table index for one table. */
+export function ordersByTablePrefix(locationId: string, tableId: string): Deno.KvKey {
+  return ["order_by_table", locationId, tableId];
+}
+/** A remembered `Idempotency-Key` of a table (the key's hash, to bound key size). */
+export function idempotencyKey(locationId: string, tableId: string, keyHash: string): Deno.KvKey {
+  return ["idempotency", locationId, tableId, keyHash];
+}
+
+/** Change feed entry; `versionstamp` is `kv.commitVersionstamp()` when writing. */
+export function eventKey(locationId: string, versionstamp: string | symbol): Deno.KvKey {
+  return ["events", locationId, versionstamp as string];
+}
+/** Prefix of a location's change feed, in commit order. */
+export function eventsPrefix(locationId: string): Deno.KvKey {
+  return ["events", locationId];
+}
+/** Written in every change-feed commit; its versionstamp is the feed's head. Watched by hubs. */
+export function eventsHeadKey(locationId: string): Deno.KvKey {
+  return ["events_head", locationId];
+}
+
+/** A staff device token's record (for revocation and listing). */
+export function authTokenKey(tokenId: string): Deno.KvKey {
+  return ["auth_token", tokenId];
+}
+/** The server's secrets (signing key, bootstrap token hash). */
+export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.KvKey {
+  return ["secret", name];
+}

@@ -1,0 +1,279 @@
+/**
+ * Placing orders, the hot path. Concurrent creations for a location share one atomic commit
+ * (group commit) within the KV limits, with one change-feed entry for the whole batch. When a
+ * batch fails a check, its members are retried one by one, so one bad member fails alone. Each
+ * caller is answered only after the commit holding its order succeeded.
+ */
+import type { Catalog, CatalogSnapshot } from "./catalog.ts";
+import type { Config } from "./config.ts";
+import { AppError, conflict, unauthorized, unavailable } from "./errors.ts";
+import { newId, sha256Hex } from "./ids.ts";
+import { catalogVersionKey, idempotencyKey } from "./keys.ts";
+import { asCreated, newOrder, priceLines } from "./order.ts";
+import {
+  commitOrderChanges,
+  getOrder,
+  type IdempotencyRecord,
+  type OrderChange,
+} from "./orders.ts";
+import type { CreateOrderInput, Order, Table } from "./schemas.ts";
+
+/** A placed order as the guest receives it. */
+export interface PlacedOrder {
+  /** The order as it was created (the same on every idempotent replay). */
+  order: Order;
+  /** True when this answers a retry of an earlier request. */
+  replayed: boolean;
+}
+
+interface Member {
+  input: CreateOrderInput;
+  table: Table;
+  snapshot: CatalogSnapshot;
+  order: Order;
+  idempotency?: { keyHash: string; requestHash: string; expiresAt: number };
+  resolve: (placed: PlacedOrder) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Pending {
+  requestHash: string;
+  result: Promise<PlacedOrder>;
+}
+
+/** Per-commit limits that keep a batch within Deno KV's atomic-op limits. */
+const FEED_ENTRY_BUDGET_BYTES = 56 * 1024; // a feed entry is one KV value (64 KiB max)
+const OP_BUDGET_BYTES = 600 * 1024; // an atomic op carries at most 800 KiB
+const MAX_SINGLE_ATTEMPTS = 10;
+
+/** Places orders for every location of the process, batching per location. */
+export class OrderIntake {
+  #kv: Deno.Kv;
+  #catalog: Catalog;
+  #config: Config;
+  #queues = new Map<string, Member[]>();
+  #committing = new Set<string>();
+  #pending = new Map<string, Pending>();
+
+  constructor(kv: Deno.Kv, catalog: Catalog, config: Config) {
+    this.#kv = kv;
+    this.#catalog = catalog;
+    this.#config = config;
+  }
+
+  /**
+   * Places an order for the table holding `input.tableToken`. With an idempotency key, a repeat
+   * of the same request within the window (even concurrent) gets the first answer and creates
+   * nothing; the same key with another body is a 409.
+   */
+  async place(input: CreateOrderInput, idempotencyKeyText?: string): Promise<PlacedOrder> {
+    const found = await this.#catalog.findByToken(input.tableToken);
+    if (!found) {
+      throw unauthorized(
+        "This table code is not valid; scan the table's QR code again.",
+        "invalid_table_token",
+      );
+    }
+    const { snapshot, table } = found;
+    if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
+
+    const keyHash = await sha256Hex(idempotencyKeyText);
+    const requestHash = await sha256Hex(JSON.stringify(input));
+    const pendingKey = `${table.locationId}/${table.id}/${keyHash}`;
+    const pending = this.#pending.get(pendingKey);
+    if (pending) {
+      if (pending.requestHash !== requestHash) throw keyReused();
+      return { ...(await pending.result), replayed: true };
+    }
+    const idempotency = {
+      keyHash,
+      requestHash,
+      expiresAt: Date.now() + this.#config.idempotencyTtlMs,
+    };
+    const result = this.#enqueue(input, table, snapshot, idempotency);
+    this.#pending.set(pendingKey, { requestHash, result });
+    try {
+      return await result;
+    } finally {
+      this.#pending.delete(pendingKey);
+    }
+  }
+
+  #enqueue(
+    input: CreateOrderInput,
+    table: Table,
+    snapshot: CatalogSnapshot,
+    idempotency?: Member["idempotency"],
+  ): Promise<PlacedOrder> {
+    const order = this.#price(input, table, snapshot);
+    return new Promise((resolve, reject) => {
+      const member: Member = { input, table, snapshot, order, idempotency, resolve, reject };
+      const queue = this.#queues.get(table.locationId);
+      if (queue) queue.push(member);
+      else this.#queues.set(table.locationId, [member]);
+      this.#drain(table.locationId);
+    });
+  }
+
+  #price(input: CreateOrderInput, table: Table, snapshot: CatalogSnapshot): Order {
+    const { lines, totalCents } = priceLines(input.items, snapshot.items);
+    return newOrder({
+      id: newId(),
+      table,
+      currency: snapshot.location.currency,
+      lines,
+      totalCents,
+      note: input.note ?? "",
+      now: new Date(),
+    });
+  }
+
+  /** Commits the location's queue batch after batch, one commit in flight per location. */
+  async #drain(locationId: string): Promise<void> {
+    if (this.#committing.has(locationId)) return;
+    this.#committing.add(locationId);
+    try {
+      for (;;) {
+        const queue = this.#queues.get(locationId);
+        if (!queue?.length) break;
+        const batch = this.#takeBatch(queue);
+        await this.#commitBatch(batch);
+      }
+    } finally {
+      this.#committing.delete(locationId);
+      this.#queues.delete(locationId);
+    }
+  }
+
+  /** Takes the longest prefix of the queue that fits one atomic op. */
+  #takeBatch(queue: Member[]): Member[] {
+    const { batchMaxOrders, batchMaxChecks } = this.#config;
+    let checks = 1; // the catalog version
+    let feedBytes = 0;
+    let count = 0;
+    const versionstamp = queue[0].snapshot.versionstamp;
+    for (const member of queue) {
+      const memberChecks = member.idempotency ? 2 : 1;
+      const bytes = estimateBytes(member.order);
+      const fits = count < batchMaxOrders && checks + memberChecks <= batchMaxChecks &&
+        feedBytes + bytes <= FEED_ENTRY_BUDGET_BYTES &&
+        (feedBytes + bytes) * 2 <= OP_BUDGET_BYTES &&
+        member.snapshot.versionstamp === versionstamp;
+      if (!fits && count > 0) break;
+      checks += memberChecks;
+      feedBytes += bytes;
+      count++;
+    }
+    return queue.splice(0, count);
+  }
+
+  async #commitBatch(batch: Member[]): Promise<void> {
+    const now = new Date();
+    let committed = false;
+    try {
+      committed = await commitOrderChanges(this.#kv, batch.map((m) => change(m, null)), {
+        now,
+        retentionMs: this.#config.eventRetentionMs,
+        catalogVersionstamp: batch[0].snapshot.versionstamp,
+      });
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0].reject(asClientError(error));
+        return;
+      }
+    }
+    if (committed) {
+      for (const member of batch) member.resolve({ order: member.order, replayed: false });
+      return;
+    }
+    // A check failed (menu changed, idempotency key seen before, ...): each member on its own.
+    await Promise.all(
+      batch.map((member) => this.#commitAlone(member).then(member.resolve, member.reject)),
+    );
+  }
+
+  /** Places one member by itself, re-reading whatever made its batch fail. */
+  async #commitAlone(member: Member): Promise<PlacedOrder> {
+    for (let attempt = 0; attempt < MAX_SINGLE_ATTEMPTS; attempt++) {
+      const locationId = member.table.locationId;
+      const version = await this.#kv.get(catalogVersionKey(locationId));
+      if (version.versionstamp !== member.snapshot.versionstamp) {
+        this.#catalog.invalidate(locationId);
+        const fresh = await this.#catalog.findByToken(member.input.tableToken);
+        if (!fresh) {
+          throw unauthorized("This table code is no longer valid.", "invalid_table_token");
+        }
+        member.table = fresh.table;
+        member.snapshot = fresh.snapshot;
+        member.order = this.#price(member.input, fresh.table, fresh.snapshot);
+      }
+      let claimed: string | null = null;
+      if (member.idempotency) {
+        const key = idempotencyKey(locationId, member.table.id, member.idempotency.keyHash);
+        const seen = await this.#kv.get<IdempotencyRecord>(key);
+        if (seen.value && seen.value.expiresAt > Date.now()) {
+          if (seen.value.requestHash !== member.idempotency.requestHash) throw keyReused();
+          const first = await getOrder(this.#kv, locationId, seen.value.orderId);
+          if (first) return { order: asCreated(first), replayed: true };
+        }
+        claimed = seen.versionstamp;
+      }
+      let ok = false;
+      try {
+        ok = await commitOrderChanges(this.#kv, [change(member, claimed)], {
+          now: new Date(),
+          retentionMs: this.#config.eventRetentionMs,
+          catalogVersionstamp: member.snapshot.versionstamp,
+        });
+      } catch (error) {
+        throw asClientError(error);
+      }
+      if (ok) return { order: member.order, replayed: false };
+    }
+    throw unavailable("Orders are arriving faster than the menu settles; try again.");
+  }
+}
+
+function change(member: Member, claimed: string | null): OrderChange {
+  return {
+    order: member.order,
+    previous: null,
+    idempotency: member.idempotency && { ...member.idempotency, claimed },
+  };
+}
+
+const WIDE = /[\u0100-\uffff]/;
+
+/** Rough size of an order as a KV value (strings beyond Latin-1 take two bytes a character). */
+function estimateBytes(order: Order): number {
+  let chars = 200;
+  let wide = false;
+  for (const line of order.items) {
+    chars += 120 + line.name.length + line.note.length + line.menuItemId.length;
+    wide ||= WIDE.test(line.note) || WIDE.test(line.name);
+  }
+  chars += order.note.length;
+  wide ||= WIDE.test(order.note);
+  return wide ? chars * 2 : chars;
+}
+
+function keyReused(): AppError {
+  return conflict(
+    "idempotency_key_reused",
+    "This Idempotency-Key was already used with a different request body.",
+  );
+}
+
+/** A commit that throws for one order alone is that order's fault: too large for the store. */
+function asClientError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/too large|exceed/i.test(message)) {
+    return new AppError(
+      413,
+      "order_too_large",
+      "This order is too large to store; split it into smaller orders.",
+    );
+  }
+  return error;
+}

@@ -1,0 +1,40 @@
+/** Staff roles and what each may do. Pure: no I/O. */
+
+/** Staff roles, strongest first. */
+export const ROLES = ["owner", "manager", "server", "kitchen"] as const;
+/** A staff role. */
+export type Role = typeof ROLES[number];
+
+/** Things a staff member may be allowed to do (order moves are in `lifecycle.ts`). */
+export type Permission =
+  | "orders.read"
+  | "kitchen.stream"
+  | "tables.manage"
+  | "menu.write"
+  | "menu.availability"
+  | "locations.manage"
+  | "tokens.manage";
+
+const GRANTS: Record<Permission, readonly Role[]> = {
+  "orders.read": ["owner", "manager", "server", "kitchen"],
+  "kitchen.stream": ["owner", "manager", "server", "kitchen"],
+  "tables.manage": ["owner", "manager", "server"],
+  "menu.write": ["owner", "manager"],
+  "menu.availability": ["owner", "manager", "kitchen"],
+  "locations.manage": ["owner"],
+  "tokens.manage": ["owner", "manager"],
+};
+
+/** Whether `role` holds `permission`. */
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS[permission].includes(role);
+}
+
+/** Whether `role` is at least as strong as `other` (owner > manager > server, kitchen). */
+export function outranksOrEquals(role: Role, other: Role): boolean {
+  return rank(role) >= rank(other);
+}
+
+function rank(role: Role): number {
+  return role === "owner" ? 3 : role === "manager" ? 2 : 1;
+}

@@ -1,0 +1,56 @@
+/** The demo restaurant seeded into an empty store on first start. */
+import { createLocation, firstLocation } from "./locations.ts";
+import { createMenuItem } from "./menu.ts";
+import type { CreateMenuItemInput, Location } from "./schemas.ts";
+import { createTable } from "./tables.ts";
+
+const DEMO_MENU: CreateMenuItemInput[] = [
+  item("Starters", "Tomato bruschetta", "Grilled sourdough, tomato, basil, garlic", 750, [
+    "gluten",
+  ]),
+  item("Starters", "Burrata", "Burrata, roasted peppers, olive oil", 1150, ["milk"]),
+  item("Starters", "Crispy calamari", "Lemon aioli", 1050, ["molluscs", "gluten", "egg"]),
+  item("Starters", "Soup of the day", "Ask your server", 650, ["celery"]),
+  item("Mains", "Margherita pizza", "Tomato, mozzarella, basil", 1250, ["gluten", "milk"]),
+  item("Mains", "Mushroom risotto", "Porcini, parmesan, thyme", 1650, ["milk"]),
+  item("Mains", "Grilled sea bass", "Fennel, salsa verde, new potatoes", 2250, ["fish"]),
+  item("Mains", "Steak frites", "Flat iron, fries, peppercorn sauce", 2450, ["milk", "mustard"]),
+  item("Mains", "Vegan bowl", "Quinoa, roasted squash, tahini", 1450, ["sesame"], false),
+  item("Desserts", "Tiramisu", "Mascarpone, espresso, cocoa", 750, ["milk", "egg", "gluten"]),
+  item("Desserts", "Lemon sorbet", "Two scoops", 550, []),
+  item("Desserts", "Chocolate fondant", "Vanilla ice cream", 850, ["milk", "egg", "gluten"]),
+  item("Drinks", "Sparkling water", "75 cl", 450, []),
+  item("Drinks", "House lemonade", "Fresh lemons, mint", 500, []),
+  item("Drinks", "Espresso", "Single shot", 300, []),
+  item("Drinks", "Glass of house red", "15 cl", 700, ["sulphites"]),
+];
+
+/** Seeds the demo location, its menu and 12 tables when the store has no location yet. */
+export async function seedDemo(kv: Deno.Kv): Promise<Location | null> {
+  if (await firstLocation(kv)) return null;
+  const location = await createLocation(kv, {
+    slug: "demo",
+    name: "SeatServe Demo Bistro",
+    currency: "EUR",
+    defaultLanguage: "en",
+  });
+  for (const menuItem of DEMO_MENU) await createMenuItem(kv, location.id, menuItem);
+  for (let number = 1; number <= 12; number++) {
+    await createTable(kv, location.id, {
+      number,
+      seats: number % 3 === 0 ? 6 : number % 2 === 0 ? 4 : 2,
+    });
+  }
+  return location;
+}
+
+function item(
+  category: string,
+  name: string,
+  description: string,
+  priceCents: number,
+  allergens: string[],
+  available = true,
+): CreateMenuItemInput {
+  return { category, name, description, priceCents, allergens, available };
+}

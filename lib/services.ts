@@ -1,0 +1,35 @@
+/** Everything the routes need, built once from a store and a configuration. */
+import { Auth } from "./auth.ts";
+import { Catalog } from "./catalog.ts";
+import type { Config } from "./config.ts";
+import { OrderIntake } from "./order_intake.ts";
+import { loadSecrets, type Secrets } from "./secrets.ts";
+
+/** The service graph of one process. */
+export interface Services {
+  kv: Deno.Kv;
+  config: Config;
+  secrets: Secrets;
+  auth: Auth;
+  catalog: Catalog;
+  intake: OrderIntake;
+}
+
+/** Builds the services on an open store. */
+export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
+  const secrets = await loadSecrets(kv, config);
+  const catalog = new Catalog(kv);
+  return {
+    kv,
+    config,
+    secrets,
+    auth: new Auth(kv, secrets),
+    catalog,
+    intake: new OrderIntake(kv, catalog, config),
+  };
+}
+
+/** Stops background work (watches); the caller closes the store. */
+export function closeServices(services: Services): void {
+  services.catalog.close();
+}

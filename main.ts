@@ -1,0 +1,54 @@
+/** Starts SeatServe: open the store, seed it when empty, build the services and serve. */
+import { configFromEnv } from "./lib/config.ts";
+import { seedDemo } from "./lib/seed.ts";
+import { closeServices, createServices } from "./lib/services.ts";
+import { firstLocation } from "./lib/locations.ts";
+import { listTables } from "./lib/tables.ts";
+import { createApp } from "./routes/app.ts";
+import { guestUrl } from "./routes/tables.ts";
+
+const config = configFromEnv();
+if (config.kvPath && config.kvPath !== ":memory:") {
+  await Deno.mkdir(config.kvPath.replace(/[^/]*$/, "") || ".", { recursive: true });
+}
+const kv = await Deno.openKv(config.kvPath);
+if (config.seed) await seedDemo(kv);
+const services = await createServices(kv, config);
+const app = createApp(services);
+
+const shutdown = new AbortController();
+const server = Deno.serve({
+  port: config.port,
+  hostname: config.hostname,
+  signal: shutdown.signal,
+  onListen: ({ port }) => announce(port),
+}, app.fetch);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => shutdown.abort());
+}
+await server.finished;
+closeServices(services);
+kv.close();
+
+async function announce(port: number) {
+  console.log(
+    `SeatServe listening on http://${config.hostname}:${port} (store: ${
+      config.kvPath ?? "Deno Deploy KV"
+    })`,
+  );
+  const location = await firstLocation(kv);
+  if (location) {
+    const [table] = await listTables(kv, location.id);
+    console.log(`  menu:    ${config.publicUrl}/api/menu?location=${location.slug}`);
+    if (table) {
+      console.log(`  guest:   ${guestUrl(config.publicUrl, table.token)}  (table ${table.number})`);
+    }
+    console.log(`  kitchen: ${config.publicUrl}/kitchen?location=${location.slug}`);
+    console.log(`  admin:   ${config.publicUrl}/admin?location=${location.slug}`);
+  }
+  console.log(`  API docs: ${config.publicUrl}/docs`);
+  if (services.secrets.generatedBootstrapToken) {
+    console.log(`  owner token (shown once, keep it): ${services.secrets.generatedBootstrapToken}`);
+  }
+}

@@ -1,0 +1,66 @@
+/** Builds the HTTP application: middleware, the resource routers, OpenAPI and docs. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { secureHeaders } from "hono/secure-headers";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../lib/services.ts";
+import { authTokens } from "./auth_tokens.ts";
+import { renderDocs } from "./docs.ts";
+import type { AppEnv } from "./env.ts";
+import { errorResponse, handleError } from "./errors.ts";
+import { health } from "./health.ts";
+import { locations } from "./locations.ts";
+import { menu } from "./menu.ts";
+import { jsonBodyGuard, SESSION_COOKIE, withServices } from "./middleware.ts";
+import { orders } from "./orders.ts";
+import { tables } from "./tables.ts";
+
+const API_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "SeatServe",
+    version: "1.0.0",
+    description:
+      "QR table ordering: guests order from their table, the kitchen and staff move orders along.",
+  },
+  servers: [{ url: "/" }],
+};
+
+/** The application for a set of services. */
+export function createApp(services: Services): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use("*", withServices(services));
+  app.use("/api/*", jsonBodyGuard({ maxBytes: services.config.maxBodyBytes }));
+
+  const api = new OpenAPIHono<AppEnv>()
+    .route("/", health)
+    .route("/", menu)
+    .route("/", tables)
+    .route("/", orders)
+    .route("/", locations)
+    .route("/", authTokens);
+  app.route("/api", api);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "sessionCookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: SESSION_COOKIE,
+  });
+  app.doc31("/openapi.json", API_INFO);
+  app.get(
+    "/docs",
+    (c) =>
+      c.html(renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0])),
+  );
+  app.get("/", (c) => c.redirect("/docs"));
+
+  app.notFound((c) =>
+    errorResponse(c, new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
+  );
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,47 @@
+/** Small builders for OpenAPI route definitions, so each route reads as what it does. */
+import { OpenAPIHono, type z } from "@hono/zod-openapi";
+import { ErrorSchema } from "../lib/schemas.ts";
+import type { AppEnv } from "./env.ts";
+import { validationError } from "./errors.ts";
+
+/** A router whose validation failures become contract errors (422 body, 400 query/path). */
+export function router(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.target, result.error);
+    },
+  });
+}
+
+/** A JSON request body. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } } as const;
+}
+
+/** A JSON response. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } } as const;
+}
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: "Malformed request (bad JSON, bad query or path parameter).",
+  401: "No or bad credentials.",
+  403: "Authenticated, but this role may not do this.",
+  404: "No such resource.",
+  409: "Conflict with the current state.",
+  413: "Body too large.",
+  415: "Body is not application/json.",
+  422: "Body parsed but invalid; `details` names the fields.",
+  429: "Rate limited; see Retry-After.",
+  503: "Temporarily unavailable; retry.",
+};
+
+/** The error responses a route may give, all in the one error shape. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [status, jsonResponse(ErrorSchema, ERROR_DESCRIPTIONS[status])]),
+  );
+}
+
+/** Staff bearer-token security, for route definitions. */
+export const staffSecurity: Record<string, string[]>[] = [{ bearer: [] }, { sessionCookie: [] }];
