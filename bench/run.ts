@@ -1,0 +1,387 @@
+/**
+ * Load benchmark of SeatServe with wrk: `deno task bench` (POST /api/orders) and
+ * `deno task bench:menu` (GET /api/menu).
+ *
+ * For each connection count it starts the real server on a fresh store (a KV file in a temp dir,
+ * rate limits off, a known bootstrap token), reads table tokens and menu items from the API,
+ * drives the endpoint with wrk and a generated Lua script, reads the server's RSS, stops the
+ * server, and for orders opens the store to check that it holds exactly as many orders as wrk
+ * saw 201 answers. Exits non-zero when a check fails.
+ *
+ *   deno task bench [-- --connections 1,16,64,256 --duration 10 --threads 1 --warmup 3 --json]
+ */
+import { parseArgs } from "node:util";
+import { eventsPrefix, ordersPrefix } from "../lib/keys.ts";
+
+type Target = "orders" | "menu";
+
+interface WrkSummary {
+  requests: number;
+  durationUs: number;
+  phaseUs: number;
+  statuses: Record<string, number>;
+  replayed: number;
+  errors: { connect: number; read: number; write: number; status: number; timeout: number };
+  latencyUs: {
+    min: number;
+    mean: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    p999: number;
+    max: number;
+    stdev: number;
+  };
+}
+
+/** One measured run at one connection count. */
+interface RunResult {
+  target: Target;
+  connections: number;
+  threads: number;
+  durationS: number;
+  requests: number;
+  ok: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  statuses: Record<string, number>;
+  rssMb: number;
+  peakRssMb: number;
+  /** Orders: 201 answers in warm-up and run together, which the store must hold exactly. */
+  answered?: number;
+  stored?: number;
+  commits?: number;
+  checks: string[];
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const WRK_DIR = new URL("./wrk/", import.meta.url).pathname;
+const GRACE_S = 3;
+
+if (import.meta.main) await main(Deno.args.filter((a) => a !== "--"));
+
+async function main(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      connections: { type: "string", default: "64" },
+      duration: { type: "string", default: "30" },
+      threads: { type: "string", default: "1" },
+      warmup: { type: "string", default: "3" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  const target = (positionals[0] ?? "orders") as Target;
+  if (target !== "orders" && target !== "menu") throw new Error(`unknown target ${target}`);
+  const connections = values.connections.split(",").map(Number);
+  const results: RunResult[] = [];
+  for (const c of connections) {
+    const result = await runOnce(target, {
+      connections: c,
+      threads: Math.min(Number(values.threads), c),
+      durationS: Number(values.duration),
+      warmupS: Number(values.warmup),
+    });
+    results.push(result);
+    printResult(result);
+  }
+  if (results.length > 1) printTable(results);
+  if (values.json) console.log(JSON.stringify(results));
+  const failed = results.filter((r) => r.checks.length > 0);
+  if (failed.length) {
+    for (const r of failed) console.error(`FAILED at ${r.connections} connections: ${r.checks}`);
+    Deno.exit(1);
+  }
+}
+
+async function runOnce(
+  target: Target,
+  options: { connections: number; threads: number; durationS: number; warmupS: number },
+): Promise<RunResult> {
+  const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-" });
+  const kvPath = `${dir}/bench.kv`;
+  const token = `bench-${crypto.randomUUID()}`;
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = startServer({ kvPath, token, port });
+  try {
+    await waitUntilUp(base, server.process);
+    const fixture = await readFixture(base, token);
+    const script = `${dir}/${target}.lua`;
+    await Deno.writeTextFile(
+      script,
+      (await Deno.readTextFile(`${WRK_DIR}common.lua`)) + "\n" +
+        (await Deno.readTextFile(`${WRK_DIR}${target}.lua`)),
+    );
+    const dataPath = `${dir}/${target}.txt`;
+    const url = target === "orders" ? `${base}/api/orders` : `${base}/`;
+    await Deno.writeTextFile(
+      dataPath,
+      (target === "orders" ? orderBodies(fixture, 2000) : menuPaths(fixture)).join("\n") + "\n",
+    );
+    const runId = crypto.randomUUID().slice(0, 8);
+    let answered = 0;
+    if (options.warmupS > 0) {
+      const warm = await wrk(script, url, options, options.warmupS, [dataPath, `${runId}w`]);
+      answered += warm.statuses["201"] ?? 0;
+    }
+    const summary = await wrk(script, url, options, options.durationS, [dataPath, runId]);
+    const ok = target === "orders" ? summary.statuses["201"] ?? 0 : summary.statuses["200"] ?? 0;
+    answered += target === "orders" ? ok : 0;
+    const rss = await readRss(server.process.pid);
+    await server.stop();
+    const errors = summary.requests - ok + summary.errors.connect + summary.errors.read +
+      summary.errors.write + summary.errors.timeout;
+    const result: RunResult = {
+      target,
+      connections: options.connections,
+      threads: options.threads,
+      durationS: summary.phaseUs / 1e6,
+      requests: summary.requests,
+      ok,
+      perSecond: ok / (summary.phaseUs / 1e6),
+      p50Ms: summary.latencyUs.p50 / 1000,
+      p99Ms: summary.latencyUs.p99 / 1000,
+      maxMs: summary.latencyUs.max / 1000,
+      errors,
+      statuses: summary.statuses,
+      rssMb: rss.rssKb / 1024,
+      peakRssMb: rss.peakKb / 1024,
+      checks: [],
+    };
+    if (errors > 0) result.checks.push(`${errors} errors`);
+    if (summary.replayed > 0) result.checks.push(`${summary.replayed} unexpected replays`);
+    if (target === "orders") {
+      const store = await countStore(kvPath, fixture.locationId);
+      result.answered = answered;
+      result.stored = store.orders;
+      result.commits = store.feedEntries;
+      if (store.orders !== answered) {
+        result.checks.push(`store holds ${store.orders} orders, wrk saw ${answered} answered 201`);
+      }
+    }
+    return result;
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+interface Fixture {
+  locationId: string;
+  tableTokens: string[];
+  itemIds: string[];
+}
+
+async function readFixture(base: string, token: string): Promise<Fixture> {
+  const auth = { authorization: `Bearer ${token}` };
+  const tables = await getJson(`${base}/api/tables`, auth) as { tables: { token: string }[] };
+  const menu = await getJson(`${base}/api/menu?location=demo`) as {
+    location: { id: string };
+    items: { id: string; available: boolean }[];
+  };
+  return {
+    locationId: menu.location.id,
+    tableTokens: tables.tables.map((t) => t.token),
+    itemIds: menu.items.filter((i) => i.available).map((i) => i.id),
+  };
+}
+
+/** Valid orders of 1-4 lines, varied in table, items, quantities and notes (seeded, repeatable). */
+function orderBodies(fixture: Fixture, count: number): string[] {
+  const random = seededRandom(42);
+  const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
+  const notes = ["", "", "", "no onions", "extra crispy", "allergic to nuts", "sans gluten, merci"];
+  const bodies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const lines = 1 + Math.floor(random() * 4);
+    const items = Array.from({ length: lines }, () => {
+      const note = pick(notes);
+      return {
+        menuItemId: pick(fixture.itemIds),
+        quantity: 1 + Math.floor(random() * 3),
+        ...(note ? { note } : {}),
+      };
+    });
+    const note = random() < 0.2 ? pick(notes.filter(Boolean)) : "";
+    bodies.push(JSON.stringify({
+      tableToken: pick(fixture.tableTokens),
+      items,
+      ...(note ? { note } : {}),
+    }));
+  }
+  return bodies;
+}
+
+function menuPaths(fixture: Fixture): string[] {
+  return [
+    "/api/menu?location=demo",
+    ...fixture.tableTokens.map((t) => `/api/menu?table=${encodeURIComponent(t)}`),
+  ];
+}
+
+async function wrk(
+  script: string,
+  url: string,
+  options: { connections: number; threads: number },
+  phaseS: number,
+  args: string[],
+): Promise<WrkSummary> {
+  const output = await new Deno.Command("wrk", {
+    args: [
+      `-t${options.threads}`,
+      `-c${options.connections}`,
+      `-d${phaseS + GRACE_S}s`,
+      "--timeout",
+      "30s",
+      "-s",
+      script,
+      url,
+      "--",
+      String(phaseS),
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const line = text.split("\n").find((l) => l.startsWith("BENCH_JSON "));
+  if (!output.success || !line) {
+    throw new Error(`wrk failed:\n${text}\n${new TextDecoder().decode(output.stderr)}`);
+  }
+  return JSON.parse(line.slice("BENCH_JSON ".length));
+}
+
+function startServer(options: { kvPath: string; token: string; port: number }) {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-kv", "--unstable-cron", "main.ts"],
+    cwd: ROOT,
+    env: {
+      PORT: String(options.port),
+      HOSTNAME: "127.0.0.1",
+      SEATSERVE_KV_PATH: options.kvPath,
+      SEATSERVE_RATE_LIMIT: "off",
+      SEATSERVE_BOOTSTRAP_TOKEN: options.token,
+    },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  let stopped: Promise<unknown> | null = null;
+  return {
+    process,
+    stop(): Promise<unknown> {
+      if (!stopped) {
+        try {
+          process.kill("SIGTERM");
+        } catch { /* already gone */ }
+        const timer = setTimeout(() => {
+          try {
+            process.kill("SIGKILL");
+          } catch { /* already gone */ }
+        }, 15_000);
+        stopped = process.status.finally(() => clearTimeout(timer));
+      }
+      return stopped;
+    },
+  };
+}
+
+async function waitUntilUp(base: string, process: Deno.ChildProcess) {
+  let exited = false;
+  process.status.then(() => exited = true);
+  for (let i = 0; i < 300; i++) {
+    if (exited) throw new Error("the server exited during start-up");
+    try {
+      const res = await fetch(`${base}/api/health`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch { /* not yet listening */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the server did not start within 30 s");
+}
+
+async function getJson(url: string, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await fetch(url, { headers });
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return await res.json();
+}
+
+async function readRss(pid: number): Promise<{ rssKb: number; peakKb: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1]);
+  return { rssKb: field("VmRSS"), peakKb: field("VmHWM") };
+}
+
+/** Counts orders and change-feed entries (one per commit) in the stopped server's store. */
+async function countStore(kvPath: string, locationId: string) {
+  const kv = await Deno.openKv(kvPath);
+  try {
+    const count = async (prefix: Deno.KvKey) => {
+      let n = 0;
+      for await (const _ of kv.list({ prefix }, { batchSize: 1000 })) n++;
+      return n;
+    };
+    return {
+      orders: await count(ordersPrefix(locationId)),
+      feedEntries: await count(eventsPrefix(locationId)),
+    };
+  } finally {
+    kv.close();
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function printResult(r: RunResult) {
+  const what = r.target === "orders" ? "orders" : "req";
+  console.log(
+    `${r.target} c=${r.connections} t=${r.threads}: ${r.perSecond.toFixed(0)} ${what}/s over ` +
+      `${r.durationS.toFixed(1)} s; latency p50 ${r.p50Ms.toFixed(2)} ms, p99 ${
+        r.p99Ms.toFixed(2)
+      } ms, max ${r.maxMs.toFixed(2)} ms; errors ${r.errors}; statuses ${
+        JSON.stringify(r.statuses)
+      }; RSS ${r.rssMb.toFixed(0)} MB (peak ${r.peakRssMb.toFixed(0)} MB)`,
+  );
+  if (r.stored !== undefined) {
+    console.log(
+      `  store: ${r.stored} orders, ${r.answered} answered 201 (warm-up included); ` +
+        `${r.commits} commits, ${
+          (r.stored / Math.max(1, r.commits ?? 1)).toFixed(1)
+        } orders a commit`,
+    );
+  }
+  console.log(r.checks.length ? `  CHECKS FAILED: ${r.checks.join("; ")}` : "  checks: ok");
+}
+
+function printTable(results: RunResult[]) {
+  console.log("\n| connections | per s | p50 ms | p99 ms | max ms | errors | RSS MB |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of results) {
+    console.log(
+      `| ${r.connections} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${
+        r.p99Ms.toFixed(2)
+      } | ${r.maxMs.toFixed(1)} | ${r.errors} | ${r.rssMb.toFixed(0)} |`,
+    );
+  }
+}
