@@ -73,6 +73,8 @@ async function main(argv: string[]) {
       threads: { type: "string", default: "1" },
       warmup: { type: "string", default: "3" },
       json: { type: "boolean", default: false },
+      /** Extra `deno run` flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+      "server-flags": { type: "string", default: "" },
     },
   });
   const target = (positionals[0] ?? "orders") as Target;
@@ -85,6 +87,7 @@ async function main(argv: string[]) {
       threads: Math.min(Number(values.threads), c),
       durationS: Number(values.duration),
       warmupS: Number(values.warmup),
+      serverFlags: values["server-flags"].split(" ").filter(Boolean),
     });
     results.push(result);
     printResult(result);
@@ -100,14 +103,20 @@ async function main(argv: string[]) {
 
 async function runOnce(
   target: Target,
-  options: { connections: number; threads: number; durationS: number; warmupS: number },
+  options: {
+    connections: number;
+    threads: number;
+    durationS: number;
+    warmupS: number;
+    serverFlags: string[];
+  },
 ): Promise<RunResult> {
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-" });
   const kvPath = `${dir}/bench.kv`;
   const token = `bench-${crypto.randomUUID()}`;
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = startServer({ kvPath, token, port });
+  const server = startServer({ kvPath, token, port, flags: options.serverFlags });
   try {
     await waitUntilUp(base, server.process);
     const fixture = await readFixture(base, token);
@@ -256,9 +265,11 @@ async function wrk(
   return JSON.parse(line.slice("BENCH_JSON ".length));
 }
 
-function startServer(options: { kvPath: string; token: string; port: number }) {
+function startServer(
+  options: { kvPath: string; token: string; port: number; flags: string[] },
+) {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-kv", "--unstable-cron", "main.ts"],
+    args: ["run", "-A", "--unstable-kv", "--unstable-cron", ...options.flags, "main.ts"],
     cwd: ROOT,
     env: {
       PORT: String(options.port),
