@@ -25,6 +25,8 @@ export interface Config {
   batchMaxOrders: number;
   /** Group commit: most checks in one atomic commit (denokv allows only 10, SQLite KV 100). */
   batchMaxChecks: number;
+  /** Group commit: most commits of one location running at once. */
+  batchMaxInFlight: number;
   /** How long change-feed entries are kept, in milliseconds. */
   eventRetentionMs: number;
   /** How long idempotency keys are remembered, in milliseconds. */
@@ -56,6 +58,7 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: intSetting(env, "SEATSERVE_MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
     batchMaxOrders: intSetting(env, "SEATSERVE_BATCH_MAX_ORDERS", 64, 1, 200),
     batchMaxChecks: intSetting(env, "SEATSERVE_BATCH_MAX_CHECKS", 100, 2, 100),
+    batchMaxInFlight: intSetting(env, "SEATSERVE_BATCH_MAX_IN_FLIGHT", 2, 1, 16),
     eventRetentionMs: intSetting(env, "SEATSERVE_EVENT_RETENTION_DAYS", 7, 1, 365) * DAY_MS,
     idempotencyTtlMs: DAY_MS,
   };

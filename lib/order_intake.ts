@@ -52,7 +52,8 @@ export class OrderIntake {
   #catalog: Catalog;
   #config: Config;
   #queues = new Map<string, Member[]>();
-  #committing = new Set<string>();
+  /** Commits running per location. */
+  #inFlight = new Map<string, number>();
   #pending = new Map<string, Pending>();
 
   constructor(kv: Deno.Kv, catalog: Catalog, config: Config) {
@@ -128,21 +129,27 @@ export class OrderIntake {
     });
   }
 
-  /** Commits the location's queue batch after batch, one commit in flight per location. */
-  async #drain(locationId: string): Promise<void> {
-    if (this.#committing.has(locationId)) return;
-    this.#committing.add(locationId);
-    try {
-      for (;;) {
-        const queue = this.#queues.get(locationId);
-        if (!queue?.length) break;
-        const batch = this.#takeBatch(queue);
-        await this.#commitBatch(batch);
-      }
-    } finally {
-      this.#committing.delete(locationId);
-      this.#queues.delete(locationId);
+  /**
+   * Starts commits for the location's queue while fewer than `batchMaxInFlight` are running. With
+   * two in flight, the store writes one batch while this thread prices and answers the other.
+   */
+  #drain(locationId: string): void {
+    const queue = this.#queues.get(locationId);
+    let running = this.#inFlight.get(locationId) ?? 0;
+    while (queue?.length && running < this.#config.batchMaxInFlight) {
+      const batch = this.#takeBatch(queue);
+      running++;
+      this.#commitBatch(batch).catch((error) => {
+        for (const member of batch) member.reject(error); // no-op for those already answered
+      }).finally(() => {
+        const left = (this.#inFlight.get(locationId) ?? 1) - 1;
+        if (left) this.#inFlight.set(locationId, left);
+        else this.#inFlight.delete(locationId);
+        this.#drain(locationId);
+      });
     }
+    if (running) this.#inFlight.set(locationId, running);
+    if (queue && !queue.length) this.#queues.delete(locationId);
   }
 
   /** Takes the longest prefix of the queue that fits one atomic op. */
