@@ -130,8 +130,9 @@ export class OrderIntake {
   }
 
   /**
-   * Starts commits for the location's queue while fewer than `batchMaxInFlight` are running. With
-   * two in flight, the store writes one batch while this thread prices and answers the other.
+   * Starts commits for the location's queue while fewer than `batchMaxInFlight` are running. A
+   * commit's slot is freed as soon as the store has answered it, before its members are answered,
+   * so the store writes the next batch while this thread answers the last one.
    */
   #drain(locationId: string): void {
     const queue = this.#queues.get(locationId);
@@ -139,14 +140,18 @@ export class OrderIntake {
     while (queue?.length && running < this.#config.batchMaxInFlight) {
       const batch = this.#takeBatch(queue);
       running++;
-      this.#commitBatch(batch).catch((error) => {
-        for (const member of batch) member.reject(error); // no-op for those already answered
-      }).finally(() => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         const left = (this.#inFlight.get(locationId) ?? 1) - 1;
         if (left) this.#inFlight.set(locationId, left);
         else this.#inFlight.delete(locationId);
         this.#drain(locationId);
-      });
+      };
+      this.#commitBatch(batch, release).catch((error) => {
+        for (const member of batch) member.reject(error); // no-op for those already answered
+      }).finally(release);
     }
     if (running) this.#inFlight.set(locationId, running);
     if (queue && !queue.length) this.#queues.delete(locationId);
@@ -174,7 +179,8 @@ export class OrderIntake {
     return queue.splice(0, count);
   }
 
-  async #commitBatch(batch: Member[]): Promise<void> {
+  /** Commits a batch and answers its members; calls `release` once the shared commit settled. */
+  async #commitBatch(batch: Member[], release: () => void): Promise<void> {
     const now = new Date();
     let committed = false;
     try {
@@ -184,11 +190,13 @@ export class OrderIntake {
         catalogVersionstamp: batch[0].snapshot.versionstamp,
       });
     } catch (error) {
+      release();
       if (batch.length === 1) {
         batch[0].reject(asClientError(error));
         return;
       }
     }
+    release();
     if (committed) {
       for (const member of batch) member.resolve({ order: member.order, replayed: false });
       return;
