@@ -25,7 +25,11 @@ const server = Deno.serve({
 }, app.fetch);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => shutdown.abort());
+  Deno.addSignalListener(signal, () => {
+    // End the event streams first (each closes with a comment), or the server would wait on them.
+    services.hubs.close();
+    shutdown.abort();
+  });
 }
 await server.finished;
 closeServices(services);

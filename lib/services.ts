@@ -2,6 +2,7 @@
 import { Auth } from "./auth.ts";
 import { Catalog } from "./catalog.ts";
 import type { Config } from "./config.ts";
+import { Hubs } from "./hub.ts";
 import { OrderIntake } from "./order_intake.ts";
 import { loadSecrets, type Secrets } from "./secrets.ts";
 
@@ -13,6 +14,8 @@ export interface Services {
   auth: Auth;
   catalog: Catalog;
   intake: OrderIntake;
+  /** The change-feed hubs (kitchen and guest streams), one per location. */
+  hubs: Hubs;
 }
 
 /** Builds the services on an open store. */
@@ -26,10 +29,12 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     auth: new Auth(kv, secrets),
     catalog,
     intake: new OrderIntake(kv, catalog, config),
+    hubs: new Hubs(kv),
   };
 }
 
-/** Stops background work (watches); the caller closes the store. */
+/** Stops background work (watches, hubs and their streams); the caller closes the store. */
 export function closeServices(services: Services): void {
   services.catalog.close();
+  services.hubs.close();
 }

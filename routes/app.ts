@@ -12,6 +12,7 @@ import { locations } from "./locations.ts";
 import { menu } from "./menu.ts";
 import { jsonBodyGuard, SESSION_COOKIE, withServices } from "./middleware.ts";
 import { orders } from "./orders.ts";
+import { streams } from "./streams.ts";
 import { tables } from "./tables.ts";
 
 const API_INFO = {
@@ -37,6 +38,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", menu)
     .route("/", tables)
     .route("/", orders)
+    .route("/", streams)
     .route("/", locations)
     .route("/", authTokens);
   app.route("/api", api);
