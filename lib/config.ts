@@ -58,7 +58,7 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: intSetting(env, "SEATSERVE_MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
     batchMaxOrders: intSetting(env, "SEATSERVE_BATCH_MAX_ORDERS", 64, 1, 200),
     batchMaxChecks: intSetting(env, "SEATSERVE_BATCH_MAX_CHECKS", 100, 2, 100),
-    batchMaxInFlight: intSetting(env, "SEATSERVE_BATCH_MAX_IN_FLIGHT", 1, 1, 16),
+    batchMaxInFlight: intSetting(env, "SEATSERVE_BATCH_MAX_IN_FLIGHT", 2, 1, 16),
     eventRetentionMs: intSetting(env, "SEATSERVE_EVENT_RETENTION_DAYS", 7, 1, 365) * DAY_MS,
     idempotencyTtlMs: DAY_MS,
   };

@@ -16,14 +16,14 @@ import { createApp } from "../routes/app.ts";
 
 const TOKEN = "group-commit-test-owner";
 
-async function setUp() {
+async function setUp(inFlight = "1") {
   const kv = await Deno.openKv(":memory:");
   const location = (await seedDemo(kv))!;
   const config = loadConfig({
     SEATSERVE_KV_PATH: ":memory:",
     SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
     SEATSERVE_RATE_LIMIT: "off",
-    SEATSERVE_BATCH_MAX_IN_FLIGHT: "1",
+    SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight,
   });
   const services = await createServices(kv, config);
   const app = createApp(services);
@@ -94,6 +94,25 @@ Deno.test("[order_intake] group commit", async (t) => {
       f.close();
     }
   });
+
+  await t.step(
+    "with two commits in flight, every order is committed once and answered",
+    async () => {
+      const f = await setUp("2");
+      try {
+        const responses = await Promise.all(
+          Array.from({ length: 300 }, (_, i) => f.order(f.body(i), `two-${i}`)),
+        );
+        assert.deepEqual(responses.map((r) => r.status), Array(300).fill(201));
+        const ids = new Set(await Promise.all(responses.map(async (r) => (await r.json()).id)));
+        assert.equal(ids.size, 300);
+        assert.equal(await f.orders(), 300);
+        assert.ok((await f.feedEntries()) < 30, "orders shared commits");
+      } finally {
+        f.close();
+      }
+    },
+  );
 
   await t.step("an unknown item fails alone; the rest of its batch is committed", async () => {
     const f = await setUp();
