@@ -44,6 +44,8 @@ interface RunResult {
   p99Ms: number;
   maxMs: number;
   errors: number;
+  /** CPU time spent during the measured phase, in ms, by thread group. */
+  cpuMs: Record<string, number>;
   rssMb: number;
   peakRssMb: number;
   /** Orders: 201 answers in warm-up and run together, which the store must hold exactly. */
@@ -138,7 +140,19 @@ async function runOnce(
       const warm = await wrk(script, url, options, options.warmupS, [dataPath, `${runId}w`]);
       answered += warm.requests - warm.errors.status;
     }
+    const serverBefore = threadCpu(server.process.pid);
+    const wrkBefore = childrenCpu();
     const summary = await wrk(script, url, options, options.durationS, [dataPath, runId]);
+    const serverAfter = threadCpu(server.process.pid);
+    const cpu: Record<string, number> = { wrk: childrenCpu() - wrkBefore };
+    for (const [name, ms] of Object.entries(serverAfter)) {
+      const group = name === "deno"
+        ? "server JS thread"
+        : name.startsWith("sw-")
+        ? "server KV (SQLite) thread"
+        : "server other threads";
+      cpu[group] = (cpu[group] ?? 0) + ms - (serverBefore[name] ?? 0);
+    }
     // wrk counts answers with status > 399 as status errors; the others here are 201 (orders) or
     // 200 (menu), and the store count below checks the orders.
     const ok = summary.requests - summary.errors.status;
@@ -161,6 +175,7 @@ async function runOnce(
       errors,
       rssMb: rss.rssKb / 1024,
       peakRssMb: rss.peakKb / 1024,
+      cpuMs: cpu,
       checks: [],
     };
     if (errors > 0) result.checks.push(`${errors} errors`);
@@ -346,6 +361,27 @@ async function countStore(kvPath: string, locationId: string) {
   }
 }
 
+/** CPU ms (user + system) of each thread of a process, by thread name (summed per name). */
+function threadCpu(pid: number): Record<string, number> {
+  const byName: Record<string, number> = {};
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch { /* the thread ended */ }
+  }
+  return byName;
+}
+
+/** CPU ms of this process's reaped children (wrk, between two reads). */
+function childrenCpu(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
@@ -373,6 +409,13 @@ function printResult(r: RunResult) {
       } ms, max ${r.maxMs.toFixed(2)} ms; errors ${r.errors}; RSS ${r.rssMb.toFixed(0)} MB (peak ${
         r.peakRssMb.toFixed(0)
       } MB)`,
+  );
+  console.log(
+    `  CPU per ${r.target === "orders" ? "order" : "request"} (µs; 2 cores = ${
+      (2e6 / r.perSecond).toFixed(0)
+    } µs at this rate): ${
+      Object.entries(r.cpuMs).map(([k, ms]) => `${k} ${(ms * 1000 / r.ok).toFixed(1)}`).join(", ")
+    }`,
   );
   if (r.stored !== undefined) {
     console.log(
