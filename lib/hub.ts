@@ -37,10 +37,23 @@ export interface HubOptions {
   windowSize: number;
   /** Most changes a subscriber may have queued unread before it is dropped as too slow. */
   maxQueued: number;
+  /**
+   * Deliveries (subscriber × catch-up) a second the hub aims at. With many subscribers it waits
+   * a little between catch-ups (at most `maxGapMs`), so each write to a stream carries more
+   * changes: the cost of a write is per stream, not per change.
+   */
+  deliveriesPerSecond: number;
+  /** The longest wait between catch-ups. */
+  maxGapMs: number;
 }
 
 /** Defaults: ~10 s of history at 1,000 orders/s, and ~5 s of lag before a client is dropped. */
-export const DEFAULT_HUB_OPTIONS: HubOptions = { windowSize: 10_000, maxQueued: 5_000 };
+export const DEFAULT_HUB_OPTIONS: HubOptions = {
+  windowSize: 10_000,
+  maxQueued: 5_000,
+  deliveriesPerSecond: 25_000,
+  maxGapMs: 20,
+};
 
 /** What a subscription starts with. */
 export type SubscriptionStart =
@@ -189,6 +202,7 @@ export class LocationHub {
   #watch: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
   #chain: Promise<void> = Promise.resolve();
   #queued: Promise<void> | null = null;
+  #lastCatchUp = 0;
   #closed = false;
   #onFail: (hub: LocationHub) => void;
 
@@ -348,8 +362,15 @@ export class LocationHub {
   /** Queues a catch-up; requests made before it starts share it. */
   #request(): Promise<void> {
     if (this.#queued) return this.#queued;
-    const run = this.#chain.then(() => {
+    const run = this.#chain.then(async () => {
+      const gap = Math.min(
+        this.options.maxGapMs,
+        (this.#subscribers.size / this.options.deliveriesPerSecond) * 1000,
+      );
+      const wait = this.#lastCatchUp + gap - performance.now();
+      if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
       this.#queued = null;
+      this.#lastCatchUp = performance.now();
       return this.#closed ? undefined : this.#catchUp();
     });
     this.#queued = run;
