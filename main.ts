@@ -26,9 +26,10 @@ const server = Deno.serve({
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
-    // End the event streams first (each closes with a comment), or the server would wait on them.
+    // End the event streams first, each with a comment saying why, and let those bytes go out
+    // before the server stops.
     services.hubs.close();
-    shutdown.abort();
+    setTimeout(() => shutdown.abort(), 200);
   });
 }
 await server.finished;

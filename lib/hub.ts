@@ -425,6 +425,7 @@ export class Hubs {
   #kv: Deno.Kv;
   #options: HubOptions;
   #hubs = new Map<string, Promise<LocationHub>>();
+  #started = new Set<LocationHub>();
   #closed = false;
 
   constructor(kv: Deno.Kv, options: Partial<HubOptions> = {}) {
@@ -438,22 +439,27 @@ export class Hubs {
     let hub = this.#hubs.get(locationId);
     if (!hub) {
       // A failed hub leaves the registry, so the next use starts a new one.
-      const created = new LocationHub(this.#kv, locationId, this.#options, () => {
+      const forget = () => {
         if (this.#hubs.get(locationId) === hub) this.#hubs.delete(locationId);
+        this.#started.delete(created);
+      };
+      const created = new LocationHub(this.#kv, locationId, this.#options, forget);
+      hub = created.start().then(() => {
+        if (this.#closed) created.close();
+        else this.#started.add(created);
+        return created;
       });
-      hub = created.start().then(() => created);
-      hub.catch(() => {
-        if (this.#hubs.get(locationId) === hub) this.#hubs.delete(locationId);
-      });
+      hub.catch(forget);
       this.#hubs.set(locationId, hub);
     }
     return hub;
   }
 
-  /** Stops every hub, ending their subscriptions with "shutdown". */
+  /** Stops every hub, ending their subscriptions with "shutdown" (synchronously). */
   close(): void {
     this.#closed = true;
-    for (const hub of this.#hubs.values()) hub.then((h) => h.close(), () => {});
+    for (const hub of this.#started) hub.close();
+    this.#started.clear();
     this.#hubs.clear();
   }
 }

@@ -475,3 +475,91 @@ Deno.test("[streams] closing the hubs ends open streams cleanly with a comment",
     await server.close();
   }
 });
+
+Deno.test(
+  "[streams] main.ts: SIGTERM ends open streams and the process exits, stalled client or not",
+  opts,
+  async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    listener.close();
+    const process = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--unstable-kv",
+        "--unstable-cron",
+        new URL("../main.ts", import.meta.url).pathname,
+      ],
+      env: {
+        PORT: String(port),
+        HOSTNAME: "127.0.0.1",
+        SEATSERVE_KV_PATH: ":memory:",
+        SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
+        SEATSERVE_RATE_LIMIT: "off",
+      },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const base = `http://127.0.0.1:${port}`;
+    let stalled: Deno.TcpConn | undefined;
+    try {
+      for (let i = 0;; i++) {
+        const up = await fetch(`${base}/api/health`).then((r) => r.body?.cancel().then(() => r.ok))
+          .catch(() => false);
+        if (up) break;
+        if (i > 100) throw new Error("server did not start");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const url = `${base}/api/kitchen/stream?access_token=${OWNER_TOKEN}`;
+      stalled = await Deno.connect({ hostname: "127.0.0.1", port });
+      await stalled.write(
+        new TextEncoder().encode(
+          `GET /api/kitchen/stream?access_token=${OWNER_TOKEN} HTTP/1.1\r\nHost: x\r\n\r\n`,
+        ),
+      );
+      const sse = await RawSse.open(url);
+      const es = openEventSource(url);
+      await sse.until(() => sse.events.length === 1);
+      await eventually(() => es.snapshots.length === 1);
+      // Fill the stalled socket's buffers with big orders.
+      const tables = await (await fetch(`${base}/api/tables`, {
+        headers: { authorization: `Bearer ${OWNER_TOKEN}` },
+      })).json();
+      const menu = await (await fetch(`${base}/api/menu?location=demo`)).json();
+      const item = menu.items.find((i: { available: boolean }) => i.available).id;
+      await inParallel(150, 10, async () => {
+        const response = await fetch(`${base}/api/orders`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            tableToken: tables.tables[0].token,
+            items: Array.from(
+              { length: 100 },
+              () => ({ menuItemId: item, quantity: 1, note: "z".repeat(200) }),
+            ),
+          }),
+        });
+        assert.equal(response.status, 201);
+        await response.body?.cancel();
+      });
+      await sse.until(() => sse.events.length === 151);
+      const started = Date.now();
+      process.kill("SIGTERM");
+      await sse.finished(10_000);
+      assert.ok(sse.comments.some((c) => c.startsWith("server shutting down")));
+      const status = await process.status;
+      assert.equal(status.code, 0);
+      assert.ok(Date.now() - started < 10_000, `exited in ${Date.now() - started} ms`);
+      es.source.close();
+    } finally {
+      stalled?.close();
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      await process.status;
+    }
+  },
+);
