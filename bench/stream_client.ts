@@ -112,7 +112,8 @@ async function open(url: string, record: boolean): Promise<void> {
         const n = await conn.read(chunk);
         if (n === null) break;
         const now = performance.timeOrigin + performance.now();
-        buffer += decoder.decode(chunk.subarray(0, n), { stream: true });
+        const text = decoder.decode(chunk.subarray(0, n), { stream: true });
+        buffer = buffer ? buffer + text : text;
         let pos = 0;
         if (head) {
           const end = buffer.indexOf("\r\n\r\n");

@@ -16,6 +16,10 @@ const RETRY_MS = 1_000;
 const encoder = new TextEncoder();
 const orderFrames = new WeakMap<FeedChange, Uint8Array>();
 const snapshotFrames = new WeakMap<readonly Order[], Uint8Array>();
+const runFrames = new WeakMap<
+  FeedChange,
+  { last: FeedChange; length: number; bytes: Uint8Array }
+>();
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 const END_COMMENTS: Record<EndReason, string> = {
   unsubscribed: ": end\n\n",
@@ -177,6 +181,21 @@ function snapshotFrame(orders: readonly Order[], cursor: string | null): Uint8Ar
   return frame;
 }
 
+/**
+ * The frames of `changes` as one chunk. Streams that are caught up all take the same run of
+ * changes, so the chunk is built once and shared: a run of the feed is known by its first change,
+ * its last and its length (the feed is one total order, so those fix every change between).
+ */
+function framesOf(changes: FeedChange[]): Uint8Array {
+  if (changes.length === 1) return orderFrame(changes[0]);
+  const last = changes[changes.length - 1];
+  const cached = runFrames.get(changes[0]);
+  if (cached && cached.last === last && cached.length === changes.length) return cached.bytes;
+  const bytes = concat(changes.map(orderFrame));
+  runFrames.set(changes[0], { last, length: changes.length, bytes });
+  return bytes;
+}
+
 function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   let length = 0;
@@ -218,12 +237,11 @@ function sseResponse(
         if (changes.length) {
           const end = endsAt(changes);
           if (end >= 0) changes = changes.slice(0, end + 1);
-          const chunks = changes.map(orderFrame);
           if (Date.now() - lastKeepAlive >= KEEP_ALIVE_MS) {
             lastKeepAlive = Date.now();
-            chunks.unshift(KEEP_ALIVE);
+            controller.enqueue(KEEP_ALIVE);
           }
-          controller.enqueue(concat(chunks));
+          controller.enqueue(framesOf(changes));
           if (end >= 0) finish(controller);
           return;
         }
