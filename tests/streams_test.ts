@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { EventSource } from "eventsource";
 import type { Order } from "../lib/schemas.ts";
+import { Hubs } from "../lib/hub.ts";
 import { OWNER_TOKEN, RawSse, startStreamServer } from "./stream_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -560,6 +561,43 @@ Deno.test(
         // exited
       }
       await process.status;
+    }
+  },
+);
+
+Deno.test(
+  "[streams] EventSource: after a dropped stream it resumes by itself, nothing missed or doubled",
+  opts,
+  async () => {
+    const server = await startStreamServer();
+    try {
+      const es = openEventSource(
+        `${server.base}/api/kitchen/stream?access_token=${server.kitchenToken}`,
+      );
+      await eventually(() => es.snapshots.length === 1);
+      const placed = [];
+      for (let i = 0; i < 5; i++) placed.push(await server.place());
+      await eventually(() => es.orders.length === 5);
+      // The server drops every stream (a restart of the hubs); orders keep coming meanwhile.
+      server.services.hubs.close();
+      const hubs = new Hubs(server.services.kv);
+      server.services.hubs = hubs;
+      for (let i = 0; i < 5; i++) placed.push(await server.place());
+      await server.move(placed[0].id, "queued");
+      await eventually(() => es.orders.length === 11, 10_000, "resumed");
+      placed.push(await server.place());
+      await eventually(() => es.orders.length === 12);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(es.snapshots.length, 1, "a resume, not a fresh snapshot");
+      assert.deepEqual(
+        es.orders.map((e) => e.order.id),
+        [...placed.slice(0, 10).map((o) => o.id), placed[0].id, placed[10].id],
+      );
+      assert.equal(es.orders[10].order.status, "queued");
+      assert.equal(new Set(es.orders.map((e) => e.id)).size, 12);
+      es.source.close();
+    } finally {
+      await server.close();
     }
   },
 );
