@@ -274,7 +274,10 @@ export class LocationHub {
       // Recent: replay from memory, synchronously with joining the live fan-out.
       if (
         cursor && compare(after, cursor) <= 0 &&
-        (!this.#windowFloor || compare(after, this.#windowFloor) >= 0)
+        (this.#windowFloor
+          ? compare(after, this.#windowFloor) >= 0
+          // The feed was empty when the hub started: the window holds all of it.
+          : this.#window.length > 0 && compare(after, this.#window[0]) >= 0)
       ) {
         const start = this.#window.findIndex((change) => compare(change, after) > 0);
         const changes = start < 0 ? [] : this.#window.slice(start);

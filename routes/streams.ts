@@ -109,7 +109,7 @@ export const streams = router()
       if (start.kind === "replay") first = [...start.changes];
       else {
         const open = findOpen(start.orders, id);
-        if (open && start.cursor) first = [asChange(open, start.cursor)];
+        if (open) first = [asChange(open, start.cursor ?? "")];
       }
       if (!first.length) {
         // Not open as of the hub's cursor: either created since (its changes are on their way)

@@ -234,3 +234,22 @@ Deno.test("[hub] wait() wakes on changes and on the end", async () => {
     t.close();
   }
 });
+
+Deno.test("[hub] started on an empty feed: real ids replay from memory, unknown ones get a snapshot", async () => {
+  const t = await setup();
+  try {
+    const hub = await t.services.hubs.get(t.locationId);
+    assert.equal(hub.cursor, null);
+    const fresh = await hub.subscribe();
+    assert.deepEqual(fresh.start, { kind: "snapshot", orders: [], cursor: null });
+    await t.place();
+    await t.place();
+    await hub.sync();
+    const [first, second] = fresh.take();
+    assert.deepEqual(ids(replayed(await hub.subscribe({ after: first.id }))), [second.id]);
+    const unknown = await hub.subscribe({ after: "00000000000000000001-0" });
+    assert.equal(unknown.start.kind, "snapshot");
+  } finally {
+    t.close();
+  }
+});
