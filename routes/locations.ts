@@ -6,7 +6,7 @@ import { CreateLocationInput, LocationSchema } from "../lib/schemas.ts";
 import { mayActOn, staffOnly } from "./middleware.ts";
 import { errorResponses, jsonBody, jsonResponse, router, staffSecurity } from "./openapi.ts";
 
-const owner = staffOnly("locations.manage");
+const owner = staffOnly("locations.manage", { noLocation: true });
 
 export const locations = router()
   .openapi(
