@@ -1,0 +1,401 @@
+/**
+ * End to end through the real server process (`main.ts`), as `deno task start` runs it: the seeded
+ * demo, a guest's idempotent order, the whole lifecycle moved by kitchen and server device tokens,
+ * a clean SIGTERM, and a restart on the same KV file that finds everything as it was. Also the
+ * generated owner token (printed once, on first start only) and `SEATSERVE_SEED=0`.
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("..", import.meta.url);
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A parsed response body; the asserts check its fields. */
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+interface Server {
+  base: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** SIGTERM, then the exit code and how long the process took to exit. */
+  stop(): Promise<{ code: number; ms: number }>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Starts `main.ts` with only the given settings (nothing inherited from this environment). */
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const inherited: Record<string, string> = {};
+  for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) inherited[name] = value;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
+    cwd: ROOT,
+    clearEnv: true,
+    env: { ...inherited, PORT: String(port), HOSTNAME: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  };
+  const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) {
+      await collected;
+      throw new Error(`the server exited before it was healthy:\n${text}`);
+    }
+    try {
+      const response = await fetch(`${base}/api/health`);
+      const body = await response.json();
+      if (response.status === 200 && body.status === "ok") break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await status;
+      await collected;
+      throw new Error(`the server was not healthy within 30 s:\n${text}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    base,
+    output: () => text,
+    async stop() {
+      const started = Date.now();
+      child.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        status,
+        new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 10_000)),
+      ]);
+      clearTimeout(timer);
+      if (result === null) {
+        child.kill("SIGKILL");
+        await status;
+        await collected;
+        throw new Error(`the server did not exit within 10 s of SIGTERM:\n${text}`);
+      }
+      await collected;
+      return { code: result.code, ms: Date.now() - started };
+    },
+  };
+}
+
+async function call(
+  server: Server,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${server.base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: Json = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: response.status, body, text, headers: response.headers };
+}
+
+async function expectStatus(
+  promise: ReturnType<typeof call>,
+  status: number,
+): Promise<Awaited<ReturnType<typeof call>>> {
+  const result = await promise;
+  assert.equal(result.status, status, result.text);
+  return result;
+}
+
+async function stopCleanly(server: Server): Promise<void> {
+  const { code, ms } = await server.stop();
+  assert.equal(code, 0, `exit code ${code}:\n${server.output()}`);
+  assert.ok(ms < 5_000, `took ${ms} ms to exit after SIGTERM`);
+  assert.doesNotMatch(server.output(), /\[error\]|Uncaught|panicked/, server.output());
+}
+
+function randomSecret(): string {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(24)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
+
+Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on the same store", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "seatserve_e2e_" });
+  const owner = randomSecret();
+  const env = {
+    SEATSERVE_KV_PATH: `${dir}/store.kv`,
+    SEATSERVE_BOOTSTRAP_TOKEN: owner,
+    // QR URLs would otherwise name each start's port.
+    SEATSERVE_PUBLIC_URL: "http://seatserve.test",
+  };
+  let server = await startServer(env);
+  try {
+    let menu: Json;
+    let tables: Json[] = [];
+    let kitchen = "";
+    let floor = "";
+    let order: Json;
+
+    await t.step("the demo restaurant is seeded", async () => {
+      menu = (await expectStatus(call(server, "GET", "/api/menu?location=demo"), 200)).body;
+      assert.equal(menu.location.slug, "demo");
+      assert.ok(menu.items.length >= 12, `${menu.items.length} items`);
+      assert.ok(menu.categories.length >= 3, `${menu.categories.length} categories`);
+      assert.ok(menu.items.some((i: Json) => i.available === false), "no unavailable item");
+      tables = (await expectStatus(call(server, "GET", "/api/tables", { token: owner }), 200)).body
+        .tables;
+      assert.equal(tables.length, 12);
+      assert.deepEqual(tables.map((x) => x.number), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    });
+
+    await t.step("device tokens for the kitchen and the floor", async () => {
+      kitchen = (await expectStatus(
+        call(server, "POST", "/api/auth/tokens", {
+          token: owner,
+          body: { role: "kitchen", label: "pass" },
+        }),
+        201,
+      )).body.token;
+      floor = (await expectStatus(
+        call(server, "POST", "/api/auth/tokens", {
+          token: owner,
+          body: { role: "server", label: "floor" },
+        }),
+        201,
+      )).body.token;
+    });
+
+    await t.step("a guest orders from a table token; a retry gets the same answer", async () => {
+      const [first, second] = menu.items.filter((i: Json) => i.available);
+      const body = {
+        tableToken: tables[4].token,
+        items: [
+          { menuItemId: first.id, quantity: 2, note: "no basil 🌿" },
+          { menuItemId: second.id, quantity: 1 },
+        ],
+        note: "window seat",
+      };
+      const headers = { "idempotency-key": `e2e-${crypto.randomUUID()}` };
+      const placed = await expectStatus(
+        call(server, "POST", "/api/orders", { body, headers }),
+        201,
+      );
+      order = placed.body;
+      assert.equal(order.status, "pending");
+      assert.equal(order.tableNumber, 5);
+      assert.equal(order.totalCents, first.priceCents * 2 + second.priceCents);
+      assert.equal(typeof order.orderToken, "string");
+      const retry = await expectStatus(call(server, "POST", "/api/orders", { body, headers }), 201);
+      assert.equal(retry.text, placed.text);
+      assert.equal(retry.headers.get("idempotent-replayed"), "true");
+      const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
+      assert.equal(list.body.orders.length, 1, "the retry created a second order");
+    });
+
+    await t.step("staff walk the lifecycle, each move by the role that owns it", async () => {
+      const moves: Array<[string, string]> = [
+        ["queued", floor],
+        ["preparing", kitchen],
+        ["ready", kitchen],
+        ["delivered", floor],
+        ["closed", floor],
+      ];
+      // A kitchen screen may not accept an order for the floor.
+      await expectStatus(
+        call(server, "PATCH", `/api/orders/${order.id}`, {
+          token: kitchen,
+          body: { status: "queued" },
+        }),
+        403,
+      );
+      let version = order.version;
+      for (const [status, token] of moves) {
+        const moved = await expectStatus(
+          call(server, "PATCH", `/api/orders/${order.id}`, {
+            token,
+            body: { status },
+            headers: { "if-match": `"${version}"` },
+          }),
+          200,
+        );
+        assert.equal(moved.body.status, status);
+        assert.equal(moved.body.version, version + 1);
+        version = moved.body.version;
+      }
+      const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
+      assert.equal(list.body.orders.length, 1);
+      assert.equal(list.body.orders[0].id, order.id);
+      assert.equal(list.body.orders[0].status, "closed");
+      assert.deepEqual(
+        list.body.orders[0].history.map((h: Json) => h.status),
+        ["pending", "queued", "preparing", "ready", "delivered", "closed"],
+      );
+      const closed = await expectStatus(
+        call(server, "GET", "/api/orders?status=closed", { token: kitchen }),
+        200,
+      );
+      assert.deepEqual(closed.body.orders.map((o: Json) => o.id), [order.id]);
+    });
+
+    await t.step("SIGTERM stops the server cleanly and promptly", async () => {
+      await stopCleanly(server);
+    });
+
+    await t.step("a restart on the same store finds everything, seeded once", async () => {
+      server = await startServer(env);
+      const seen = await expectStatus(
+        call(server, "GET", `/api/orders/${order.id}`, { token: kitchen }),
+        200,
+      );
+      assert.equal(seen.body.status, "closed");
+      assert.equal(seen.body.version, 6);
+      assert.deepEqual(
+        seen.body.history.map((h: Json) => [h.status, h.by.split(":")[0]]),
+        [
+          ["pending", "guest"],
+          ["queued", "server"],
+          ["preparing", "kitchen"],
+          ["ready", "kitchen"],
+          ["delivered", "server"],
+          ["closed", "server"],
+        ],
+      );
+      const guest = await expectStatus(
+        call(
+          server,
+          "GET",
+          `/api/orders/${order.id}?token=${encodeURIComponent(order.orderToken)}`,
+        ),
+        200,
+      );
+      assert.equal(guest.text, seen.text);
+      const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
+      assert.deepEqual(list.body.orders.map((o: Json) => o.id), [order.id]);
+
+      const again = await expectStatus(call(server, "GET", "/api/menu?location=demo"), 200);
+      assert.deepEqual(again.body, menu, "the menu changed across the restart");
+      const tablesAgain = await expectStatus(
+        call(server, "GET", "/api/tables", { token: floor }),
+        200,
+      );
+      assert.deepEqual(tablesAgain.body.tables, tables);
+      const locations = await expectStatus(
+        call(server, "GET", "/api/locations", { token: owner }),
+        200,
+      );
+      assert.deepEqual(locations.body.locations.map((l: Json) => l.slug), ["demo"]);
+      // The table token still orders.
+      await expectStatus(
+        call(server, "POST", "/api/orders", {
+          body: {
+            tableToken: tables[0].token,
+            items: [{ menuItemId: order.items[0].menuItemId, quantity: 1 }],
+          },
+        }),
+        201,
+      );
+      await stopCleanly(server);
+    });
+  } finally {
+    await server.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("[e2e] without SEATSERVE_BOOTSTRAP_TOKEN an owner token is generated, printed once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "seatserve_e2e_" });
+  const env = { SEATSERVE_KV_PATH: `${dir}/store.kv` };
+  try {
+    const first = await startServer(env);
+    let token = "";
+    try {
+      // The announcement is printed once the server listens; give it a moment after health.
+      for (let i = 0; i < 100 && !/owner token/.test(first.output()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const match = /owner token[^:]*:\s*(\S+)/.exec(first.output());
+      assert.ok(match, `no owner token printed:\n${first.output()}`);
+      token = match[1];
+      assert.equal(
+        first.output().split(token).length - 1,
+        1,
+        "the token was printed more than once",
+      );
+      await expectStatus(call(first, "GET", "/api/locations", { token }), 200);
+      await expectStatus(call(first, "GET", "/api/locations", { token: `${token}x` }), 401);
+    } finally {
+      await stopCleanly(first);
+    }
+
+    const second = await startServer(env);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.doesNotMatch(second.output(), /owner token/);
+      assert.ok(!second.output().includes(token), "the second start printed the token");
+      const locations = await expectStatus(call(second, "GET", "/api/locations", { token }), 200);
+      assert.deepEqual(locations.body.locations.map((l: Json) => l.slug), ["demo"]);
+    } finally {
+      await stopCleanly(second);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("[e2e] SEATSERVE_SEED=0 starts with an empty store", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "seatserve_e2e_" });
+  const owner = randomSecret();
+  const server = await startServer({
+    SEATSERVE_KV_PATH: `${dir}/store.kv`,
+    SEATSERVE_BOOTSTRAP_TOKEN: owner,
+    SEATSERVE_SEED: "0",
+  });
+  try {
+    await expectStatus(call(server, "GET", "/api/menu?location=demo"), 404);
+    const locations = await expectStatus(
+      call(server, "GET", "/api/locations", { token: owner }),
+      200,
+    );
+    assert.deepEqual(locations.body.locations, []);
+    // The store is usable: the owner creates the first location.
+    await expectStatus(
+      call(server, "POST", "/api/locations", {
+        token: owner,
+        body: { slug: "first", name: "First", currency: "EUR" },
+      }),
+      201,
+    );
+    await expectStatus(call(server, "GET", "/api/menu?location=first"), 200);
+  } finally {
+    await stopCleanly(server);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
