@@ -265,8 +265,28 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
       assert.deepEqual(closed.body.orders.map((o: Json) => o.id), [order.id]);
     });
 
-    await t.step("SIGTERM stops the server cleanly and promptly", async () => {
+    await t.step("SIGTERM stops the server cleanly and promptly, kitchen stream open", async () => {
+      // A kitchen screen is always connected; it must not hold the shutdown up.
+      const stream = await fetch(`${server.base}/api/kitchen/stream`, {
+        headers: { authorization: `Bearer ${kitchen}` },
+      });
+      assert.equal(stream.status, 200);
+      const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let received = "";
+      while (!received.includes("event: snapshot")) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, `the stream ended before its snapshot: ${received}`);
+        received += value;
+      }
       await stopCleanly(server);
+      try {
+        for (;;) {
+          const { done } = await reader.read();
+          if (done) break;
+        }
+      } catch {
+        // the connection was cut: ended as well
+      }
     });
 
     await t.step("a restart on the same store finds everything, seeded once", async () => {
