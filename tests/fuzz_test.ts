@@ -608,6 +608,67 @@ function oversize(target: Target): fc.Arbitrary<Attempt & { streamed: boolean }>
   });
 }
 
+/**
+ * Bodies that would be accepted, refused for something else: a garbage `Idempotency-Key` (400), a
+ * garbage or stale `If-Match` (400, 409), or an id that names nothing (400, 404).
+ */
+function validButRefused(target: Target): fc.Arbitrary<Attempt> {
+  const printable = fc.string({
+    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    maxLength: 20,
+  });
+  const badByte = fc.oneof(
+    fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom(" ", "\t", "\x7f"),
+  );
+  const badKey = fc.oneof(
+    fc.tuple(fc.string({ unit: fc.constantFrom("k", "0", "-"), minLength: 1 }), badByte, printable)
+      .map(([a, bad, b]) => `${a}${bad}${b}k`),
+    fc.integer({ min: 256, max: 2_000 }).map((n) => "k".repeat(n)),
+  );
+  const ifMatch = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/;
+  const badIfMatch = fc.oneof(
+    headerGarbage.filter((v) => !ifMatch.test(v.trim()) && v.trim() !== ""),
+    fc.constantFrom('"1"x', "1,2", '"-1"', '"1.0"', '"1234567890"', "W/", '"abc"'),
+  );
+  const unknownId = fc.oneof(
+    fc.constantFrom("01NOSUCHTHING0000000000000", "0", "%F0%9F%98%80", "%00", "..%2F..%2Fsecret"),
+    fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
+    fc.integer({ min: 65, max: 300 }).map((n) => "z".repeat(n)), // too long: 400
+  );
+  const order = JSON.stringify({
+    tableToken: target.ids.tableToken,
+    items: [{ menuItemId: target.ids.itemId, quantity: 1 }],
+  });
+  const byName = (name: string) => ENDPOINTS.find((e) => e.name === name)!;
+  const at = (endpoint: Endpoint, id: string): Endpoint => ({
+    ...endpoint,
+    path: () => endpoint.path(target).replace(/[^/]+$/, id),
+  });
+  const attempt = (endpoint: Endpoint, body: string, headers: Record<string, string> = {}) => ({
+    endpoint,
+    body,
+    contentType: "application/json",
+    headers,
+  });
+  return fc.oneof(
+    badKey.map((key) => attempt(byName("POST /api/orders"), order, { "idempotency-key": key })),
+    badIfMatch.map((tag) =>
+      attempt(byName("PATCH /api/orders/{id}"), '{"status":"queued"}', { "if-match": tag })
+    ),
+    fc.integer({ min: 2, max: 999_999_999 }).map((version) =>
+      attempt(byName("PATCH /api/orders/{id}"), '{"status":"queued"}', {
+        "if-match": `"${version}"`,
+      })
+    ),
+    unknownId.map((id) => attempt(at(byName("PATCH /api/orders/{id}"), id), '{"status":"queued"}')),
+    unknownId.map((id) =>
+      attempt(at(byName("PATCH /api/menu/items/{id}"), id), '{"available":false}')
+    ),
+    unknownId.map((id) => attempt(at(byName("PATCH /api/tables/{id}"), id), '{"seats":7}')),
+  );
+}
+
 // ---- the checks ----------------------------------------------------------------------------------
 
 const ERROR_CODE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
@@ -783,6 +844,9 @@ Deno.test("[fuzz] hostile bodies on every write endpoint: 4xx, contract error, s
   try {
     await t.step("invalid bodies, non-JSON text and non-objects", async () => {
       await runProperty("bodies", attempts(target), 1_200, (a) => check(a));
+    });
+    await t.step("valid bodies with garbage headers or unknown ids", async () => {
+      await runProperty("refused", validButRefused(target), 240, (a) => check(a));
     });
     await t.step("bodies over 64 KiB are 413, with or without Content-Length", async () => {
       await runProperty("oversize", oversize(target), 60, (a) => check(a, a.streamed));
