@@ -220,6 +220,35 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
       assert.equal(list.body.orders.length, 1, "the retry created a second order");
     });
 
+    await t.step("concurrent requests with one Idempotency-Key get one order", async () => {
+      const body = {
+        tableToken: tables[7].token,
+        items: [{ menuItemId: menu.items.find((i: Json) => i.available).id, quantity: 3 }],
+      };
+      const headers = { "idempotency-key": `e2e-burst-${crypto.randomUUID()}` };
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => call(server, "POST", "/api/orders", { body, headers })),
+      );
+      for (const answer of answers) {
+        assert.equal(answer.status, 201, answer.text);
+        assert.equal(answer.text, answers[0].text);
+      }
+      const burst = answers[0].body;
+      // Cancel it, so the order above stays the only one in the lifecycle checks below.
+      await expectStatus(
+        call(server, "PATCH", `/api/orders/${burst.id}`, {
+          token: floor,
+          body: { status: "cancelled" },
+        }),
+        200,
+      );
+      const mine = await expectStatus(
+        call(server, "GET", `/api/orders?table=${tables[7].id}`, { token: floor }),
+        200,
+      );
+      assert.deepEqual(mine.body.orders.map((o: Json) => o.id), [burst.id]);
+    });
+
     await t.step("staff walk the lifecycle, each move by the role that owns it", async () => {
       const moves: Array<[string, string]> = [
         ["queued", floor],
@@ -251,11 +280,13 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         version = moved.body.version;
       }
       const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
-      assert.equal(list.body.orders.length, 1);
-      assert.equal(list.body.orders[0].id, order.id);
-      assert.equal(list.body.orders[0].status, "closed");
+      // Newest first: the cancelled burst order, then this one.
+      assert.equal(list.body.orders.length, 2);
+      const shown = list.body.orders[1];
+      assert.equal(shown.id, order.id);
+      assert.equal(shown.status, "closed");
       assert.deepEqual(
-        list.body.orders[0].history.map((h: Json) => h.status),
+        shown.history.map((h: Json) => h.status),
         ["pending", "queued", "preparing", "ready", "delivered", "closed"],
       );
       const closed = await expectStatus(
@@ -317,8 +348,13 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         200,
       );
       assert.equal(guest.text, seen.text);
-      const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
+      const list = await expectStatus(
+        call(server, "GET", "/api/orders?status=closed", { token: floor }),
+        200,
+      );
       assert.deepEqual(list.body.orders.map((o: Json) => o.id), [order.id]);
+      const all = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
+      assert.equal(all.body.orders.length, 2);
 
       const again = await expectStatus(call(server, "GET", "/api/menu?location=demo"), 200);
       assert.deepEqual(again.body, menu, "the menu changed across the restart");
@@ -373,6 +409,19 @@ Deno.test("[e2e] without SEATSERVE_BOOTSTRAP_TOKEN an owner token is generated, 
       await expectStatus(call(first, "GET", "/api/locations", { token: `${token}x` }), 401);
     } finally {
       await stopCleanly(first);
+    }
+    // Only its hash is kept: the token itself is nowhere in the store.
+    const kv = await Deno.openKv(env.SEATSERVE_KV_PATH);
+    try {
+      for await (const entry of kv.list({ prefix: [] })) {
+        const text = JSON.stringify(
+          [entry.key, entry.value],
+          (_, v) => v instanceof Uint8Array ? new TextDecoder().decode(v) : v,
+        );
+        assert.ok(!text.includes(token), `the token is stored under ${JSON.stringify(entry.key)}`);
+      }
+    } finally {
+      kv.close();
     }
 
     const second = await startServer(env);
