@@ -139,6 +139,19 @@ async function stopCleanly(server: Server): Promise<void> {
   assert.doesNotMatch(server.output(), /\[error\]|Uncaught|panicked/, server.output());
 }
 
+/**
+ * Waits until the server printed a line matching `pattern`, and a moment more for the lines that
+ * `main.ts` prints right after it (the owner token follows the docs URL).
+ */
+async function waitForOutput(server: Server, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(server.output())) {
+    assert.ok(Date.now() < deadline, `no ${pattern} in:\n${server.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
 function randomSecret(): string {
   return Array.from(
     crypto.getRandomValues(new Uint8Array(24)),
@@ -393,10 +406,7 @@ Deno.test("[e2e] without SEATSERVE_BOOTSTRAP_TOKEN an owner token is generated, 
     const first = await startServer(env);
     let token = "";
     try {
-      // The announcement is printed once the server listens; give it a moment after health.
-      for (let i = 0; i < 100 && !/owner token/.test(first.output()); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await waitForOutput(first, /API docs:/);
       const match = /owner token[^:]*:\s*(\S+)/.exec(first.output());
       assert.ok(match, `no owner token printed:\n${first.output()}`);
       token = match[1];
@@ -426,7 +436,7 @@ Deno.test("[e2e] without SEATSERVE_BOOTSTRAP_TOKEN an owner token is generated, 
 
     const second = await startServer(env);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitForOutput(second, /API docs:/);
       assert.doesNotMatch(second.output(), /owner token/);
       assert.ok(!second.output().includes(token), "the second start printed the token");
       const locations = await expectStatus(call(second, "GET", "/api/locations", { token }), 200);
