@@ -79,7 +79,6 @@ const badNumberRaw = fc.oneof(
     "-Infinity",
     "1e400",
     "-1e400",
-    "1e-400",
     "0x10",
     "+1",
     ".5",
@@ -811,7 +810,11 @@ async function runProperty<T>(
   check: (value: T) => Promise<void>,
 ): Promise<void> {
   try {
-    await fc.assert(fc.asyncProperty(arbitrary, check), { seed: SEED, numRuns });
+    await fc.assert(fc.asyncProperty(arbitrary, check), {
+      seed: SEED,
+      numRuns,
+      endOnFailure: true,
+    });
   } catch (error) {
     console.error(`[fuzz] ${name} failed with seed ${SEED}; replay with FUZZ_SEED=${SEED}`);
     throw error;
@@ -823,7 +826,8 @@ async function runProperty<T>(
 Deno.test("[fuzz] hostile bodies on every write endpoint: 4xx, contract error, store unchanged", async (t) => {
   const { kv, app, target, close } = await setUp();
   const prototypesBefore = prototypeState();
-  const before = await snapshot(kv);
+  // Re-taken at the start of each step, so one failing step does not fail the next ones.
+  let before = await snapshot(kv);
   const perEndpoint = new Map<string, number>();
   const statuses = new Map<number, number>();
   let sent = 0;
@@ -843,12 +847,15 @@ Deno.test("[fuzz] hostile bodies on every write endpoint: 4xx, contract error, s
   };
   try {
     await t.step("invalid bodies, non-JSON text and non-objects", async () => {
+      before = await snapshot(kv);
       await runProperty("bodies", attempts(target), 1_200, (a) => check(a));
     });
     await t.step("valid bodies with garbage headers or unknown ids", async () => {
+      before = await snapshot(kv);
       await runProperty("refused", validButRefused(target), 240, (a) => check(a));
     });
     await t.step("bodies over 64 KiB are 413, with or without Content-Length", async () => {
+      before = await snapshot(kv);
       await runProperty("oversize", oversize(target), 60, (a) => check(a, a.streamed));
     });
   } finally {
