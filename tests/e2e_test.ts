@@ -309,6 +309,44 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
       assert.deepEqual(closed.body.orders.map((o: Json) => o.id), [order.id]);
     });
 
+    await t.step(
+      "a body over 64 KiB is a 413 over the wire, with a length or chunked",
+      async () => {
+        const valid = JSON.stringify({
+          tableToken: tables[2].token,
+          items: [{ menuItemId: order.items[0].menuItemId, quantity: 1 }],
+        });
+        const bytes = new TextEncoder().encode(valid + " ".repeat(1024 * 1024));
+        const bodies: Array<() => BodyInit> = [
+          () => bytes,
+          () =>
+            new ReadableStream({
+              start(controller) {
+                for (let i = 0; i < bytes.length; i += 8 * 1024) {
+                  controller.enqueue(bytes.subarray(i, i + 8 * 1024));
+                }
+                controller.close();
+              },
+            }),
+        ];
+        for (const body of bodies) {
+          const response = await fetch(`${server.base}/api/orders`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: body(),
+          });
+          const answer = await response.json();
+          assert.equal(response.status, 413, JSON.stringify(answer));
+          assert.equal(answer.error.code, "payload_too_large");
+        }
+        const list = await expectStatus(
+          call(server, "GET", `/api/orders?table=${tables[2].id}`, { token: floor }),
+          200,
+        );
+        assert.deepEqual(list.body.orders, []);
+      },
+    );
+
     await t.step("SIGTERM stops the server cleanly and promptly, kitchen stream open", async () => {
       // A kitchen screen is always connected; it must not hold the shutdown up.
       const stream = await fetch(`${server.base}/api/kitchen/stream`, {
