@@ -1,7 +1,7 @@
 /**
  * The store's own ceiling, without HTTP: commits realistic orders through `commitOrderChanges`
- * (the one write path) in batches of several sizes, with and without idempotency keys, one or two
- * commits in flight, and reports orders/s and bytes the process wrote to disk per order.
+ * (the one write path) in batches of several sizes, one or two commits in flight, with no
+ * idempotency keys, time-ordered ones (ULIDs) or random ones (UUIDv4), and reports orders/s and bytes the process wrote to disk per order.
  *
  *   deno run -A --unstable-kv bench/kv_commit.ts [--seconds 3] [--dir /tmp]
  */
@@ -19,7 +19,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 
-for (const idempotency of [false, true]) {
+for (const idempotency of ["none", "ordered", "random"] as const) {
   for (const inFlight of [1, 2]) {
     for (const batch of [1, 16, 32, 64]) {
       const dir = await Deno.makeTempDir({ prefix: "seatserve-kvbench-", dir: values.dir });
@@ -27,8 +27,8 @@ for (const idempotency of [false, true]) {
       try {
         const r = await run(kv, { batch, inFlight, idempotency });
         console.log(
-          `batch ${String(batch).padStart(2)} in flight ${inFlight} idempotency ${
-            idempotency ? "yes" : "no "
+          `batch ${String(batch).padStart(2)} in flight ${inFlight} idempotency keys ${
+            idempotency.padEnd(7)
           }: ${r.perSecond.toFixed(0).padStart(6)} orders/s, ${
             (r.bytesPerOrder / 1024).toFixed(1)
           } KiB written per order`,
@@ -43,7 +43,7 @@ for (const idempotency of [false, true]) {
 
 async function run(
   kv: Deno.Kv,
-  options: { batch: number; inFlight: number; idempotency: boolean },
+  options: { batch: number; inFlight: number; idempotency: "none" | "ordered" | "random" },
 ): Promise<{ perSecond: number; bytesPerOrder: number }> {
   const location = (await seedDemo(kv))!;
   const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
@@ -70,9 +70,9 @@ async function run(
     return {
       order,
       previous: null,
-      idempotency: options.idempotency
+      idempotency: options.idempotency !== "none"
         ? {
-          keyHash: await sha256Hex(`key-${n}-${Math.random()}`),
+          key: options.idempotency === "ordered" ? newId() : crypto.randomUUID(),
           requestHash: await sha256Hex(JSON.stringify(lines)),
           expiresAt: Date.now() + 86_400_000,
           claimed: null,

@@ -36,6 +36,8 @@ interface RunResult {
   target: Target;
   connections: number;
   threads: number;
+  /** Orders: the kind of idempotency keys sent. */
+  keys: string;
   durationS: number;
   requests: number;
   ok: number;
@@ -75,10 +77,15 @@ async function main(argv: string[]) {
       "store-dir": { type: "string" },
       /** Extra `deno run` flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
       "server-flags": { type: "string", default: "" },
+      /** Idempotency keys: "ordered" (time-ordered, as the guest page sends) or "random" (UUIDv4). */
+      keys: { type: "string", default: "ordered" },
     },
   });
   const target = (positionals[0] ?? "orders") as Target;
   if (target !== "orders" && target !== "menu") throw new Error(`unknown target ${target}`);
+  if (values.keys !== "ordered" && values.keys !== "random") {
+    throw new Error(`--keys is "ordered" or "random", not "${values.keys}"`);
+  }
   const connections = values.connections.split(",").map(Number);
   const results: RunResult[] = [];
   for (const c of connections) {
@@ -89,6 +96,7 @@ async function main(argv: string[]) {
       warmupS: Number(values.warmup),
       serverFlags: values["server-flags"].split(" ").filter(Boolean),
       storeDir: values["store-dir"],
+      keys: values.keys,
     });
     results.push(result);
     printResult(result);
@@ -111,6 +119,7 @@ async function runOnce(
     warmupS: number;
     serverFlags: string[];
     storeDir?: string;
+    keys: string;
   },
 ): Promise<RunResult> {
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-", dir: options.storeDir });
@@ -137,12 +146,20 @@ async function runOnce(
     const runId = crypto.randomUUID().slice(0, 8);
     let answered = 0;
     if (options.warmupS > 0) {
-      const warm = await wrk(script, url, options, options.warmupS, [dataPath, `${runId}w`]);
+      const warm = await wrk(script, url, options, options.warmupS, [
+        dataPath,
+        `${runId}w`,
+        options.keys,
+      ]);
       answered += warm.requests - warm.errors.status;
     }
     const serverBefore = threadCpu(server.process.pid);
     const wrkBefore = childrenCpu();
-    const summary = await wrk(script, url, options, options.durationS, [dataPath, runId]);
+    const summary = await wrk(script, url, options, options.durationS, [
+      dataPath,
+      runId,
+      options.keys,
+    ]);
     const serverAfter = threadCpu(server.process.pid);
     const cpu: Record<string, number> = { wrk: childrenCpu() - wrkBefore };
     for (const [name, ms] of Object.entries(serverAfter)) {
@@ -165,6 +182,7 @@ async function runOnce(
       target,
       connections: options.connections,
       threads: options.threads,
+      keys: options.keys,
       durationS: options.durationS,
       requests: summary.requests,
       ok,
@@ -403,7 +421,9 @@ function seededRandom(seed: number): () => number {
 function printResult(r: RunResult) {
   const what = r.target === "orders" ? "orders" : "req";
   console.log(
-    `${r.target} c=${r.connections} t=${r.threads}: ${r.perSecond.toFixed(0)} ${what}/s over ` +
+    `${r.target} c=${r.connections} t=${r.threads}${
+      r.target === "orders" ? ` keys=${r.keys}` : ""
+    }: ${r.perSecond.toFixed(0)} ${what}/s over ` +
       `${r.durationS.toFixed(1)} s; latency p50 ${r.p50Ms.toFixed(2)} ms, p99 ${
         r.p99Ms.toFixed(2)
       } ms, max ${r.maxMs.toFixed(2)} ms; errors ${r.errors}; RSS ${r.rssMb.toFixed(0)} MB (peak ${

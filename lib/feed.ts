@@ -3,6 +3,7 @@
  * commit's versionstamp, and bumps the location's head key. Kitchen streams, guest streams and the
  * Postgres mirror all read it. Event ids are `<versionstamp>-<index within the entry>`.
  */
+import { decodeJson, joinJson, NO_VALUE } from "./codec.ts";
 import { eventKey, eventsHeadKey, eventsPrefix } from "./keys.ts";
 import type { Order } from "./schemas.ts";
 
@@ -21,17 +22,45 @@ export interface FeedChange {
   order: Order;
 }
 
-/** Adds the feed entry for `orders` (all of one location) and the head bump to `op`. */
+/**
+ * Adds the feed entry for the changed orders (all of one location, as JSON bytes from
+ * `encodeJson`, the same bytes as their rows) and the head bump to `op`.
+ */
 export function appendToFeed(
   op: Deno.AtomicOperation,
   kv: Deno.Kv,
   locationId: string,
-  entry: { orders: Order[]; at: string; retentionMs: number },
+  entry: { orders: readonly Uint8Array[]; at: string; retentionMs: number },
 ): Deno.AtomicOperation {
-  const value: FeedEntry = { at: entry.at, orders: entry.orders };
+  const value = joinJson(`{"at":${JSON.stringify(entry.at)},"orders":[`, entry.orders, "]}");
   return op
     .set(eventKey(locationId, kv.commitVersionstamp()), value, { expireIn: entry.retentionMs })
-    .set(eventsHeadKey(locationId), entry.at);
+    .set(eventsHeadKey(locationId), NO_VALUE);
+}
+
+/** The feed entry at `versionstamp`, or null when there is none (never was, or expired). */
+export async function readFeedEntry(
+  kv: Deno.Kv,
+  locationId: string,
+  versionstamp: string,
+): Promise<FeedEntry | null> {
+  const entry = await kv.get<Uint8Array>(eventKey(locationId, versionstamp));
+  return entry.value ? decodeJson<FeedEntry>(entry.value) : null;
+}
+
+/** The newest entry of the feed with its versionstamp, or null when the feed is empty. */
+export async function newestFeedEntry(
+  kv: Deno.Kv,
+  locationId: string,
+): Promise<{ versionstamp: string; entry: FeedEntry } | null> {
+  const newest = kv.list<Uint8Array>({ prefix: eventsPrefix(locationId) }, {
+    reverse: true,
+    limit: 1,
+  });
+  for await (const { key, value } of newest) {
+    return { versionstamp: key[key.length - 1] as string, entry: decodeJson<FeedEntry>(value) };
+  }
+  return null;
 }
 
 /** The SSE id of the `index`-th change of the entry at `versionstamp`. */
@@ -60,23 +89,12 @@ export async function* listChangesAfter(
       end: [...eventsPrefix(locationId), "\uffff"],
     }
     : { prefix: eventsPrefix(locationId) };
-  for await (const entry of kv.list<FeedEntry>(selector, { batchSize: 500 })) {
+  for await (const entry of kv.list<Uint8Array>(selector, { batchSize: 500 })) {
     const versionstamp = entry.key[entry.key.length - 1] as string;
-    const orders = entry.value.orders;
+    const orders = decodeJson<FeedEntry>(entry.value).orders;
     for (let index = 0; index < orders.length; index++) {
       if (cursor && versionstamp === cursor.versionstamp && index <= cursor.index) continue;
       yield { id: feedEventId(versionstamp, index), versionstamp, index, order: orders[index] };
     }
   }
-}
-
-/** The versionstamp of the oldest entry still in the feed, or null when it is empty. */
-export async function oldestFeedVersionstamp(
-  kv: Deno.Kv,
-  locationId: string,
-): Promise<string | null> {
-  for await (const entry of kv.list({ prefix: eventsPrefix(locationId) }, { limit: 1 })) {
-    return entry.key[entry.key.length - 1] as string;
-  }
-  return null;
 }

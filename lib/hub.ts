@@ -13,12 +13,13 @@
  */
 import {
   type FeedChange,
-  type FeedEntry,
   feedEventId,
   listChangesAfter,
+  newestFeedEntry,
   parseFeedEventId,
+  readFeedEntry,
 } from "./feed.ts";
-import { eventKey, eventsHeadKey, eventsPrefix } from "./keys.ts";
+import { eventsHeadKey } from "./keys.ts";
 import { listOpenOrders } from "./orders.ts";
 import type { Order } from "./schemas.ts";
 
@@ -237,14 +238,9 @@ export class LocationHub {
 
   /** @internal Loads the open orders and the cursor, then starts watching. */
   async start(): Promise<void> {
-    for await (
-      const entry of this.#kv.list<FeedEntry>({ prefix: eventsPrefix(this.locationId) }, {
-        reverse: true,
-        limit: 1,
-      })
-    ) {
-      const versionstamp = entry.key[entry.key.length - 1] as string;
-      this.#cursor = { versionstamp, index: entry.value.orders.length - 1 };
+    const newest = await newestFeedEntry(this.#kv, this.locationId);
+    if (newest) {
+      this.#cursor = { versionstamp: newest.versionstamp, index: newest.entry.orders.length - 1 };
     }
     for (const order of await listOpenOrders(this.#kv, this.locationId)) {
       this.#open.set(order.id, order);
@@ -286,8 +282,8 @@ export class LocationHub {
       if (!cursor || compare(after, cursor) > 0) {
         // Ahead of this hub (another process served it): follow from there if the id is real.
         const subscription = this.#attach({ kind: "replay", changes: [] }, after, options.orderId);
-        const entry = await this.#kv.get<FeedEntry>(eventKey(this.locationId, after.versionstamp));
-        if (entry.value && after.index < entry.value.orders.length) return subscription;
+        const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
+        if (entry && after.index < entry.orders.length) return subscription;
         subscription.close();
       } else {
         // Older than memory: join the fan-out now (live changes queue), then read what lies
@@ -334,8 +330,7 @@ export class LocationHub {
 
   /** The changes in (after, until] from the store, or null when `after`'s entry has expired. */
   async #readBetween(after: FeedCursor, until: FeedCursor): Promise<FeedChange[] | null> {
-    const entry = await this.#kv.get<FeedEntry>(eventKey(this.locationId, after.versionstamp));
-    if (!entry.value) return null;
+    if (!(await readFeedEntry(this.#kv, this.locationId, after.versionstamp))) return null;
     const changes: FeedChange[] = [];
     for await (const change of listChangesAfter(this.#kv, this.locationId, after)) {
       if (compare(change, until) > 0) break;

@@ -7,15 +7,11 @@
 import type { Catalog, CatalogSnapshot } from "./catalog.ts";
 import type { Config } from "./config.ts";
 import { AppError, conflict, unauthorized, unavailable } from "./errors.ts";
+import { encodeJson } from "./codec.ts";
 import { newId, sha256Hex } from "./ids.ts";
-import { catalogVersionKey, idempotencyKey } from "./keys.ts";
+import { catalogVersionKey } from "./keys.ts";
 import { asCreated, newOrder, priceLines } from "./order.ts";
-import {
-  commitOrderChanges,
-  getOrder,
-  type IdempotencyRecord,
-  type OrderChange,
-} from "./orders.ts";
+import { commitOrderChanges, getIdempotencyRecord, getOrder, type OrderChange } from "./orders.ts";
 import type { CreateOrderInput, Order, Table } from "./schemas.ts";
 
 /** A placed order as the guest receives it. */
@@ -31,7 +27,9 @@ interface Member {
   table: Table;
   snapshot: CatalogSnapshot;
   order: Order;
-  idempotency?: { keyHash: string; requestHash: string; expiresAt: number };
+  /** `encodeJson(order)`: written to the store as is, and sizes the batch exactly. */
+  bytes: Uint8Array;
+  idempotency?: { key: string; requestHash: string; expiresAt: number };
   resolve: (placed: PlacedOrder) => void;
   reject: (error: unknown) => void;
 }
@@ -84,16 +82,15 @@ export class OrderIntake {
     const { snapshot, table } = found;
     if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
 
-    const keyHash = await sha256Hex(idempotencyKeyText);
     const requestHash = await sha256Hex(JSON.stringify(input));
-    const pendingKey = `${table.locationId}/${table.id}/${keyHash}`;
+    const pendingKey = `${table.locationId}/${table.id}/${idempotencyKeyText}`;
     const pending = this.#pending.get(pendingKey);
     if (pending) {
       if (pending.requestHash !== requestHash) throw keyReused();
       return { ...(await pending.result), replayed: true };
     }
     const idempotency = {
-      keyHash,
+      key: idempotencyKeyText,
       requestHash,
       expiresAt: Date.now() + this.#config.idempotencyTtlMs,
     };
@@ -113,8 +110,9 @@ export class OrderIntake {
     idempotency?: Member["idempotency"],
   ): Promise<PlacedOrder> {
     const order = this.#price(input, table, snapshot);
+    const bytes = encodeJson(order);
     return new Promise((resolve, reject) => {
-      const member: Member = { input, table, snapshot, order, idempotency, resolve, reject };
+      const member: Member = { input, table, snapshot, order, bytes, idempotency, resolve, reject };
       const queue = this.#queues.get(table.locationId);
       if (queue) queue.push(member);
       else this.#queues.set(table.locationId, [member]);
@@ -176,7 +174,7 @@ export class OrderIntake {
     const versionstamp = queue[0].snapshot.versionstamp;
     for (const member of queue) {
       const memberChecks = member.idempotency ? 2 : 1;
-      const bytes = estimateBytes(member.order);
+      const bytes = member.bytes.length;
       const fits = count < batchMaxOrders && checks + memberChecks <= batchMaxChecks &&
         feedBytes + bytes <= FEED_ENTRY_BUDGET_BYTES &&
         (feedBytes + bytes) * 2 <= OP_BUDGET_BYTES &&
@@ -231,14 +229,17 @@ export class OrderIntake {
         member.table = fresh.table;
         member.snapshot = fresh.snapshot;
         member.order = this.#price(member.input, fresh.table, fresh.snapshot);
+        member.bytes = encodeJson(member.order);
       }
       let claimed: string | null = null;
       if (member.idempotency) {
-        const key = idempotencyKey(locationId, member.table.id, member.idempotency.keyHash);
-        const seen = await this.#kv.get<IdempotencyRecord>(key);
-        if (seen.value && seen.value.expiresAt > Date.now()) {
-          if (seen.value.requestHash !== member.idempotency.requestHash) throw keyReused();
-          const first = await getOrder(this.#kv, locationId, seen.value.orderId);
+        const seen = await getIdempotencyRecord(this.#kv, locationId, {
+          tableId: member.table.id,
+          key: member.idempotency.key,
+        });
+        if (seen.record && seen.record.expiresAt > Date.now()) {
+          if (seen.record.requestHash !== member.idempotency.requestHash) throw keyReused();
+          const first = await getOrder(this.#kv, locationId, seen.record.orderId);
           if (first) return { order: asCreated(first), replayed: true };
         }
         claimed = seen.versionstamp;
@@ -262,24 +263,10 @@ export class OrderIntake {
 function change(member: Member, claimed: string | null): OrderChange {
   return {
     order: member.order,
+    bytes: member.bytes,
     previous: null,
     idempotency: member.idempotency && { ...member.idempotency, claimed },
   };
-}
-
-const WIDE = /[\u0100-\uffff]/;
-
-/** Rough size of an order as a KV value (strings beyond Latin-1 take two bytes a character). */
-function estimateBytes(order: Order): number {
-  let chars = 200;
-  let wide = false;
-  for (const line of order.items) {
-    chars += 120 + line.name.length + line.note.length + line.menuItemId.length;
-    wide ||= WIDE.test(line.note) || WIDE.test(line.name);
-  }
-  chars += order.note.length;
-  wide ||= WIDE.test(order.note);
-  return wide ? chars * 2 : chars;
 }
 
 function keyReused(): AppError {

@@ -3,6 +3,7 @@
  * one atomic op that checks what it read, writes the orders and their indexes, and appends the
  * change-feed entry. Routes never touch KV directly.
  */
+import { decodeJson, encodeJson, NO_VALUE } from "./codec.ts";
 import { conflict, forbidden, notFound, unavailable } from "./errors.ts";
 import { appendToFeed } from "./feed.ts";
 import {
@@ -20,14 +21,22 @@ import { moveOrder } from "./order.ts";
 import type { Role } from "./roles.ts";
 import type { Order } from "./schemas.ts";
 
+/** An order as read from the store, with the versionstamp of its row. */
+export interface StoredOrder {
+  order: Order;
+  versionstamp: string;
+}
+
 /** What `commitOrderChanges` needs to know of one changed order. */
 export interface OrderChange {
   /** The order as it is after the change. */
   order: Order;
-  /** The entry it was read from (its versionstamp is checked), or null for a new order. */
-  previous: Deno.KvEntry<Order> | null;
+  /** `encodeJson(order)`, when the caller has it already. */
+  bytes?: Uint8Array;
+  /** The order as it was read (its row's versionstamp is checked), or null for a new order. */
+  previous: StoredOrder | null;
   /** For a new order with an `Idempotency-Key`: the key to claim (checked absent, or the expired entry). */
-  idempotency?: { keyHash: string; requestHash: string; expiresAt: number; claimed: string | null };
+  idempotency?: { key: string; requestHash: string; expiresAt: number; claimed: string | null };
 }
 
 /** The record stored under an idempotency key. */
@@ -59,30 +68,35 @@ export async function commitOrderChanges(
   if (options.catalogVersionstamp !== undefined) {
     op.check({ key: catalogVersionKey(locationId), versionstamp: options.catalogVersionstamp });
   }
-  for (const { order, previous, idempotency } of changes) {
+  const encoded: Uint8Array[] = [];
+  for (const { order, bytes, previous, idempotency } of changes) {
     if (order.locationId !== locationId) throw new Error("one commit holds one location's orders");
+    const key = orderKey(locationId, order.id);
     // A new order's key is a fresh ULID, so only an existing order's read is checked; that keeps
     // KV's check budget (100 an op, 10 on denokv) for idempotency keys.
-    if (previous) op.check(previous);
-    op.set(orderKey(locationId, order.id), order);
-    if (previous && previous.value.status !== order.status) {
-      op.delete(orderByStatusKey(locationId, previous.value.status, order.id));
+    if (previous) op.check({ key, versionstamp: previous.versionstamp });
+    const value = bytes ?? encodeJson(order);
+    encoded.push(value);
+    op.set(key, value);
+    if (previous && previous.order.status !== order.status) {
+      op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
-    op.set(orderByStatusKey(locationId, order.status, order.id), null);
-    if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), null);
+    op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
+    if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
     if (idempotency) {
-      const key = idempotencyKey(locationId, order.tableId, idempotency.keyHash);
+      const claim = idempotencyKey(locationId, order.tableId, idempotency.key);
       const record: IdempotencyRecord = {
         orderId: order.id,
         requestHash: idempotency.requestHash,
         expiresAt: idempotency.expiresAt,
       };
-      op.check({ key, versionstamp: idempotency.claimed })
-        .set(key, record, { expireIn: Math.max(1, idempotency.expiresAt - options.now.getTime()) });
+      op.check({ key: claim, versionstamp: idempotency.claimed }).set(claim, encodeJson(record), {
+        expireIn: Math.max(1, idempotency.expiresAt - options.now.getTime()),
+      });
     }
   }
   appendToFeed(op, kv, locationId, {
-    orders: changes.map((c) => c.order),
+    orders: encoded,
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });
@@ -96,7 +110,35 @@ export async function getOrder(
   locationId: string,
   orderId: string,
 ): Promise<Order | null> {
-  return (await kv.get<Order>(orderKey(locationId, orderId))).value;
+  return (await readOrder(kv, locationId, orderId))?.order ?? null;
+}
+
+/** Reads one order with its row's versionstamp, or null. */
+export async function readOrder(
+  kv: Deno.Kv,
+  locationId: string,
+  orderId: string,
+): Promise<StoredOrder | null> {
+  const entry = await kv.get<Uint8Array>(orderKey(locationId, orderId));
+  return entry.versionstamp
+    ? { order: decodeJson<Order>(entry.value), versionstamp: entry.versionstamp }
+    : null;
+}
+
+/**
+ * The record of a table's `Idempotency-Key` (null when unseen or expired from the store) and the
+ * versionstamp to check when claiming it.
+ */
+export async function getIdempotencyRecord(
+  kv: Deno.Kv,
+  locationId: string,
+  claim: { tableId: string; key: string },
+): Promise<{ record: IdempotencyRecord | null; versionstamp: string | null }> {
+  const entry = await kv.get<Uint8Array>(idempotencyKey(locationId, claim.tableId, claim.key));
+  return {
+    record: entry.value ? decodeJson<IdempotencyRecord>(entry.value) : null,
+    versionstamp: entry.versionstamp,
+  };
 }
 
 /** A request to move an order. */
@@ -121,9 +163,9 @@ const MAX_MOVE_ATTEMPTS = 20;
  */
 export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promise<Order> {
   for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
-    const entry = await kv.get<Order>(orderKey(request.locationId, request.orderId));
-    if (!entry.versionstamp) throw notFound("Order");
-    const current = entry.value;
+    const stored = await readOrder(kv, request.locationId, request.orderId);
+    if (!stored) throw notFound("Order");
+    const current = stored.order;
     if (request.expectedVersion !== undefined && request.expectedVersion !== current.version) {
       throw conflict(
         "version_conflict",
@@ -144,10 +186,7 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     }
     const now = new Date();
     const next = moveOrder(current, request.to, request.by, now);
-    const ok = await commitOrderChanges(kv, [{
-      order: next,
-      previous: entry as Deno.KvEntry<Order>,
-    }], {
+    const ok = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
       now,
       retentionMs: request.retentionMs,
     });
@@ -226,7 +265,7 @@ export async function getOrdersById(
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += 10) chunks.push(ids.slice(i, i + 10));
   const results = await Promise.all(
-    chunks.map((chunk) => kv.getMany<Order[]>(chunk.map((id) => orderKey(locationId, id)))),
+    chunks.map((chunk) => kv.getMany<Uint8Array[]>(chunk.map((id) => orderKey(locationId, id)))),
   );
-  return results.flat().flatMap((entry) => (entry.value ? [entry.value] : []));
+  return results.flat().flatMap((entry) => (entry.value ? [decodeJson<Order>(entry.value)] : []));
 }

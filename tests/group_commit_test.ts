@@ -3,16 +3,29 @@
  * bad member of a batch fails alone while the others are committed and answered 201.
  *
  * Batches are made on purpose: with one commit in flight, a first order starts a commit at once,
- * and every order that arrives while it runs waits for the next commit, together.
+ * and every order that arrives while it runs waits for the next commit, together. The orders go
+ * straight to the intake, all in one tick, so they are all queued before the first commit's
+ * answer can come back from the store, however fast the store is; the routes' mapping of its
+ * errors to statuses is tested in order_test.ts and fuzz_test.ts.
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../lib/config.ts";
+import { AppError } from "../lib/errors.ts";
 import { eventsPrefix, ordersPrefix } from "../lib/keys.ts";
 import { listMenuItems } from "../lib/menu.ts";
 import { seedDemo } from "../lib/seed.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
+import type { CreateOrderInput, Order } from "../lib/schemas.ts";
 import { listTables } from "../lib/tables.ts";
 import { createApp } from "../routes/app.ts";
+
+/** What a guest would have been answered. */
+interface Outcome {
+  status: number;
+  code?: string;
+  order?: Order;
+  replayed?: boolean;
+}
 
 const TOKEN = "group-commit-test-owner";
 
@@ -26,7 +39,6 @@ async function setUp(inFlight = "1") {
     SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight,
   });
   const services = await createServices(kv, config);
-  const app = createApp(services);
   const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
   const tables = await listTables(kv, location.id);
   const count = async (prefix: Deno.KvKey) => {
@@ -37,21 +49,22 @@ async function setUp(inFlight = "1") {
   const opened: Services[] = [services];
   return {
     kv,
-    app,
     items,
     tables,
     /** Another "process" on the same store: its own catalog and intake. */
     async otherProcess() {
       const other = await createServices(kv, config);
       opened.push(other);
-      return createApp(other);
+      return { services: other, app: createApp(other) };
     },
-    async order(body: unknown, key?: string, on = app): Promise<Response> {
-      return await on.request("/api/orders", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(key ? { "idempotency-key": key } : {}) },
-        body: JSON.stringify(body),
-      });
+    async order(body: CreateOrderInput, key?: string, on = services): Promise<Outcome> {
+      try {
+        const placed = await on.intake.place(body, key);
+        return { status: 201, order: placed.order, replayed: placed.replayed };
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        return { status: error.status, code: error.code };
+      }
     },
     body(i: number) {
       return {
@@ -71,7 +84,7 @@ async function setUp(inFlight = "1") {
 type Fixture = Awaited<ReturnType<typeof setUp>>;
 
 /** Sends a first order, then `bodies` while its commit runs, so that they form one batch. */
-async function inOneBatch(f: Fixture, requests: (() => Response | Promise<Response>)[]) {
+async function inOneBatch(f: Fixture, requests: (() => Promise<Outcome>)[]) {
   const first = f.order(f.body(99), "blocker");
   const responses = await Promise.all(requests.map((send) => send()));
   assert.equal((await first).status, 201);
@@ -104,7 +117,7 @@ Deno.test("[order_intake] group commit", async (t) => {
           Array.from({ length: 300 }, (_, i) => f.order(f.body(i), `two-${i}`)),
         );
         assert.deepEqual(responses.map((r) => r.status), Array(300).fill(201));
-        const ids = new Set(await Promise.all(responses.map(async (r) => (await r.json()).id)));
+        const ids = new Set(responses.map((r) => r.order!.id));
         assert.equal(ids.size, 300);
         assert.equal(await f.orders(), 300);
         assert.ok((await f.feedEntries()) < 30, "orders shared commits");
@@ -125,7 +138,7 @@ Deno.test("[order_intake] group commit", async (t) => {
       ]);
       const statuses = responses.map((r) => r.status);
       assert.equal(statuses[10], 422);
-      assert.equal((await responses[10].json()).error.code, "unknown_item");
+      assert.equal(responses[10].code, "unknown_item");
       assert.deepEqual(statuses.filter((s) => s === 201).length, 20);
       assert.equal(await f.orders(), 21);
       assert.equal(await f.feedEntries(), 2, "the good ones still shared one commit");
@@ -151,15 +164,13 @@ Deno.test("[order_intake] group commit", async (t) => {
         ]);
         const statuses = responses.map((r) => r.status);
         assert.equal(statuses[8], 409);
-        assert.equal((await responses[8].json()).error.code, "idempotency_key_reused");
+        assert.equal(responses[8].code, "idempotency_key_reused");
         assert.deepEqual(statuses.toSpliced(8, 1), Array(16).fill(201));
         assert.equal(await f.orders(), 1 + 1 + 16);
         // The batch's commit failed on the reused key's check, so its 16 good members were
         // committed one by one: one feed entry each (plus the first order and the blocker).
         assert.equal(await f.feedEntries(), 1 + 1 + 16);
-        const ids = new Set(
-          await Promise.all(responses.toSpliced(8, 1).map(async (r) => (await r.json()).id)),
-        );
+        const ids = new Set(responses.toSpliced(8, 1).map((r) => r.order!.id));
         assert.equal(ids.size, 16);
       } finally {
         f.close();
@@ -173,10 +184,10 @@ Deno.test("[order_intake] group commit", async (t) => {
       const f = await setUp();
       try {
         const elsewhere = await f.otherProcess();
-        const claimed = await f.order(f.body(5), "claimed-elsewhere", elsewhere);
+        const claimed = await f.order(f.body(5), "claimed-elsewhere", elsewhere.services);
         assert.equal(claimed.status, 201);
-        const claimedOrder = await claimed.json();
-        const claimedTwice = await f.order(f.body(6), "claimed-twice", elsewhere);
+        const claimedOrder = claimed.order!;
+        const claimedTwice = await f.order(f.body(6), "claimed-twice", elsewhere.services);
         assert.equal(claimedTwice.status, 201);
         const responses = await inOneBatch(f, [
           ...Array.from({ length: 6 }, (_, i) => () => f.order(f.body(i), `ok-${i}`)),
@@ -189,8 +200,8 @@ Deno.test("[order_intake] group commit", async (t) => {
         const statuses = responses.map((r) => r.status);
         assert.equal(statuses[6], 409);
         assert.equal(statuses[7], 201);
-        assert.equal(responses[7].headers.get("idempotent-replayed"), "true");
-        const replay = await responses[7].json();
+        assert.equal(responses[7].replayed, true);
+        const replay = responses[7].order!;
         assert.notEqual(replay.id, claimedOrder.id);
         assert.equal(replay.tableId, f.tables[6].id);
         assert.deepEqual(statuses.toSpliced(6, 2), Array(12).fill(201));
@@ -213,7 +224,7 @@ Deno.test("[order_intake] group commit", async (t) => {
       });
       assert.equal((await f.order(body(0, target.id))).status, 201); // menu now cached here
       const elsewhere = await f.otherProcess();
-      const patched = await elsewhere.request(`/api/menu/items/${target.id}`, {
+      const patched = await elsewhere.app.request(`/api/menu/items/${target.id}`, {
         method: "PATCH",
         headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify({ available: false }),
@@ -228,7 +239,7 @@ Deno.test("[order_intake] group commit", async (t) => {
       ]);
       const statuses = responses.map((r) => r.status);
       assert.equal(statuses[5], 409);
-      assert.equal((await responses[5].json()).error.code, "item_unavailable");
+      assert.equal(responses[5].code, "item_unavailable");
       assert.deepEqual(statuses.toSpliced(5, 1), Array(10).fill(201));
       assert.equal(await f.orders(), 1 + 1 + 10);
     } finally {

@@ -6,7 +6,7 @@ import { Hubs, type Subscription } from "../lib/hub.ts";
 import { eventKey } from "../lib/keys.ts";
 import type { OrderStatus } from "../lib/lifecycle.ts";
 import { listMenuItems } from "../lib/menu.ts";
-import { moveOrderStatus } from "../lib/orders.ts";
+import { getOrder, moveOrderStatus } from "../lib/orders.ts";
 import type { Order } from "../lib/schemas.ts";
 import { seedDemo } from "../lib/seed.ts";
 import { closeServices, createServices } from "../lib/services.ts";
@@ -93,7 +93,7 @@ Deno.test("[hub] start: the snapshot is exactly the open orders at the cursor, u
       let i = 0;
       while (writing) {
         const order = live[i++ % live.length];
-        const current = (await t.kv.get<Order>(["order", t.locationId, order.id])).value!;
+        const current = (await getOrder(t.kv, t.locationId, order.id))!;
         const next = i % 7 === 0 && current.status === "pending"
           ? "cancelled"
           : NEXT[current.status];

@@ -1,9 +1,12 @@
 -- POST /api/orders with valid, varied bodies (one per line of the bodies file, cycled) and a
 -- unique Idempotency-Key on every request. Arguments: <phase seconds> <bodies file> <run id>
+-- <keys>, where keys is "ordered" (time-ordered, as a ULID or a counter: the guest page's kind) or
+-- "random" (UUIDv4-like, the costliest for the store)
 local bodies = {}
 local count = 0
 local next_body = 1
 local key_prefix = ""
+local random_keys = false
 
 function init(args)
   start_phase(tonumber(args[1]))
@@ -11,6 +14,17 @@ function init(args)
   -- Threads start at different bodies so that concurrent batches mix tables and items.
   next_body = (thread_id * 7919) % #bodies + 1
   key_prefix = args[3] .. "-" .. thread_id .. "-"
+  random_keys = args[4] == "random"
+  math.randomseed(os.time() + thread_id)
+end
+
+local function next_key()
+  if random_keys then
+    return string.format("%08x-%04x-4%03x-%04x-%06x%06x", math.random(0, 0x7fffffff),
+      math.random(0, 0xffff), math.random(0, 0xfff), math.random(0x8000, 0xbfff),
+      math.random(0, 0xffffff), math.random(0, 0xffffff))
+  end
+  return key_prefix .. string.format("%010d", count)
 end
 
 function request()
@@ -19,6 +33,6 @@ function request()
   count = count + 1
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = key_prefix .. count,
+    ["Idempotency-Key"] = next_key(),
   }, body)
 end
