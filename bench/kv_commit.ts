@@ -50,7 +50,7 @@ async function run(
   const menu = new Map(items.map((i) => [i.id, i]));
   const tables = await listTables(kv, location.id);
   let n = 0;
-  const change = async (): Promise<OrderChange> => {
+  const change = (): OrderChange => {
     n++;
     const lines = Array.from({ length: 1 + (n % 4) }, (_, i) => ({
       menuItemId: items[(n + i * 5) % items.length].id,
@@ -73,7 +73,7 @@ async function run(
       idempotency: options.idempotency !== "none"
         ? {
           key: options.idempotency === "ordered" ? newId() : crypto.randomUUID(),
-          requestHash: await sha256Hex(JSON.stringify(lines)),
+          requestHash: sha256Hex(JSON.stringify(lines)),
           expiresAt: Date.now() + 86_400_000,
           claimed: null,
         }
@@ -85,7 +85,7 @@ async function run(
   let orders = 0;
   const worker = async () => {
     while (performance.now() - started < seconds * 1000) {
-      const changes = await Promise.all(Array.from({ length: options.batch }, change));
+      const changes = Array.from({ length: options.batch }, change);
       const ok = await commitOrderChanges(kv, changes, {
         now: new Date(),
         retentionMs: 7 * 86_400_000,

@@ -63,6 +63,14 @@ export class Catalog {
     return await this.get(locationId);
   }
 
+  /** `findByToken` answered from memory: undefined when the token's location is not loaded. */
+  peekTable(token: string): { snapshot: CatalogSnapshot; table: Table } | undefined {
+    const locationId = this.#tokenToLocation.get(token);
+    const snapshot = locationId ? this.#snapshots.get(locationId) : undefined;
+    const table = snapshot?.tablesByToken.get(token);
+    return snapshot && table ? { snapshot, table } : undefined;
+  }
+
   /** The table holding a QR token and its location's snapshot, or null for an unknown token. */
   async findByToken(token: string): Promise<{ snapshot: CatalogSnapshot; table: Table } | null> {
     let locationId = this.#tokenToLocation.get(token);

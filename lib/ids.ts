@@ -15,11 +15,11 @@ export function randomToken(bytes = 24): string {
 }
 
 /**
- * Hex SHA-256 of a string (UTF-8). Computed synchronously with `node:crypto`: on the order hot
- * path WebCrypto's async digest costs a thread-pool round trip per call.
+ * Hex SHA-256 of a string (UTF-8). Synchronous (`node:crypto`): on the order hot path
+ * WebCrypto's async digest costs a thread-pool round trip per call.
  */
-export function sha256Hex(text: string): Promise<string> {
-  return Promise.resolve(createHash("sha256").update(text, "utf8").digest("hex"));
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** Base64url without padding. */

@@ -72,7 +72,8 @@ export class OrderIntake {
    * nothing; the same key with another body is a 409.
    */
   async place(input: CreateOrderInput, idempotencyKeyText?: string): Promise<PlacedOrder> {
-    const found = await this.#catalog.findByToken(input.tableToken);
+    const found = this.#catalog.peekTable(input.tableToken) ??
+      await this.#catalog.findByToken(input.tableToken);
     if (!found) {
       throw unauthorized(
         "This table code is not valid; scan the table's QR code again.",
@@ -82,7 +83,7 @@ export class OrderIntake {
     const { snapshot, table } = found;
     if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
 
-    const requestHash = await sha256Hex(JSON.stringify(input));
+    const requestHash = sha256Hex(JSON.stringify(input));
     const pendingKey = `${table.locationId}/${table.id}/${idempotencyKeyText}`;
     const pending = this.#pending.get(pendingKey);
     if (pending) {

@@ -25,12 +25,12 @@ export async function loadSecrets(kv: Deno.Kv, config: Config): Promise<Secrets>
   if (config.bootstrapToken) {
     return {
       signingKey,
-      bootstrapTokenHash: await sha256Hex(config.bootstrapToken),
+      bootstrapTokenHash: sha256Hex(config.bootstrapToken),
       generatedBootstrapToken: null,
     };
   }
   const fresh = `ss_owner_${randomToken(24)}`;
-  const freshHash = await sha256Hex(fresh);
+  const freshHash = sha256Hex(fresh);
   const stored = await getOrCreate(kv, secretKey("bootstrap_token_hash"), () => freshHash);
   return {
     signingKey,
