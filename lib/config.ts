@@ -15,9 +15,12 @@ export interface Config {
   bootstrapToken: string | null;
   /** Base URL printed and encoded in QR codes (`http://localhost:8000` by default). */
   publicUrl: string;
-  /** Postgres analytics mirror connection string, or null when off. */
+  /** Postgres mirror connection string, or null when off (the mirror is a later milestone). */
   databaseUrl: string | null;
-  /** Whether rate limits apply (`SEATSERVE_RATE_LIMIT=off` disables them for benchmarks). */
+  /**
+   * Whether rate limits apply (`SEATSERVE_RATE_LIMIT=off` disables them for benchmarks). Read now,
+   * but nothing enforces limits yet: they arrive with a later milestone.
+   */
   rateLimit: boolean;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
