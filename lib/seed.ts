@@ -1,4 +1,5 @@
 /** The demo restaurant seeded into an empty store on first start. */
+import { AppError } from "./errors.ts";
 import { createLocation, firstLocation } from "./locations.ts";
 import { createMenuItem } from "./menu.ts";
 import type { CreateMenuItemInput, Location } from "./schemas.ts";
@@ -25,15 +26,25 @@ const DEMO_MENU: CreateMenuItemInput[] = [
   item("Drinks", "Glass of house red", "15 cl", 700, ["sulphites"]),
 ];
 
-/** Seeds the demo location, its menu and 12 tables when the store has no location yet. */
+/**
+ * Seeds the demo location, its menu and 12 tables when the store has no location yet. Returns
+ * null when there was nothing to do, also when another process starting on the same empty store
+ * (Deno Deploy starts several) claimed the `demo` slug first: that one seeds it.
+ */
 export async function seedDemo(kv: Deno.Kv): Promise<Location | null> {
   if (await firstLocation(kv)) return null;
-  const location = await createLocation(kv, {
-    slug: "demo",
-    name: "SeatServe Demo Bistro",
-    currency: "EUR",
-    defaultLanguage: "en",
-  });
+  let location: Location;
+  try {
+    location = await createLocation(kv, {
+      slug: "demo",
+      name: "SeatServe Demo Bistro",
+      currency: "EUR",
+      defaultLanguage: "en",
+    });
+  } catch (error) {
+    if (error instanceof AppError && error.code === "slug_taken") return null;
+    throw error;
+  }
   for (const menuItem of DEMO_MENU) await createMenuItem(kv, location.id, menuItem);
   for (let number = 1; number <= 12; number++) {
     await createTable(kv, location.id, {

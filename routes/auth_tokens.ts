@@ -2,9 +2,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { forbidden, notFound } from "../lib/errors.ts";
 import { getLocation } from "../lib/locations.ts";
+import { outranksOrEquals } from "../lib/roles.ts";
 import { CreatedTokenSchema, CreateTokenInput } from "../lib/schemas.ts";
 import { mayActOn, staffOnly } from "./middleware.ts";
-import { errorResponses, jsonBody, jsonResponse, router, staffSecurity } from "./openapi.ts";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  locationQuery,
+  router,
+  staffSecurity,
+} from "./openapi.ts";
 
 const manage = staffOnly("tokens.manage");
 
@@ -19,7 +27,7 @@ export const authTokens = router()
         "A caller may grant its own role or a weaker one. Default lifetime 90 days.",
       security: staffSecurity,
       middleware: [manage] as const,
-      request: { body: jsonBody(CreateTokenInput) },
+      request: { query: z.object(locationQuery), body: jsonBody(CreateTokenInput) },
       responses: {
         201: jsonResponse(CreatedTokenSchema, "The token: shown once, keep it safe."),
         ...errorResponses(400, 401, 403, 404, 413, 415, 422),
@@ -54,10 +62,14 @@ export const authTokens = router()
       path: "/auth/tokens/{id}",
       tags: ["auth"],
       summary: "Revoke a device token",
-      description: "The token is refused from then on.",
+      description: "The token is refused from then on. A caller may revoke tokens of its own " +
+        "role or a weaker one (a manager cannot revoke an owner's token), in its location(s).",
       security: staffSecurity,
       middleware: [manage] as const,
-      request: { params: z.object({ id: z.string().min(1).max(64) }) },
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        query: z.object(locationQuery),
+      },
       responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -65,6 +77,9 @@ export const authTokens = router()
       const principal = c.get("principal");
       const record = await auth.getDeviceToken(c.req.valid("param").id);
       if (!record || !mayActOn(principal, record.locationId)) throw notFound("Token");
+      if (!outranksOrEquals(principal.role, record.role)) {
+        throw forbidden(`Your role (${principal.role}) cannot revoke a ${record.role} token.`);
+      }
       await auth.revokeDeviceToken(record.id);
       return c.body(null, 204);
     },

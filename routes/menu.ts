@@ -11,7 +11,15 @@ import {
   UpdateMenuItemInput,
 } from "../lib/schemas.ts";
 import { staffOnly } from "./middleware.ts";
-import { errorResponses, jsonBody, jsonResponse, router, staffSecurity } from "./openapi.ts";
+import {
+  blankIsAbsent,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  locationQuery,
+  router,
+  staffSecurity,
+} from "./openapi.ts";
 
 const ItemParams = z.object({ id: z.string().min(1).max(64) });
 
@@ -26,8 +34,12 @@ export const menu = router()
         "By `location` slug, or by a guest's `table` token. Sends an ETag; `If-None-Match` gives 304.",
       request: {
         query: z.object({
-          location: z.string().max(64).optional(),
-          table: z.string().max(200).optional(),
+          location: blankIsAbsent(z.string().max(64).optional()).openapi({
+            description: "The location's slug.",
+          }),
+          table: blankIsAbsent(z.string().max(200).optional()).openapi({
+            description: "A guest's table token (from the QR code); wins over `location`.",
+          }),
         }),
       },
       responses: {
@@ -64,7 +76,7 @@ export const menu = router()
       summary: "Add a menu item",
       security: staffSecurity,
       middleware: [staffOnly("menu.write")] as const,
-      request: { body: jsonBody(CreateMenuItemInput) },
+      request: { query: z.object(locationQuery), body: jsonBody(CreateMenuItemInput) },
       responses: {
         201: jsonResponse(MenuItemSchema, "The new item."),
         ...errorResponses(400, 401, 403, 404, 413, 415, 422),
@@ -88,7 +100,11 @@ export const menu = router()
         'Managers change anything; the kitchen may send only `{"available": …}` (to 86 an item).',
       security: staffSecurity,
       middleware: [staffOnly("menu.availability")] as const,
-      request: { params: ItemParams, body: jsonBody(UpdateMenuItemInput) },
+      request: {
+        params: ItemParams,
+        query: z.object(locationQuery),
+        body: jsonBody(UpdateMenuItemInput),
+      },
       responses: {
         200: jsonResponse(MenuItemSchema, "The item as changed."),
         ...errorResponses(400, 401, 403, 404, 413, 415, 422),
@@ -117,7 +133,7 @@ export const menu = router()
       summary: "Remove a menu item",
       security: staffSecurity,
       middleware: [staffOnly("menu.write")] as const,
-      request: { params: ItemParams },
+      request: { params: ItemParams, query: z.object(locationQuery) },
       responses: { 204: { description: "Removed." }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {

@@ -77,7 +77,8 @@ export function staffOnly(permission: Permission, options: StaffOptions = {}) {
     if (!can(principal.role, permission)) throw forbidden();
     c.set("principal", principal);
     if (!options.noLocation) {
-      c.set("location", await resolveLocation(services.kv, principal, c.req.query("location")));
+      const slug = c.req.query("location") || undefined; // `?location=` is no choice
+      c.set("location", await resolveLocation(services.kv, principal, slug));
     }
     await next();
   });

@@ -1,5 +1,5 @@
 /** Small builders for OpenAPI route definitions, so each route reads as what it does. */
-import { OpenAPIHono, type z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { ErrorSchema } from "../lib/schemas.ts";
 import type { AppEnv } from "./env.ts";
 import { validationError } from "./errors.ts";
@@ -45,3 +45,20 @@ export function errorResponses(...statuses: number[]) {
 
 /** Staff bearer-token security, for route definitions. */
 export const staffSecurity: Record<string, string[]>[] = [{ bearer: [] }, { sessionCookie: [] }];
+
+/**
+ * `?location=<slug>`: which location a staff call acts on, for a token valid for several (the
+ * bootstrap token). `staffOnly` reads it; this documents it and bounds it.
+ */
+export const locationQuery = {
+  location: z.string().max(64).optional().openapi({
+    description: "The slug of the location to act on, for a token valid for several " +
+      "(default, also when empty: the token's own location, or the first created). 404 when " +
+      "no location has this slug; 403 when the token is not valid for it.",
+  }),
+};
+
+/** A query parameter for which an empty value (`?status=`) means the same as leaving it out. */
+export function blankIsAbsent<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => value === "" ? undefined : value, schema);
+}

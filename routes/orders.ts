@@ -14,7 +14,15 @@ import {
 } from "../lib/schemas.ts";
 import type { AppEnv } from "./env.ts";
 import { actor, staffOnly } from "./middleware.ts";
-import { errorResponses, jsonBody, jsonResponse, router, staffSecurity } from "./openapi.ts";
+import {
+  blankIsAbsent,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  locationQuery,
+  router,
+  staffSecurity,
+} from "./openapi.ts";
 
 const OrderParams = z.object({ id: z.string().min(1).max(64) });
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -62,7 +70,15 @@ export const orders = router()
       summary: "Read an order",
       description: "Staff with their token, or the guest with `?token=<orderToken>`.",
       security: [...staffSecurity, {}],
-      request: { params: OrderParams, query: z.object({ token: z.string().max(200).optional() }) },
+      request: {
+        params: OrderParams,
+        query: z.object({
+          token: z.string().max(200).optional().openapi({
+            description: "The guest's `orderToken` (staff send their token instead).",
+          }),
+          ...locationQuery,
+        }),
+      },
       responses: {
         200: jsonResponse(OrderSchema, "The order; `ETag` is its version."),
         ...errorResponses(400, 401, 403, 404),
@@ -80,16 +96,22 @@ export const orders = router()
       path: "/orders",
       tags: ["orders"],
       summary: "List orders, newest first",
+      description: "An empty parameter (`?status=&table=&cursor=&limit=`) is the same as none.",
       security: staffSecurity,
       middleware: [staffOnly("orders.read")] as const,
       request: {
         query: z.object({
-          status: OrderStatusSchema.optional(),
-          table: z.string().min(1).max(64).optional().openapi({ description: "A table id." }),
+          status: blankIsAbsent(OrderStatusSchema.optional()),
+          table: blankIsAbsent(z.string().max(64).optional()).openapi({
+            description: "A table id.",
+          }),
           cursor: z.string().max(64).optional().openapi({
             description: "The previous page's `cursor`.",
           }),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          limit: blankIsAbsent(z.coerce.number().int().min(1).max(200).default(50)).openapi({
+            description: "Orders per page, 1 to 200 (default 50).",
+          }),
+          ...locationQuery,
         }),
       },
       responses: {
@@ -121,12 +143,14 @@ export const orders = router()
       tags: ["orders"],
       summary: "Move an order to its next status",
       description:
-        '`If-Match: "<version>"` makes the move conditional (409 `version_conflict` when stale). ' +
+        '`If-Match: "<version>"` makes the move conditional (409 `version_conflict` when stale; ' +
+        "`*` matches any version). " +
         "Moves: pending→queued→preparing→ready→delivered→closed, pending|queued→cancelled.",
       security: staffSecurity,
       middleware: [staffOnly("orders.read")] as const,
       request: {
         params: OrderParams,
+        query: z.object(locationQuery),
         headers: z.object({ "if-match": z.string().optional() }),
         body: jsonBody(TransitionInput),
       },
@@ -174,8 +198,9 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
   return order;
 }
 
+/** The version an `If-Match` asks for; none for `*`, which any current order matches (RFC 9110). */
 function parseIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || header.trim() === "*") return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
     throw new AppError(400, "invalid_if_match", 'If-Match must be an order version, such as "3".');

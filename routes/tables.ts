@@ -5,7 +5,14 @@ import { notFound } from "../lib/errors.ts";
 import { CreateTableInput, type Table, TableSchema, UpdateTableInput } from "../lib/schemas.ts";
 import { createTable, deleteTable, getTable, listTables, updateTable } from "../lib/tables.ts";
 import { staffOnly } from "./middleware.ts";
-import { errorResponses, jsonBody, jsonResponse, router, staffSecurity } from "./openapi.ts";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  locationQuery,
+  router,
+  staffSecurity,
+} from "./openapi.ts";
 
 const TableParams = z.object({ id: z.string().min(1).max(64) });
 const manage = staffOnly("tables.manage");
@@ -35,6 +42,7 @@ export const tables = router()
       summary: "List tables",
       security: staffSecurity,
       middleware: [manage] as const,
+      request: { query: z.object(locationQuery) },
       responses: {
         200: jsonResponse(
           z.object({ tables: z.array(TableSchema) }),
@@ -57,7 +65,7 @@ export const tables = router()
       summary: "Add a table",
       security: staffSecurity,
       middleware: [manage] as const,
-      request: { body: jsonBody(CreateTableInput) },
+      request: { query: z.object(locationQuery), body: jsonBody(CreateTableInput) },
       responses: {
         201: jsonResponse(TableSchema, "The new table, with its QR token."),
         ...errorResponses(400, 401, 403, 409, 413, 415, 422),
@@ -80,7 +88,11 @@ export const tables = router()
       description: "Change number, seats or status; `rotateToken: true` issues a new QR token.",
       security: staffSecurity,
       middleware: [manage] as const,
-      request: { params: TableParams, body: jsonBody(UpdateTableInput) },
+      request: {
+        params: TableParams,
+        query: z.object(locationQuery),
+        body: jsonBody(UpdateTableInput),
+      },
       responses: {
         200: jsonResponse(TableSchema, "The table as changed."),
         ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
@@ -108,7 +120,7 @@ export const tables = router()
       description: "Its QR token stops working at once; its orders stay.",
       security: staffSecurity,
       middleware: [manage] as const,
-      request: { params: TableParams },
+      request: { params: TableParams, query: z.object(locationQuery) },
       responses: { 204: { description: "Removed." }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
@@ -127,7 +139,7 @@ export const tables = router()
       summary: "The table's QR code",
       security: staffSecurity,
       middleware: [manage] as const,
-      request: { params: TableParams },
+      request: { params: TableParams, query: z.object(locationQuery) },
       responses: {
         200: {
           description: "An SVG QR code of the guest URL.",
