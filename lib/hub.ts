@@ -135,18 +135,23 @@ export class Subscription {
     return changes;
   }
 
-  /** Resolves when changes are queued or the subscription ended, or after `timeoutMs`. */
-  wait(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves when changes are queued, the subscription ended, or `wake()` was called. No timer
+   * per wait: with hundreds of streams, one per catch-up and stream cost more than the writes.
+   */
+  wait(): Promise<void> {
     if (this.#queue.length || this.#ended) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.#wake === done) this.#wake = null;
+      this.#wake = () => {
+        this.#wake = null;
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
-      this.#wake = done;
     });
+  }
+
+  /** Resolves a pending `wait()` now (the consumer has something of its own to do). */
+  wake(): void {
+    this.#wake?.();
   }
 
   /** Stops receiving changes. */

@@ -219,8 +219,13 @@ function sseResponse(
   first: Uint8Array[],
   options: { endAfter?: (change: FeedChange) => boolean; firstChanges?: FeedChange[] } = {},
 ): Response {
-  let lastKeepAlive = Date.now();
+  let keepAliveDue = false;
   let done = false;
+  // One timer per stream for its whole life; the pull loop sends the comment when it fires.
+  const keepAlive = setInterval(() => {
+    keepAliveDue = true;
+    subscription.wake();
+  }, KEEP_ALIVE_MS);
   const endAfter = options.endAfter;
   const endsAt = (changes: FeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
   const body = new ReadableStream<Uint8Array>({
@@ -233,14 +238,14 @@ function sseResponse(
     },
     async pull(controller) {
       while (!done) {
+        if (keepAliveDue) {
+          keepAliveDue = false;
+          controller.enqueue(KEEP_ALIVE);
+        }
         let changes = subscription.take();
         if (changes.length) {
           const end = endsAt(changes);
           if (end >= 0) changes = changes.slice(0, end + 1);
-          if (Date.now() - lastKeepAlive >= KEEP_ALIVE_MS) {
-            lastKeepAlive = Date.now();
-            controller.enqueue(KEEP_ALIVE);
-          }
           controller.enqueue(framesOf(changes));
           if (end >= 0) finish(controller);
           return;
@@ -251,23 +256,20 @@ function sseResponse(
           finish(controller);
           return;
         }
-        const idle = Date.now() - lastKeepAlive;
-        if (idle >= KEEP_ALIVE_MS) {
-          lastKeepAlive = Date.now();
-          controller.enqueue(KEEP_ALIVE);
-          return;
-        }
-        await subscription.wait(KEEP_ALIVE_MS - idle);
+        if (controller.desiredSize !== null && controller.desiredSize <= 0) return;
+        await subscription.wait();
       }
     },
     cancel() {
       done = true;
+      clearInterval(keepAlive);
       subscription.close();
     },
   }, { highWaterMark: 1 });
 
   function finish(controller: ReadableStreamDefaultController<Uint8Array>) {
     done = true;
+    clearInterval(keepAlive);
     subscription.close();
     controller.close();
   }

@@ -217,16 +217,22 @@ Deno.test("[hub] a subscriber that stops taking is dropped at maxQueued; others 
   }
 });
 
-Deno.test("[hub] wait() wakes on changes and on the end", async () => {
+Deno.test("[hub] wait() wakes on changes, on wake() and on the end", async () => {
   const t = await setup();
   try {
     const hub = await t.services.hubs.get(t.locationId);
     const s: Subscription = await hub.subscribe();
-    const woke = s.wait(5_000);
+    let woken = false;
+    const poked = s.wait().then(() => woken = true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(woken, false, "nothing happened yet");
+    s.wake();
+    await poked;
+    const woke = s.wait();
     await t.place();
     await woke;
     await waitFor(() => s.queued === 1);
-    const ended = s.wait(5_000);
+    const ended = s.wait();
     t.services.hubs.close();
     await ended;
     assert.equal(s.ended, "shutdown");
