@@ -12,6 +12,8 @@
  *    batch and the KV commit itself, so it is an upper bound on commit-to-screen.
  *  - secondary (one stream per worker): from the moment the client received the 201 (after the
  *    commit) to the receipt of the event; negative when the event beat the 201.
+ * Commit-to-screen lies between the two. It also prints each POST's round trip (send to 201),
+ * which holds the wait for the group commit and the commit itself.
  *
  *   deno task bench:stream [-- --streams 500 --rate 1000 --duration 10 --workers 1]
  */
@@ -90,13 +92,16 @@ async function main(argv: string[]) {
     // Open loop: every tick, fire the orders due by now.
     const total = rate * durationS;
     const answeredAt = new Map<string, number>();
+    const postMs: number[] = [];
     const failures: string[] = [];
     const inflight: Promise<void>[] = [];
     const started = performance.now();
     let sent = 0;
     while (sent < total) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-      for (; sent < due; sent++) inflight.push(placeOne(base, fixture, sent, answeredAt, failures));
+      for (; sent < due; sent++) {
+        inflight.push(placeOne(base, fixture, sent, { answeredAt, postMs, failures }));
+      }
       await new Promise((r) => setTimeout(r, 2));
     }
     await Promise.all(inflight);
@@ -134,6 +139,7 @@ async function main(argv: string[]) {
       }
     }
     after201.sort((a, b) => a - b);
+    postMs.sort((a, b) => a - b);
 
     const figures = {
       streams,
@@ -156,6 +162,11 @@ async function main(argv: string[]) {
         p999: quantile(histogram, overflow, 0.999),
         max: quantile(histogram, overflow, 1),
       },
+      postToAnswerMs: {
+        p50: round(postMs[Math.floor(postMs.length * 0.5)]),
+        p99: round(postMs[Math.floor(postMs.length * 0.99)]),
+        max: round(postMs[postMs.length - 1]),
+      },
       answerToScreenMs: {
         samples: after201.length,
         p50: round(after201[Math.floor(after201.length * 0.5)]),
@@ -173,6 +184,8 @@ async function main(argv: string[]) {
     console.log(
       `createdAt -> screen: p50 ${c.p50} ms, p90 ${c.p90} ms, p99 ${c.p99} ms, p99.9 ${c.p999} ms, max ${c.max} ms`,
     );
+    const p = figures.postToAnswerMs;
+    console.log(`POST /api/orders -> 201: p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms`);
     const a = figures.answerToScreenMs;
     console.log(
       `201 received -> screen (${a.samples} samples): p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms`,
@@ -204,9 +217,9 @@ async function placeOne(
   base: string,
   fixture: Fixture,
   n: number,
-  answeredAt: Map<string, number>,
-  failures: string[],
+  record: { answeredAt: Map<string, number>; postMs: number[]; failures: string[] },
 ): Promise<void> {
+  const { answeredAt, postMs, failures } = record;
   const lines = 1 + (n % 3);
   const body = JSON.stringify({
     tableToken: fixture.tableTokens[n % fixture.tableTokens.length],
@@ -216,6 +229,7 @@ async function placeOne(
       ...(i === 0 && n % 4 === 0 ? { note: "no onions" } : {}),
     })),
   });
+  const sentAt = performance.now();
   try {
     const response = await fetch(`${base}/api/orders`, {
       method: "POST",
@@ -223,9 +237,12 @@ async function placeOne(
       body,
     });
     const text = await response.text();
-    const at = performance.timeOrigin + performance.now();
+    const now = performance.now();
     if (response.status !== 201) failures.push(`${response.status} ${text.slice(0, 200)}`);
-    else answeredAt.set(JSON.parse(text).id, at);
+    else {
+      answeredAt.set(JSON.parse(text).id, performance.timeOrigin + now);
+      postMs.push(now - sentAt);
+    }
   } catch (error) {
     failures.push(String(error));
   }
