@@ -81,7 +81,7 @@ export class Auth {
     request: { role: Role; locationId: string; label?: string; ttlSeconds?: number },
   ): Promise<{ token: string; record: DeviceTokenRecord }> {
     if (!outranksOrEquals(issuer.role, request.role)) {
-      throw forbidden(`A ${issuer.role} cannot issue a ${request.role} token.`);
+      throw forbidden(`A ${issuer.role} may not issue ${request.role} tokens.`);
     }
     const now = new Date();
     const ttlSeconds = request.ttlSeconds ?? DEFAULT_TTL_SECONDS;

@@ -78,7 +78,7 @@ export const authTokens = router()
       const record = await auth.getDeviceToken(c.req.valid("param").id);
       if (!record || !mayActOn(principal, record.locationId)) throw notFound("Token");
       if (!outranksOrEquals(principal.role, record.role)) {
-        throw forbidden(`Your role (${principal.role}) cannot revoke a ${record.role} token.`);
+        throw forbidden(`A ${principal.role} may not revoke ${record.role} tokens.`);
       }
       await auth.revokeDeviceToken(record.id);
       return c.body(null, 204);

@@ -591,10 +591,11 @@ Deno.test("[api] device tokens: issue and revoke", async (t) => {
       expect(await call(s, "GET", "/api/orders", { token: kitchen.token }), 200);
     });
     await t.step("a manager may not mint an owner token; kitchen and server none", async () => {
-      expect(
+      const refused = expect(
         await call(s, "POST", "/api/auth/tokens", { token: manager, body: { role: "owner" } }),
         403,
       );
+      assert.equal(refused.error.message, "A manager may not issue owner tokens.");
       expect(
         await call(s, "POST", "/api/auth/tokens", {
           token: kitchen.token,
@@ -633,7 +634,11 @@ Deno.test("[api] device tokens: issue and revoke", async (t) => {
     );
     await t.step("a manager may not revoke an owner's token", async () => {
       const owner = await deviceToken(s, "owner");
-      expect(await call(s, "DELETE", `/api/auth/tokens/${owner.id}`, { token: manager }), 403);
+      const refused = expect(
+        await call(s, "DELETE", `/api/auth/tokens/${owner.id}`, { token: manager }),
+        403,
+      );
+      assert.equal(refused.error.message, "A manager may not revoke owner tokens.");
       expect(await call(s, "GET", "/api/tables", { token: owner.token }), 200);
       expect(await call(s, "DELETE", `/api/auth/tokens/${owner.id}`, { token: owner.token }), 204);
     });
