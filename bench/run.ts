@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { eventsPrefix, ordersPrefix } from "../lib/keys.ts";
+import { startArgs } from "./start_args.ts";
 
 type Target = "orders" | "menu";
 
@@ -302,7 +303,7 @@ function startServer(
   options: { kvPath: string; token: string; port: number; flags: string[] },
 ) {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-kv", "--unstable-cron", ...options.flags, "main.ts"],
+    args: startArgs(options.flags),
     cwd: ROOT,
     env: {
       PORT: String(options.port),

@@ -18,8 +18,8 @@
  *   deno task bench:stream [-- --streams 500 --rate 1000 --duration 10 --workers 1]
  */
 import { parseArgs } from "node:util";
+import { startArgs } from "./start_args.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const BUCKET_MS = 0.1;
 
 if (import.meta.main) await main(Deno.args.filter((a) => a !== "--"));
@@ -47,14 +47,7 @@ async function main(argv: string[]) {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--unstable-kv",
-      "--unstable-cron",
-      ...values["server-flags"].split(" ").filter(Boolean),
-      `${ROOT}main.ts`,
-    ],
+    args: startArgs(values["server-flags"].split(" ").filter(Boolean)),
     env: {
       PORT: String(port),
       HOSTNAME: "127.0.0.1",
