@@ -12,8 +12,12 @@
  *    batch and the KV commit itself, so it is an upper bound on commit-to-screen.
  *  - secondary (one stream per worker): from the moment the client received the 201 (after the
  *    commit) to the receipt of the event; negative when the event beat the 201.
- * Commit-to-screen lies between the two. It also prints each POST's round trip (send to 201),
- * which holds the wait for the group commit and the commit itself.
+ *  - commit-to-screen (the same streams): from the moment the order's commit was durable, which
+ *    is its `createdAt` plus the `Server-Timing: commit;dur=` of its 201 (the server's own clock
+ *    from pricing to durable), to the receipt of the event. `createdAt` has ms resolution, so
+ *    this may over-state by up to 1 ms.
+ * It also prints each POST's round trip (send to 201), which holds the wait for the group commit
+ * and the commit itself.
  *
  *   deno task bench:stream [-- --streams 500 --rate 1000 --duration 10 --workers 1]
  */
@@ -85,6 +89,7 @@ async function main(argv: string[]) {
     // Open loop: every tick, fire the orders due by now.
     const total = rate * durationS;
     const answeredAt = new Map<string, number>();
+    const committedAt = new Map<string, number>();
     const postMs: number[] = [];
     const failures: string[] = [];
     const inflight: Promise<void>[] = [];
@@ -93,7 +98,9 @@ async function main(argv: string[]) {
     while (sent < total) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       for (; sent < due; sent++) {
-        inflight.push(placeOne(base, fixture, sent, { answeredAt, postMs, failures }));
+        inflight.push(
+          placeOne(base, fixture, sent, { answeredAt, committedAt, postMs, failures }),
+        );
       }
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -125,13 +132,17 @@ async function main(argv: string[]) {
     const extra = counts.filter((c) => c > answered).length;
 
     const after201: number[] = [];
+    const afterCommit: number[] = [];
     for (const r of results) {
       for (const [id, at] of r.firstReceipts as [string, number][]) {
         const answeredTime = answeredAt.get(id);
         if (answeredTime !== undefined) after201.push(at - answeredTime);
+        const committedTime = committedAt.get(id);
+        if (committedTime !== undefined) afterCommit.push(at - committedTime);
       }
     }
     after201.sort((a, b) => a - b);
+    afterCommit.sort((a, b) => a - b);
     postMs.sort((a, b) => a - b);
 
     const figures = {
@@ -160,6 +171,12 @@ async function main(argv: string[]) {
         p99: round(postMs[Math.floor(postMs.length * 0.99)]),
         max: round(postMs[postMs.length - 1]),
       },
+      commitToScreenMs: {
+        samples: afterCommit.length,
+        p50: round(afterCommit[Math.floor(afterCommit.length * 0.5)]),
+        p99: round(afterCommit[Math.floor(afterCommit.length * 0.99)]),
+        max: round(afterCommit[afterCommit.length - 1]),
+      },
       answerToScreenMs: {
         samples: after201.length,
         p50: round(after201[Math.floor(after201.length * 0.5)]),
@@ -176,6 +193,10 @@ async function main(argv: string[]) {
     const c = figures.createdAtToScreenMs;
     console.log(
       `createdAt -> screen: p50 ${c.p50} ms, p90 ${c.p90} ms, p99 ${c.p99} ms, p99.9 ${c.p999} ms, max ${c.max} ms`,
+    );
+    const k = figures.commitToScreenMs;
+    console.log(
+      `commit -> screen (${k.samples} samples): p50 ${k.p50} ms, p99 ${k.p99} ms, max ${k.max} ms`,
     );
     const p = figures.postToAnswerMs;
     console.log(`POST /api/orders -> 201: p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms`);
@@ -210,9 +231,14 @@ async function placeOne(
   base: string,
   fixture: Fixture,
   n: number,
-  record: { answeredAt: Map<string, number>; postMs: number[]; failures: string[] },
+  record: {
+    answeredAt: Map<string, number>;
+    committedAt: Map<string, number>;
+    postMs: number[];
+    failures: string[];
+  },
 ): Promise<void> {
-  const { answeredAt, postMs, failures } = record;
+  const { answeredAt, committedAt, postMs, failures } = record;
   const lines = 1 + (n % 3);
   const body = JSON.stringify({
     tableToken: fixture.tableTokens[n % fixture.tableTokens.length],
@@ -233,8 +259,11 @@ async function placeOne(
     const now = performance.now();
     if (response.status !== 201) failures.push(`${response.status} ${text.slice(0, 200)}`);
     else {
-      answeredAt.set(JSON.parse(text).id, performance.timeOrigin + now);
+      const order = JSON.parse(text) as { id: string; createdAt: string };
+      answeredAt.set(order.id, performance.timeOrigin + now);
       postMs.push(now - sentAt);
+      const commit = /commit;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "");
+      if (commit) committedAt.set(order.id, Date.parse(order.createdAt) + Number(commit[1]));
     }
   } catch (error) {
     failures.push(String(error));

@@ -20,6 +20,8 @@ export interface PlacedOrder {
   order: Order;
   /** True when this answers a retry of an earlier request. */
   replayed: boolean;
+  /** Milliseconds from pricing the order (its `createdAt`) to its commit being durable; not on replays. */
+  commitMs?: number;
 }
 
 interface Member {
@@ -27,6 +29,8 @@ interface Member {
   table: Table;
   snapshot: CatalogSnapshot;
   order: Order;
+  /** `performance.now()` when the order was priced. */
+  pricedAt: number;
   /** `encodeJson(order)`: written to the store as is, and sizes the batch exactly. */
   bytes: Uint8Array;
   idempotency?: { key: string; requestHash: string; expiresAt: number };
@@ -112,9 +116,20 @@ export class OrderIntake {
     idempotency?: Member["idempotency"],
   ): Promise<PlacedOrder> {
     const order = this.#price(input, table, snapshot);
+    const pricedAt = performance.now();
     const bytes = encodeJson(order);
     return new Promise((resolve, reject) => {
-      const member: Member = { input, table, snapshot, order, bytes, idempotency, resolve, reject };
+      const member: Member = {
+        input,
+        table,
+        snapshot,
+        order,
+        pricedAt,
+        bytes,
+        idempotency,
+        resolve,
+        reject,
+      };
       const queue = this.#queues.get(table.locationId);
       if (queue) queue.push(member);
       else this.#queues.set(table.locationId, [member]);
@@ -208,7 +223,8 @@ export class OrderIntake {
     }
     release();
     if (committed) {
-      for (const member of batch) member.resolve({ order: member.order, replayed: false });
+      const committedAt = performance.now();
+      for (const member of batch) member.resolve(placed(member, committedAt));
       return;
     }
     // A check failed (menu changed, idempotency key seen before, ...): each member on its own.
@@ -231,6 +247,7 @@ export class OrderIntake {
         member.table = fresh.table;
         member.snapshot = fresh.snapshot;
         member.order = this.#price(member.input, fresh.table, fresh.snapshot);
+        member.pricedAt = performance.now();
         member.bytes = encodeJson(member.order);
       }
       let claimed: string | null = null;
@@ -256,10 +273,14 @@ export class OrderIntake {
       } catch (error) {
         throw asClientError(error);
       }
-      if (ok) return { order: member.order, replayed: false };
+      if (ok) return placed(member, performance.now());
     }
     throw unavailable("Orders are arriving faster than the menu settles; try again.");
   }
+}
+
+function placed(member: Member, committedAt: number): PlacedOrder {
+  return { order: member.order, replayed: false, commitMs: committedAt - member.pricedAt };
 }
 
 function change(member: Member, claimed: string | null): OrderChange {

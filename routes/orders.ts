@@ -36,7 +36,9 @@ export const orders = router()
       summary: "Place an order (guest)",
       description: "Prices come from the menu; any price or total in the body is ignored. " +
         "The same `Idempotency-Key` for the same table within 24 h answers with the first response " +
-        "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409.",
+        "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. " +
+        "A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it " +
+        "(its `createdAt`) to its commit being durable.",
       request: {
         headers: z.object({ "idempotency-key": z.string().optional() }),
         body: jsonBody(CreateOrderInput),
@@ -56,8 +58,14 @@ export const orders = router()
         );
       }
       const placed = await intake.place(c.req.valid("json"), key);
-      const orderToken = await auth.orderToken(placed.order.locationId, placed.order.id);
+      const orderToken = auth.orderToken(placed.order.locationId, placed.order.id);
       if (placed.replayed) c.header("Idempotent-Replayed", "true");
+      if (placed.commitMs !== undefined) {
+        c.header(
+          "Server-Timing",
+          `commit;dur=${placed.commitMs.toFixed(2)};desc="priced to durable"`,
+        );
+      }
       c.header("Location", `/api/orders/${placed.order.id}?token=${orderToken}`);
       return c.json({ ...placed.order, orderToken }, 201);
     },
@@ -184,7 +192,7 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
   const { kv, auth } = c.get("services");
   const guestToken = c.req.query("token");
   if (guestToken !== undefined && !c.req.header("authorization")) {
-    const locationId = await auth.orderTokenLocation(id, guestToken);
+    const locationId = auth.orderTokenLocation(id, guestToken);
     if (!locationId) {
       throw unauthorized("This order token does not open this order.", "invalid_order_token");
     }

@@ -226,9 +226,16 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
       assert.equal(order.tableNumber, 5);
       assert.equal(order.totalCents, first.priceCents * 2 + second.priceCents);
       assert.equal(typeof order.orderToken, "string");
+      // How long the order took from pricing to a durable commit, for clients and operators.
+      const timing = /^commit;dur=(\d+\.\d+);desc="priced to durable"$/.exec(
+        placed.headers.get("server-timing") ?? "",
+      );
+      assert.ok(timing, `Server-Timing: ${placed.headers.get("server-timing")}`);
+      assert.ok(Number(timing[1]) >= 0 && Number(timing[1]) < 10_000);
       const retry = await expectStatus(call(server, "POST", "/api/orders", { body, headers }), 201);
       assert.equal(retry.text, placed.text);
       assert.equal(retry.headers.get("idempotent-replayed"), "true");
+      assert.equal(retry.headers.get("server-timing"), null, "a replay commits nothing");
       const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
       assert.equal(list.body.orders.length, 1, "the retry created a second order");
     });
