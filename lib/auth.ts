@@ -73,6 +73,16 @@ export class Auth {
   }
 
   /**
+   * Whether a principal authenticated earlier still holds: its device token is neither revoked nor
+   * expired (the bootstrap token always holds). Long-lived connections ask this as they go.
+   */
+  async stillValid(principal: Principal): Promise<boolean> {
+    if (principal.tokenId === "bootstrap") return true;
+    const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(principal.tokenId))).value;
+    return record !== null && Date.parse(record.expiresAt) > Date.now();
+  }
+
+  /**
    * Issues a device token for `locationId` with `role`. The issuer may grant its own role or a
    * weaker one, never a stronger one.
    */

@@ -32,6 +32,11 @@ export interface Config {
   batchMaxInFlight: number;
   /** How long change-feed entries are kept, in milliseconds. */
   eventRetentionMs: number;
+  /**
+   * How often an event stream sends a `: keep-alive` comment and re-checks the staff token it
+   * was opened with (a revoked or expired token ends it), in milliseconds. At most 15 s (API.md).
+   */
+  streamKeepAliveMs: number;
   /** How long idempotency keys are remembered, in milliseconds. */
   idempotencyTtlMs: number;
 }
@@ -63,6 +68,7 @@ export function loadConfig(env: Env): Config {
     batchMaxChecks: intSetting(env, "SEATSERVE_BATCH_MAX_CHECKS", 100, 2, 100),
     batchMaxInFlight: intSetting(env, "SEATSERVE_BATCH_MAX_IN_FLIGHT", 2, 1, 16),
     eventRetentionMs: intSetting(env, "SEATSERVE_EVENT_RETENTION_DAYS", 7, 1, 365) * DAY_MS,
+    streamKeepAliveMs: intSetting(env, "SEATSERVE_STREAM_KEEPALIVE_SECONDS", 10, 1, 15) * 1000,
     idempotencyTtlMs: DAY_MS,
   };
 }

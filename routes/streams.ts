@@ -8,8 +8,6 @@ import { staffOnly } from "./middleware.ts";
 import { errorResponses, router, staffSecurity } from "./openapi.ts";
 import { findOrderForCaller } from "./orders.ts";
 
-/** A comment is sent at least this often, so proxies and clients see a live connection. */
-export const KEEP_ALIVE_MS = 10_000;
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
 
@@ -28,6 +26,9 @@ const END_COMMENTS: Record<EndReason, string> = {
   shutdown: ": server shutting down; reconnect with Last-Event-ID to resume\n\n",
   error: ": the change feed failed; reconnect with Last-Event-ID to resume\n\n",
 };
+const TOKEN_ENDED = encoder.encode(
+  ": the token this stream was opened with was revoked or has expired; sign in again\n\n",
+);
 
 const SseResponse = {
   description: "`text/event-stream`.",
@@ -52,7 +53,9 @@ export const streams = router()
         "order of the location that is not closed or cancelled; then one `order` event per change " +
         "(the whole order), in commit order, each with an `id`. With `Last-Event-ID` (header, or " +
         "`?lastEventId=`) exactly the changes after it are replayed instead; an id too old to " +
-        "replay gets a fresh `snapshot`. A `: keep-alive` comment comes at least every 15 s. " +
+        "replay gets a fresh `snapshot`. A `: keep-alive` comment comes at least every 15 s, and " +
+        "the stream ends with a comment within one keep-alive of its token being revoked or " +
+        "expiring. " +
         "Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).",
       security: [...staffSecurity, {}],
       middleware: [staffOnly("kitchen.stream", { allowQueryToken: true })] as const,
@@ -67,13 +70,18 @@ export const streams = router()
       responses: { 200: SseResponse, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const hub = await c.get("services").hubs.get(c.get("location").id);
+      const { hubs, auth, config } = c.get("services");
+      const principal = c.get("principal");
+      const hub = await hubs.get(c.get("location").id);
       const subscription = await hub.subscribe({ after: lastEventId(c.req.raw) });
       const start = subscription.start;
       const first = start.kind === "snapshot"
         ? [snapshotFrame(start.orders, start.cursor)]
         : start.changes.map(orderFrame);
-      return sseResponse(subscription, first) as unknown as Response;
+      return sseResponse(subscription, first, {
+        keepAliveMs: config.streamKeepAliveMs,
+        stillAllowed: () => auth.stillValid(principal),
+      }) as unknown as Response;
     },
   )
   .openapi(
@@ -99,7 +107,7 @@ export const streams = router()
       },
     }),
     async (c) => {
-      const { kv, hubs } = c.get("services");
+      const { kv, hubs, auth, config } = c.get("services");
       const id = c.req.valid("param").id;
       const found = await findOrderForCaller(c, id);
       const hub = await hubs.get(found.locationId);
@@ -127,7 +135,12 @@ export const streams = router()
           }
         }
       }
+      // Staff follow with their token (re-checked as the stream goes); a guest's order token
+      // opens that one order for good.
+      const principal = c.get("principal");
       return sseResponse(subscription, first.map(orderFrame), {
+        keepAliveMs: config.streamKeepAliveMs,
+        stillAllowed: principal ? () => auth.stillValid(principal) : undefined,
         endAfter: (change) => isTerminal(change.order),
         firstChanges: first,
       }) as unknown as Response;
@@ -209,6 +222,18 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** How an event stream behaves. */
+interface SseOptions {
+  /** Interval of `: keep-alive` comments and of `stillAllowed` checks. */
+  keepAliveMs: number;
+  /** Whether the caller may still read the stream (checked with each keep-alive). */
+  stillAllowed?: () => Promise<boolean>;
+  /** The stream ends after the first change for which this holds. */
+  endAfter?: (change: FeedChange) => boolean;
+  /** The changes `first` was made from, to apply `endAfter` to them. */
+  firstChanges?: FeedChange[];
+}
+
 /**
  * The event stream of a subscription. It pulls: the server asks for more only when the client
  * has taken what was sent, so a slow client's backlog stays in its subscription, which the hub
@@ -217,7 +242,7 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 function sseResponse(
   subscription: Subscription,
   first: Uint8Array[],
-  options: { endAfter?: (change: FeedChange) => boolean; firstChanges?: FeedChange[] } = {},
+  options: SseOptions,
 ): Response {
   let keepAliveDue = false;
   let done = false;
@@ -225,7 +250,7 @@ function sseResponse(
   const keepAlive = setInterval(() => {
     keepAliveDue = true;
     subscription.wake();
-  }, KEEP_ALIVE_MS);
+  }, options.keepAliveMs);
   const endAfter = options.endAfter;
   const endsAt = (changes: FeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
   const body = new ReadableStream<Uint8Array>({
@@ -240,6 +265,11 @@ function sseResponse(
       while (!done) {
         if (keepAliveDue) {
           keepAliveDue = false;
+          if (!(await stillAllowed())) {
+            controller.enqueue(TOKEN_ENDED);
+            finish(controller);
+            return;
+          }
           controller.enqueue(KEEP_ALIVE);
         }
         let changes = subscription.take();
@@ -266,6 +296,11 @@ function sseResponse(
       subscription.close();
     },
   }, { highWaterMark: 1 });
+
+  /** A store that does not answer right now does not end kitchen screens; the next tick asks again. */
+  async function stillAllowed(): Promise<boolean> {
+    return !options.stillAllowed || await options.stillAllowed().catch(() => true);
+  }
 
   function finish(controller: ReadableStreamDefaultController<Uint8Array>) {
     done = true;

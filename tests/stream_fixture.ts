@@ -18,6 +18,8 @@ export interface StreamServer {
   services: Services;
   locationId: string;
   kitchenToken: string;
+  /** The kitchen token's id (to revoke it). */
+  kitchenTokenId: string;
   tableTokens: string[];
   itemIds: string[];
   /** Places an order (as a guest) and returns it with its order token. */
@@ -29,10 +31,11 @@ export interface StreamServer {
   close(): Promise<void>;
 }
 
-/** Starts a seeded in-memory server on a free port. */
-export async function startStreamServer(hubOptions: Partial<HubOptions> = {}): Promise<
-  StreamServer
-> {
+/** Starts a seeded in-memory server on a free port (`env`: more settings, as in lib/config.ts). */
+export async function startStreamServer(
+  hubOptions: Partial<HubOptions> = {},
+  env: Record<string, string> = {},
+): Promise<StreamServer> {
   const kv = await Deno.openKv(":memory:");
   const location = (await seedDemo(kv))!;
   const config = loadConfig({
@@ -40,6 +43,7 @@ export async function startStreamServer(hubOptions: Partial<HubOptions> = {}): P
     SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
     SEATSERVE_RATE_LIMIT: "off",
     PORT: "0",
+    ...env,
   });
   const services = await createServices(kv, config);
   services.hubs.close();
@@ -51,7 +55,7 @@ export async function startStreamServer(hubOptions: Partial<HubOptions> = {}): P
   const itemIds = (await listMenuItems(kv, location.id)).filter((i) => i.available).map((i) =>
     i.id
   );
-  const { token: kitchenToken } = await services.auth.issueDeviceToken(
+  const { token: kitchenToken, record: kitchenRecord } = await services.auth.issueDeviceToken(
     { role: "owner", tokenId: "bootstrap", locations: "all", label: "test" },
     { role: "kitchen", locationId: location.id },
   );
@@ -61,6 +65,7 @@ export async function startStreamServer(hubOptions: Partial<HubOptions> = {}): P
     services,
     locationId: location.id,
     kitchenToken,
+    kitchenTokenId: kitchenRecord.id,
     tableTokens,
     itemIds,
     async place(options = {}) {

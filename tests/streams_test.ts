@@ -270,6 +270,58 @@ Deno.test(
 );
 
 Deno.test(
+  "[streams] a revoked or expired staff token ends its open streams; a guest's order token does not",
+  opts,
+  async () => {
+    const server = await startStreamServer({}, { SEATSERVE_STREAM_KEEPALIVE_SECONDS: "1" });
+    try {
+      const order = await server.place();
+      const kitchen = await RawSse.open(`${server.base}/api/kitchen/stream`, {
+        authorization: `Bearer ${server.kitchenToken}`,
+      });
+      const owner = await RawSse.open(`${server.base}/api/kitchen/stream`, {
+        authorization: `Bearer ${OWNER_TOKEN}`,
+      });
+      const staffFollow = await RawSse.open(
+        `${server.base}/api/orders/${order.id}/events?access_token=${server.kitchenToken}`,
+      );
+      const guest = await RawSse.open(
+        `${server.base}/api/orders/${order.id}/events?token=${order.orderToken}`,
+      );
+      for (const sse of [kitchen, owner, staffFollow, guest]) {
+        await sse.until(() => sse.events.length === 1);
+      }
+      const revoked = await fetch(`${server.base}/api/auth/tokens/${server.kitchenTokenId}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${OWNER_TOKEN}` },
+      });
+      assert.equal(revoked.status, 204);
+      const started = Date.now();
+      await kitchen.finished(5_000);
+      await staffFollow.finished(5_000);
+      assert.ok(Date.now() - started < 3_000, "ended within a keep-alive or two");
+      for (const sse of [kitchen, staffFollow]) {
+        assert.ok(sse.ended);
+        assert.ok(
+          sse.comments.some((c) => c.includes("revoked or has expired")),
+          sse.comments.join(),
+        );
+      }
+      // Nothing reaches a revoked stream any more; the others go on.
+      await server.move(order.id, "queued");
+      await owner.until(() => owner.orders().some((o) => o.status === "queued"));
+      await guest.until(() => guest.orders().some((o) => o.status === "queued"));
+      assert.ok(!kitchen.orders().some((o) => o.status === "queued"));
+      assert.ok(!guest.ended && !owner.ended);
+      await owner.close();
+      await guest.close();
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+Deno.test(
   "[streams] guest: sees every transition and the stream ends after closed",
   opts,
   async () => {
