@@ -6,7 +6,17 @@ import type { CreateLocationInput, Location } from "./schemas.ts";
 
 /** Creates a location; a slug already taken is a 409. */
 export async function createLocation(kv: Deno.Kv, input: CreateLocationInput): Promise<Location> {
-  const location: Location = {
+  const location = newLocation(input);
+  const result = await addLocation(kv.atomic(), location).commit();
+  if (!result.ok) {
+    throw conflict("slug_taken", `A location with slug "${input.slug}" already exists.`);
+  }
+  return location;
+}
+
+/** A new location record (not stored yet). */
+export function newLocation(input: CreateLocationInput): Location {
+  return {
     id: newId(),
     slug: input.slug,
     name: input.name,
@@ -14,16 +24,18 @@ export async function createLocation(kv: Deno.Kv, input: CreateLocationInput): P
     defaultLanguage: input.defaultLanguage,
     createdAt: new Date().toISOString(),
   };
-  const result = await kv.atomic()
+}
+
+/**
+ * Adds a new location to `op`: its record, its slug (checked free, so the commit fails when the
+ * slug is taken) and its catalog version.
+ */
+export function addLocation(op: Deno.AtomicOperation, location: Location): Deno.AtomicOperation {
+  return op
     .check({ key: locationBySlugKey(location.slug), versionstamp: null })
     .set(locationKey(location.id), location)
     .set(locationBySlugKey(location.slug), location.id)
-    .set(catalogVersionKey(location.id), newId())
-    .commit();
-  if (!result.ok) {
-    throw conflict("slug_taken", `A location with slug "${input.slug}" already exists.`);
-  }
-  return location;
+    .set(catalogVersionKey(location.id), newId());
 }
 
 /** Reads a location by id, or null. */

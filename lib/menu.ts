@@ -14,13 +14,19 @@ export async function createMenuItem(
   const item: MenuItem = { id: newId(), ...input };
   const location = await kv.get(locationKey(locationId));
   if (!location.versionstamp) throw notFound("Location");
-  const result = await kv.atomic()
-    .check(location)
-    .set(menuItemKey(locationId, item.id), item)
-    .set(catalogVersionKey(locationId), newId())
-    .commit();
+  const op = kv.atomic().check(location).set(catalogVersionKey(locationId), newId());
+  const result = await addMenuItem(op, locationId, item).commit();
   if (!result.ok) throw notFound("Location");
   return item;
+}
+
+/** Adds a new item to `op` (the caller bumps the catalog version in the same op). */
+export function addMenuItem(
+  op: Deno.AtomicOperation,
+  locationId: string,
+  item: MenuItem,
+): Deno.AtomicOperation {
+  return op.set(menuItemKey(locationId, item.id), item);
 }
 
 /** Changes some fields of an item (for example `available: false` to 86 it). */

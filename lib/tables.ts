@@ -27,7 +27,21 @@ export async function createTable(
   locationId: string,
   input: CreateTableInput,
 ): Promise<Table> {
-  const table: Table = {
+  const table = newTable(locationId, input);
+  const location = await kv.get(locationKey(locationId));
+  if (!location.versionstamp) throw notFound("Location");
+  const op = kv.atomic()
+    .check(location)
+    .check({ key: tableByNumberKey(locationId, table.number), versionstamp: null })
+    .set(catalogVersionKey(locationId), newId());
+  const result = await addTable(op, table).commit();
+  if (!result.ok) throw duplicateNumber(table.number);
+  return table;
+}
+
+/** A new table record with a fresh QR token (not stored yet). */
+export function newTable(locationId: string, input: CreateTableInput): Table {
+  return {
     id: newId(),
     locationId,
     number: input.number,
@@ -35,19 +49,18 @@ export async function createTable(
     status: "available",
     token: randomToken(18),
   };
-  const location = await kv.get(locationKey(locationId));
-  if (!location.versionstamp) throw notFound("Location");
-  const ref: TableRef = { locationId, tableId: table.id };
-  const result = await kv.atomic()
-    .check(location)
-    .check({ key: tableByNumberKey(locationId, table.number), versionstamp: null })
-    .set(tableKey(locationId, table.id), table)
-    .set(tableByNumberKey(locationId, table.number), table.id)
-    .set(tableByTokenKey(table.token), ref)
-    .set(catalogVersionKey(locationId), newId())
-    .commit();
-  if (!result.ok) throw duplicateNumber(table.number);
-  return table;
+}
+
+/**
+ * Adds a new table and its number and token indexes to `op`. The caller checks the number is
+ * free and bumps the catalog version in the same op.
+ */
+export function addTable(op: Deno.AtomicOperation, table: Table): Deno.AtomicOperation {
+  const ref: TableRef = { locationId: table.locationId, tableId: table.id };
+  return op
+    .set(tableKey(table.locationId, table.id), table)
+    .set(tableByNumberKey(table.locationId, table.number), table.id)
+    .set(tableByTokenKey(table.token), ref);
 }
 
 /** Changes a table's number, seats or status, or rotates its QR token. */

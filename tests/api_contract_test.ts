@@ -753,7 +753,7 @@ Deno.test("[api] GET /openapi.json documents every endpoint and ?location= on st
   });
 });
 
-Deno.test("[seed] the demo restaurant, once, even when two processes start together", async () => {
+Deno.test("[seed] the demo restaurant, once and in one commit, even when two processes start together", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     const results = await Promise.all([seedDemo(kv), seedDemo(kv), seedDemo(kv)]);
@@ -768,6 +768,10 @@ Deno.test("[seed] the demo restaurant, once, even when two processes start toget
     assert.deepEqual(tables.map((t) => t.number), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     assert.equal(await seedDemo(kv), null);
     assert.equal((await listMenuItems(kv, location.id)).length, items.length);
+    // One commit wrote it all: a crash part-way would have left nothing, not half a demo.
+    const stamps = new Set<string>();
+    for await (const entry of kv.list({ prefix: [] })) stamps.add(entry.versionstamp);
+    assert.equal(stamps.size, 1, `written in ${stamps.size} commits`);
   } finally {
     kv.close();
   }
