@@ -1,6 +1,5 @@
 /** Builds the HTTP application: middleware, the resource routers, OpenAPI and docs. */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { secureHeaders } from "hono/secure-headers";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
 import { authTokens } from "./auth_tokens.ts";
@@ -10,7 +9,7 @@ import { errorResponse, handleError } from "./errors.ts";
 import { health } from "./health.ts";
 import { locations } from "./locations.ts";
 import { menu } from "./menu.ts";
-import { jsonBodyGuard, SESSION_COOKIE, withServices } from "./middleware.ts";
+import { jsonBodyGuard, securityHeaders, SESSION_COOKIE, withServices } from "./middleware.ts";
 import { orders } from "./orders.ts";
 import { streams } from "./streams.ts";
 import { tables } from "./tables.ts";
@@ -29,7 +28,7 @@ const API_INFO = {
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  app.use("*", secureHeaders({ crossOriginResourcePolicy: false }));
+  app.use("*", securityHeaders());
   app.use("*", withServices(services));
   app.use("/api/*", jsonBodyGuard({ maxBytes: services.config.maxBodyBytes }));
 

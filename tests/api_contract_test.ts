@@ -157,6 +157,30 @@ Deno.test("[api] GET /health", async (t) => {
   });
 });
 
+Deno.test("[api] security headers: five for API answers, the full browser set for pages", async () => {
+  await withServices(async (s) => {
+    const api = [
+      await call(s, "GET", "/api/menu?location=demo"),
+      await call(s, "GET", "/api/tables"), // a 401
+      await call(s, "GET", "/api/no-such-route"), // a 404
+    ];
+    for (const reply of api) {
+      assert.equal(reply.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(reply.headers.get("x-frame-options"), "DENY");
+      assert.equal(reply.headers.get("referrer-policy"), "no-referrer");
+      assert.match(reply.headers.get("strict-transport-security") ?? "", /^max-age=\d+/);
+      assert.match(reply.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+      assert.equal(reply.headers.get("x-xss-protection"), null, "a page header on an API answer");
+    }
+    const docs = await call(s, "GET", "/docs");
+    assert.equal(docs.status, 200);
+    assert.equal(docs.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(docs.headers.get("x-frame-options"), "SAMEORIGIN");
+    assert.equal(docs.headers.get("origin-agent-cluster"), "?1");
+    assert.equal(docs.headers.get("cross-origin-opener-policy"), "same-origin");
+  });
+});
+
 Deno.test("[api] GET /menu", async (t) => {
   await withServices(async (s) => {
     let menu: Json;
