@@ -83,6 +83,12 @@ async function main(argv: string[]) {
     },
   });
   const target = (positionals[0] ?? "orders") as Target;
+  try {
+    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    console.error("wrk is not installed: `apt-get install wrk` (Debian) and run again.");
+    Deno.exit(2);
+  }
   if (target !== "orders" && target !== "menu") throw new Error(`unknown target ${target}`);
   if (values.keys !== "ordered" && values.keys !== "random") {
     throw new Error(`--keys is "ordered" or "random", not "${values.keys}"`);
