@@ -22,6 +22,25 @@ export function decodeJson<T>(bytes: Uint8Array): T {
 }
 
 /**
+ * The JSON bytes of an object (from `encodeJson`) with one more field at its end, without
+ * encoding the object again.
+ */
+export function withJsonField(
+  object: Uint8Array,
+  name: string,
+  value: unknown,
+): Uint8Array<ArrayBuffer> {
+  if (object[object.length - 1] !== 0x7d) throw new Error("not the bytes of a JSON object");
+  const field = encoder.encode(
+    `${object.length > 2 ? "," : ""}${JSON.stringify(name)}:${JSON.stringify(value)}}`,
+  );
+  const out = new Uint8Array(object.length - 1 + field.length);
+  out.set(object.subarray(0, object.length - 1), 0);
+  out.set(field, object.length - 1);
+  return out;
+}
+
+/**
  * The JSON bytes of `head` + the encoded `items` as one array + `tail`, e.g.
  * `joinJson('{"orders":[', parts, ']}')`, without encoding the parts again.
  */

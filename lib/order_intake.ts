@@ -18,6 +18,8 @@ import type { CreateOrderInput, Order, Table } from "./schemas.ts";
 export interface PlacedOrder {
   /** The order as it was created (the same on every idempotent replay). */
   order: Order;
+  /** `encodeJson(order)`: what the store holds, and the body the guest is answered with. */
+  json: Uint8Array;
   /** True when this answers a retry of an earlier request. */
   replayed: boolean;
   /** Milliseconds from pricing the order (its `createdAt`) to its commit being durable; not on replays. */
@@ -93,7 +95,8 @@ export class OrderIntake {
     const pending = this.#pending.get(pendingKey);
     if (pending) {
       if (pending.requestHash !== requestHash) throw keyReused();
-      return { ...(await pending.result), replayed: true };
+      const first = await pending.result;
+      return { order: first.order, json: first.json, replayed: true };
     }
     const idempotency = {
       key: idempotencyKeyText,
@@ -259,7 +262,10 @@ export class OrderIntake {
         if (seen.record && seen.record.expiresAt > Date.now()) {
           if (seen.record.requestHash !== member.idempotency.requestHash) throw keyReused();
           const first = await getOrder(this.#kv, locationId, seen.record.orderId);
-          if (first) return { order: asCreated(first), replayed: true };
+          if (first) {
+            const order = asCreated(first);
+            return { order, json: encodeJson(order), replayed: true };
+          }
         }
         claimed = seen.versionstamp;
       }
@@ -280,7 +286,12 @@ export class OrderIntake {
 }
 
 function placed(member: Member, committedAt: number): PlacedOrder {
-  return { order: member.order, replayed: false, commitMs: committedAt - member.pricedAt };
+  return {
+    order: member.order,
+    json: member.bytes,
+    replayed: false,
+    commitMs: committedAt - member.pricedAt,
+  };
 }
 
 function change(member: Member, claimed: string | null): OrderChange {

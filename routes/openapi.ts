@@ -1,5 +1,6 @@
 /** Small builders for OpenAPI route definitions, so each route reads as what it does. */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, TypedResponse } from "hono";
 import { ErrorSchema } from "../lib/schemas.ts";
 import type { AppEnv } from "./env.ts";
 import { validationError } from "./errors.ts";
@@ -21,6 +22,19 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 /** A JSON response. */
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } } as const;
+}
+
+/**
+ * A JSON answer whose body is already encoded (lib/codec.ts), typed as the route's schema `T`:
+ * the bytes were encoded from a value of that type, so nothing is stringified a second time.
+ */
+export function encodedJson<T, S extends 200 | 201>(
+  c: Context,
+  bytes: Uint8Array<ArrayBuffer>,
+  status: S,
+): TypedResponse<T, S, "json"> {
+  const response = c.body(bytes, status, { "content-type": "application/json" });
+  return response as unknown as TypedResponse<T, S, "json">;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {

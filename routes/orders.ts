@@ -1,6 +1,7 @@
 /** Orders: guests place and follow them; staff list them and move them along. */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { withJsonField } from "../lib/codec.ts";
 import { AppError, badRequest, notFound, unauthorized } from "../lib/errors.ts";
 import { listOrders, moveOrderStatus } from "../lib/orders.ts";
 import { getOrder } from "../lib/orders.ts";
@@ -16,6 +17,7 @@ import type { AppEnv } from "./env.ts";
 import { actor, staffOnly } from "./middleware.ts";
 import {
   blankIsAbsent,
+  encodedJson,
   errorResponses,
   jsonBody,
   jsonResponse,
@@ -67,7 +69,9 @@ export const orders = router()
         );
       }
       c.header("Location", `/api/orders/${placed.order.id}?token=${orderToken}`);
-      return c.json({ ...placed.order, orderToken }, 201);
+      // The order's JSON as stored, with its token: the order is not encoded a second time.
+      const body = withJsonField(placed.json, "orderToken", orderToken);
+      return encodedJson<z.infer<typeof CreatedOrderSchema>, 201>(c, body, 201);
     },
   )
   .openapi(
