@@ -26,15 +26,19 @@ export interface PlacedOrder {
   commitMs?: number;
 }
 
-interface Member {
+/** An order priced from a catalog snapshot, ready to commit. */
+interface Priced {
+  order: Order;
+  /** `encodeJson(order)`: written to the store as is, sizes the batch exactly, and is the answer. */
+  json: Uint8Array;
+  /** `performance.now()` when it was priced (its `createdAt`). */
+  pricedAt: number;
+}
+
+interface Member extends Priced {
   input: CreateOrderInput;
   table: Table;
   snapshot: CatalogSnapshot;
-  order: Order;
-  /** `performance.now()` when the order was priced. */
-  pricedAt: number;
-  /** `encodeJson(order)`: written to the store as is, and sizes the batch exactly. */
-  bytes: Uint8Array;
   idempotency?: { key: string; requestHash: string; expiresAt: number };
   resolve: (placed: PlacedOrder) => void;
   reject: (error: unknown) => void;
@@ -118,21 +122,9 @@ export class OrderIntake {
     snapshot: CatalogSnapshot,
     idempotency?: Member["idempotency"],
   ): Promise<PlacedOrder> {
-    const order = this.#price(input, table, snapshot);
-    const pricedAt = performance.now();
-    const bytes = encodeJson(order);
+    const priced = this.#price(input, table, snapshot);
     return new Promise((resolve, reject) => {
-      const member: Member = {
-        input,
-        table,
-        snapshot,
-        order,
-        pricedAt,
-        bytes,
-        idempotency,
-        resolve,
-        reject,
-      };
+      const member: Member = { ...priced, input, table, snapshot, idempotency, resolve, reject };
       const queue = this.#queues.get(table.locationId);
       if (queue) queue.push(member);
       else this.#queues.set(table.locationId, [member]);
@@ -140,9 +132,9 @@ export class OrderIntake {
     });
   }
 
-  #price(input: CreateOrderInput, table: Table, snapshot: CatalogSnapshot): Order {
+  #price(input: CreateOrderInput, table: Table, snapshot: CatalogSnapshot): Priced {
     const { lines, totalCents } = priceLines(input.items, snapshot.items);
-    return newOrder({
+    const order = newOrder({
       id: newId(),
       table,
       currency: snapshot.location.currency,
@@ -151,6 +143,7 @@ export class OrderIntake {
       note: input.note ?? "",
       now: new Date(),
     });
+    return { order, json: encodeJson(order), pricedAt: performance.now() };
   }
 
   /**
@@ -194,7 +187,7 @@ export class OrderIntake {
     const versionstamp = queue[0].snapshot.versionstamp;
     for (const member of queue) {
       const memberChecks = member.idempotency ? 2 : 1;
-      const bytes = member.bytes.length;
+      const bytes = member.json.length;
       const fits = count < batchMaxOrders && checks + memberChecks <= batchMaxChecks &&
         feedBytes + bytes <= FEED_ENTRY_BUDGET_BYTES &&
         (feedBytes + bytes) * 2 <= OP_BUDGET_BYTES &&
@@ -249,9 +242,7 @@ export class OrderIntake {
         }
         member.table = fresh.table;
         member.snapshot = fresh.snapshot;
-        member.order = this.#price(member.input, fresh.table, fresh.snapshot);
-        member.pricedAt = performance.now();
-        member.bytes = encodeJson(member.order);
+        Object.assign(member, this.#price(member.input, fresh.table, fresh.snapshot));
       }
       let claimed: string | null = null;
       if (member.idempotency) {
@@ -288,7 +279,7 @@ export class OrderIntake {
 function placed(member: Member, committedAt: number): PlacedOrder {
   return {
     order: member.order,
-    json: member.bytes,
+    json: member.json,
     replayed: false,
     commitMs: committedAt - member.pricedAt,
   };
@@ -297,7 +288,7 @@ function placed(member: Member, committedAt: number): PlacedOrder {
 function change(member: Member, claimed: string | null): OrderChange {
   return {
     order: member.order,
-    bytes: member.bytes,
+    bytes: member.json,
     previous: null,
     idempotency: member.idempotency && { ...member.idempotency, claimed },
   };
