@@ -265,7 +265,9 @@ function sseResponse(
       while (!done) {
         if (keepAliveDue) {
           keepAliveDue = false;
-          if (!(await stillAllowed())) {
+          const allowed = await stillAllowed();
+          if (done) return; // cancelled or ended while the store answered
+          if (!allowed) {
             controller.enqueue(TOKEN_ENDED);
             finish(controller);
             return;
