@@ -12,9 +12,9 @@
  *    batch and the KV commit itself, so it is an upper bound on commit-to-screen.
  *  - secondary (one stream per worker): from the moment the client received the 201 (after the
  *    commit) to the receipt of the event; negative when the event beat the 201.
- *  - commit-to-screen (the same streams): from the moment the order's commit was durable, which
+ *  - commit-to-screen (the same streams): from the moment the store acknowledged the order's commit, which
  *    is its `createdAt` plus the `Server-Timing: commit;dur=` of its 201 (the server's own clock
- *    from pricing to durable), to the receipt of the event. `createdAt` has ms resolution, so
+ *    from pricing to the acknowledged commit), to the receipt of the event. `createdAt` has ms resolution, so
  *    this may over-state by up to 1 ms.
  * It also prints each POST's round trip (send to 201), which holds the wait for the group commit
  * and the commit itself.

@@ -22,7 +22,7 @@ export interface PlacedOrder {
   json: Uint8Array;
   /** True when this answers a retry of an earlier request. */
   replayed: boolean;
-  /** Milliseconds from pricing the order (its `createdAt`) to its commit being durable; not on replays. */
+  /** Milliseconds from pricing the order (its `createdAt`) to its commit being acknowledged by the store; not on replays. */
   commitMs?: number;
 }
 

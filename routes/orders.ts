@@ -40,7 +40,7 @@ export const orders = router()
         "The same `Idempotency-Key` for the same table within 24 h answers with the first response " +
         "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. " +
         "A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it " +
-        "(its `createdAt`) to its commit being durable.",
+        "(its `createdAt`) to the store acknowledging its commit.",
       request: {
         headers: z.object({ "idempotency-key": z.string().optional() }),
         body: jsonBody(CreateOrderInput),
@@ -65,7 +65,7 @@ export const orders = router()
       if (placed.commitMs !== undefined) {
         c.header(
           "Server-Timing",
-          `commit;dur=${placed.commitMs.toFixed(2)};desc="priced to durable"`,
+          `commit;dur=${placed.commitMs.toFixed(2)};desc="priced to committed"`,
         );
       }
       c.header("Location", `/api/orders/${placed.order.id}?token=${orderToken}`);
