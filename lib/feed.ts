@@ -83,18 +83,29 @@ export async function* listChangesAfter(
   locationId: string,
   cursor: { versionstamp: string; index: number } | null,
 ): AsyncGenerator<FeedChange> {
-  const selector: Deno.KvListSelector = cursor
-    ? {
-      start: eventKey(locationId, cursor.versionstamp),
-      end: [...eventsPrefix(locationId), "\uffff"],
-    }
-    : { prefix: eventsPrefix(locationId) };
-  for await (const entry of kv.list<Uint8Array>(selector, { batchSize: 500 })) {
-    const versionstamp = entry.key[entry.key.length - 1] as string;
-    const orders = decodeJson<FeedEntry>(entry.value).orders;
+  for await (const entry of listEntriesFrom(kv, locationId, cursor?.versionstamp ?? null)) {
+    const { versionstamp } = entry;
+    const orders = decodeJson<FeedEntry>(entry.bytes).orders;
     for (let index = 0; index < orders.length; index++) {
       if (cursor && versionstamp === cursor.versionstamp && index <= cursor.index) continue;
       yield { id: feedEventId(versionstamp, index), versionstamp, index, order: orders[index] };
     }
+  }
+}
+
+/**
+ * Lists the feed's entries as stored (`FeedEntry` JSON bytes, for `decodeJson`) in commit order,
+ * from the one at `versionstamp` (inclusive), or from the start when it is null.
+ */
+export async function* listEntriesFrom(
+  kv: Deno.Kv,
+  locationId: string,
+  versionstamp: string | null,
+): AsyncGenerator<{ versionstamp: string; bytes: Uint8Array }> {
+  const selector: Deno.KvListSelector = versionstamp
+    ? { start: eventKey(locationId, versionstamp), end: [...eventsPrefix(locationId), "\uffff"] }
+    : { prefix: eventsPrefix(locationId) };
+  for await (const entry of kv.list<Uint8Array>(selector, { batchSize: 500 })) {
+    yield { versionstamp: entry.key[entry.key.length - 1] as string, bytes: entry.value };
   }
 }

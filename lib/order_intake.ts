@@ -13,6 +13,7 @@ import { catalogVersionKey } from "./keys.ts";
 import { asCreated, newOrder, priceLines } from "./order.ts";
 import { commitOrderChanges, getIdempotencyRecord, getOrder, type OrderChange } from "./orders.ts";
 import type { CreateOrderInput, Order, Table } from "./schemas.ts";
+import type { TableIndex } from "./table_index.ts";
 
 /** A placed order as the guest receives it. */
 export interface PlacedOrder {
@@ -65,16 +66,21 @@ const MIN_OVERLAPPING_BATCH = 24;
 export class OrderIntake {
   #kv: Deno.Kv;
   #catalog: Catalog;
+  #tableIndex: TableIndex;
   #config: Config;
   #queues = new Map<string, Member[]>();
   /** Commits running per location. */
   #inFlight = new Map<string, number>();
   #pending = new Map<string, Pending>();
 
-  constructor(kv: Deno.Kv, catalog: Catalog, config: Config) {
+  constructor(
+    kv: Deno.Kv,
+    deps: { catalog: Catalog; tableIndex: TableIndex; config: Config },
+  ) {
     this.#kv = kv;
-    this.#catalog = catalog;
-    this.#config = config;
+    this.#catalog = deps.catalog;
+    this.#tableIndex = deps.tableIndex;
+    this.#config = deps.config;
   }
 
   /**
@@ -203,7 +209,7 @@ export class OrderIntake {
   /** Commits a batch and answers its members; calls `release` once the shared commit settled. */
   async #commitBatch(batch: Member[], release: () => void): Promise<void> {
     const now = new Date();
-    let committed = false;
+    let committed: string | null = null;
     try {
       committed = await commitOrderChanges(this.#kv, batch.map((m) => change(m, null)), {
         now,
@@ -220,6 +226,7 @@ export class OrderIntake {
     release();
     if (committed) {
       const committedAt = performance.now();
+      this.#tableIndex.created(batch[0].table.locationId, committed, batch.map((m) => m.order));
       for (const member of batch) member.resolve(placed(member, committedAt));
       return;
     }
@@ -260,9 +267,9 @@ export class OrderIntake {
         }
         claimed = seen.versionstamp;
       }
-      let ok = false;
+      let committed: string | null = null;
       try {
-        ok = await commitOrderChanges(this.#kv, [change(member, claimed)], {
+        committed = await commitOrderChanges(this.#kv, [change(member, claimed)], {
           now: new Date(),
           retentionMs: this.#config.eventRetentionMs,
           catalogVersionstamp: member.snapshot.versionstamp,
@@ -270,7 +277,10 @@ export class OrderIntake {
       } catch (error) {
         throw asClientError(error);
       }
-      if (ok) return placed(member, performance.now());
+      if (committed) {
+        this.#tableIndex.created(locationId, committed, [member.order]);
+        return placed(member, performance.now());
+      }
     }
     throw unavailable("Orders are arriving faster than the menu settles; try again.");
   }

@@ -10,7 +10,6 @@ import {
   catalogVersionKey,
   idempotencyKey,
   orderByStatusKey,
-  orderByTableKey,
   orderKey,
   ordersByStatusPrefix,
   ordersByTablePrefix,
@@ -56,13 +55,14 @@ export interface CommitOptions {
 
 /**
  * Commits changes to orders of one location in one atomic op, with one feed entry for all of
- * them. Returns false when a check failed (someone else wrote first); nothing is written then.
+ * them. Returns the commit's versionstamp, which is also its feed entry's, or null when a check
+ * failed (someone else wrote first); nothing is written then.
  */
 export async function commitOrderChanges(
   kv: Deno.Kv,
   changes: OrderChange[],
   options: CommitOptions,
-): Promise<boolean> {
+): Promise<string | null> {
   const locationId = changes[0].order.locationId;
   const op = kv.atomic();
   if (options.catalogVersionstamp !== undefined) {
@@ -82,7 +82,6 @@ export async function commitOrderChanges(
       op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
-    if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
     if (idempotency) {
       const claim = idempotencyKey(locationId, order.tableId, idempotency.key);
       const record: IdempotencyRecord = {
@@ -101,7 +100,7 @@ export async function commitOrderChanges(
     retentionMs: options.retentionMs,
   });
   const result = await op.commit();
-  return result.ok;
+  return result.ok ? result.versionstamp : null;
 }
 
 /** Reads one order, or null. */
@@ -186,11 +185,11 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     }
     const now = new Date();
     const next = moveOrder(current, request.to, request.by, now);
-    const ok = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
+    const committed = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
       now,
       retentionMs: request.retentionMs,
     });
-    if (ok) return next;
+    if (committed) return next;
   }
   throw unavailable("The order is being changed by many requests at once; try again.");
 }
@@ -204,7 +203,11 @@ export interface OrderQuery {
   limit: number;
 }
 
-/** Lists a location's orders newest first, with the id to continue from (null on the last page). */
+/**
+ * Lists a location's orders newest first, with the id to continue from (null on the last page).
+ * The orders-by-table index is written behind the change feed: before listing by table, call
+ * `TableIndex.sync` for a listing that holds every order committed before it.
+ */
 export async function listOrders(
   kv: Deno.Kv,
   locationId: string,

@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { Hubs } from "./hub.ts";
 import { OrderIntake } from "./order_intake.ts";
 import { loadSecrets, type Secrets } from "./secrets.ts";
+import { TableIndex } from "./table_index.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   auth: Auth;
   catalog: Catalog;
   intake: OrderIntake;
+  /** The orders-by-table index, written behind the change feed. */
+  tableIndex: TableIndex;
   /** The change-feed hubs (kitchen and guest streams), one per location. */
   hubs: Hubs;
 }
@@ -22,13 +25,15 @@ export interface Services {
 export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
   const secrets = await loadSecrets(kv, config);
   const catalog = new Catalog(kv);
+  const tableIndex = new TableIndex(kv, { retentionMs: config.eventRetentionMs });
   return {
     kv,
     config,
     secrets,
     auth: new Auth(kv, secrets),
     catalog,
-    intake: new OrderIntake(kv, catalog, config),
+    tableIndex,
+    intake: new OrderIntake(kv, { catalog, tableIndex, config }),
     hubs: new Hubs(kv),
   };
 }
@@ -36,5 +41,6 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
 /** Stops background work (watches, hubs and their streams); the caller closes the store. */
 export function closeServices(services: Services): void {
   services.catalog.close();
+  services.tableIndex.close();
   services.hubs.close();
 }

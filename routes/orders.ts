@@ -139,7 +139,10 @@ export const orders = router()
     }),
     async (c) => {
       const { status, table, cursor, limit } = c.req.valid("query");
-      const page = await listOrders(c.get("services").kv, c.get("location").id, {
+      const { kv, tableIndex } = c.get("services");
+      const locationId = c.get("location").id;
+      if (table) await tableIndex.sync(locationId); // so the index holds every committed order
+      const page = await listOrders(kv, locationId, {
         status,
         tableId: table,
         before: cursor || undefined,

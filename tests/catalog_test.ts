@@ -216,7 +216,7 @@ Deno.test("[catalog] never stale after an acknowledged edit", async (t) => {
           ...options,
           catalogVersionstamp: stale.versionstamp,
         }),
-        false,
+        null,
       );
       let stored = 0;
       for await (const _ of f.kv.list({ prefix: ordersPrefix(f.location.id) })) stored++;
