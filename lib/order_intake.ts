@@ -298,7 +298,7 @@ function placed(member: Member, committedAt: number): PlacedOrder {
 function change(member: Member, claimed: string | null): OrderChange {
   return {
     order: member.order,
-    bytes: member.json,
+    json: member.json,
     previous: null,
     idempotency: member.idempotency && { ...member.idempotency, claimed },
   };

@@ -31,7 +31,7 @@ export interface OrderChange {
   /** The order as it is after the change. */
   order: Order;
   /** `encodeJson(order)`, when the caller has it already. */
-  bytes?: Uint8Array;
+  json?: Uint8Array;
   /** The order as it was read (its row's versionstamp is checked), or null for a new order. */
   previous: StoredOrder | null;
   /** For a new order with an `Idempotency-Key`: the key to claim (checked absent, or the expired entry). */
@@ -69,13 +69,13 @@ export async function commitOrderChanges(
     op.check({ key: catalogVersionKey(locationId), versionstamp: options.catalogVersionstamp });
   }
   const encoded: Uint8Array[] = [];
-  for (const { order, bytes, previous, idempotency } of changes) {
+  for (const { order, json, previous, idempotency } of changes) {
     if (order.locationId !== locationId) throw new Error("one commit holds one location's orders");
     const key = orderKey(locationId, order.id);
     // A new order's key is a fresh ULID, so only an existing order's read is checked; that keeps
     // KV's check budget (100 an op, 10 on denokv) for idempotency keys.
     if (previous) op.check({ key, versionstamp: previous.versionstamp });
-    const value = bytes ?? encodeJson(order);
+    const value = json ?? encodeJson(order);
     encoded.push(value);
     op.set(key, value);
     if (previous && previous.order.status !== order.status) {

@@ -1,16 +1,14 @@
 /**
  * A real server on a free port for stream tests, with a raw SSE reader. Not a test file itself.
  */
-import { loadConfig } from "../lib/config.ts";
 import { type HubOptions, Hubs } from "../lib/hub.ts";
 import { listMenuItems } from "../lib/menu.ts";
 import type { Order } from "../lib/schemas.ts";
-import { seedDemo } from "../lib/seed.ts";
-import { closeServices, createServices, type Services } from "../lib/services.ts";
+import type { Services } from "../lib/services.ts";
 import { listTables } from "../lib/tables.ts";
-import { createApp } from "../routes/app.ts";
+import { newTestServices, OWNER_TOKEN } from "./fixtures.ts";
 
-export const OWNER_TOKEN = "owner-token-for-stream-tests-0123456789";
+export { OWNER_TOKEN };
 
 /** A running server and what tests need to drive it. */
 export interface StreamServer {
@@ -36,20 +34,11 @@ export async function startStreamServer(
   hubOptions: Partial<HubOptions> = {},
   env: Record<string, string> = {},
 ): Promise<StreamServer> {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const config = loadConfig({
-    SEATSERVE_KV_PATH: ":memory:",
-    SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
-    SEATSERVE_RATE_LIMIT: "off",
-    PORT: "0",
-    ...env,
-  });
-  const services = await createServices(kv, config);
+  const test = await newTestServices({ PORT: "0", ...env });
+  const { kv, services, location } = test;
   services.hubs.close();
   services.hubs = new Hubs(kv, hubOptions);
-  const app = createApp(services);
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, test.app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   const tableTokens = (await listTables(kv, location.id)).map((t) => t.token);
   const itemIds = (await listMenuItems(kv, location.id)).filter((i) => i.available).map((i) =>
@@ -105,8 +94,7 @@ export async function startStreamServer(
     async close() {
       services.hubs.close();
       await server.shutdown();
-      closeServices(services);
-      kv.close();
+      test.close();
     },
   };
 }
