@@ -1,11 +1,11 @@
 /** Starts SeatServe: open the store, seed it when empty, build the services and serve. */
 import { configFromEnv } from "./lib/config.ts";
-import { seedDemo } from "./lib/seed.ts";
+import { seedDemo } from "./lib/catalog/seed.ts";
 import { closeServices, createServices } from "./lib/services.ts";
-import { firstLocation } from "./lib/locations.ts";
-import { listTables } from "./lib/tables.ts";
+import { firstLocation } from "./lib/catalog/locations.ts";
+import { listTables } from "./lib/catalog/tables.ts";
 import { createApp } from "./routes/app.ts";
-import { guestUrl } from "./routes/tables.ts";
+import { guestUrl } from "./routes/api/tables.ts";
 
 const config = configFromEnv();
 if (config.kvPath && config.kvPath !== ":memory:") {

@@ -6,12 +6,12 @@
  *   deno run -A --unstable-kv bench/kv_commit.ts [--seconds 3] [--dir /tmp]
  */
 import { parseArgs } from "node:util";
-import { newId, sha256Hex } from "../lib/ids.ts";
-import { listMenuItems } from "../lib/menu.ts";
-import { newOrder, priceLines } from "../lib/order.ts";
-import { commitOrderChanges, type OrderChange } from "../lib/orders.ts";
-import { seedDemo } from "../lib/seed.ts";
-import { listTables } from "../lib/tables.ts";
+import { newId, sha256Hex } from "../lib/kv/ids.ts";
+import { listMenuItems } from "../lib/catalog/menu.ts";
+import { newOrder, priceLines } from "../lib/orders/order.ts";
+import { commitOrderChanges, type OrderChange } from "../lib/orders/store.ts";
+import { seedDemo } from "../lib/catalog/seed.ts";
+import { listTables } from "../lib/catalog/tables.ts";
 
 const { values } = parseArgs({
   args: Deno.args.filter((a) => a !== "--"),

@@ -3,8 +3,8 @@
  * `@hono/zod-openapi`, are the OpenAPI description: one definition for both.
  */
 import { z } from "@hono/zod-openapi";
-import { ORDER_STATUSES } from "./lifecycle.ts";
-import { ROLES } from "./roles.ts";
+import { ORDER_STATUSES } from "./orders/lifecycle.ts";
+import { ROLES } from "./auth/roles.ts";
 
 const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
 

@@ -1,11 +1,11 @@
 /** Everything the routes need, built once from a store and a configuration. */
-import { Auth } from "./auth.ts";
-import { Catalog } from "./catalog.ts";
+import { Auth } from "./auth/tokens.ts";
+import { Catalog } from "./catalog/cache.ts";
 import type { Config } from "./config.ts";
-import { Hubs } from "./hub.ts";
-import { OrderIntake } from "./order_intake.ts";
-import { loadSecrets, type Secrets } from "./secrets.ts";
-import { TableIndex } from "./table_index.ts";
+import { Hubs } from "./feed/hub.ts";
+import { OrderIntake } from "./orders/intake.ts";
+import { loadSecrets, type Secrets } from "./auth/secrets.ts";
+import { TableIndex } from "./orders/table_index.ts";
 
 /** The service graph of one process. */
 export interface Services {

@@ -2,17 +2,17 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
-import { authTokens } from "./auth_tokens.ts";
-import { renderDocs } from "./docs.ts";
-import type { AppEnv } from "./env.ts";
-import { errorResponse, handleError } from "./errors.ts";
-import { health } from "./health.ts";
-import { locations } from "./locations.ts";
-import { menu } from "./menu.ts";
-import { jsonBodyGuard, securityHeaders, SESSION_COOKIE, withServices } from "./middleware.ts";
-import { orders } from "./orders.ts";
-import { streams } from "./streams.ts";
-import { tables } from "./tables.ts";
+import { authTokens } from "./api/auth_tokens.ts";
+import { renderDocs } from "./pages/docs.ts";
+import type { AppEnv } from "./state.ts";
+import { errorResponse, handleError } from "./error_response.ts";
+import { health } from "./api/health.ts";
+import { locations } from "./api/locations.ts";
+import { menu } from "./api/menu.ts";
+import { jsonBodyGuard, securityHeaders, SESSION_COOKIE, withServices } from "./middleware/auth.ts";
+import { orders } from "./api/orders.ts";
+import { streams } from "./api/streams.ts";
+import { tables } from "./api/tables.ts";
 
 const API_INFO = {
   openapi: "3.1.0",

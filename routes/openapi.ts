@@ -2,8 +2,8 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, TypedResponse } from "hono";
 import { ErrorSchema } from "../lib/schemas.ts";
-import type { AppEnv } from "./env.ts";
-import { validationError } from "./errors.ts";
+import type { AppEnv } from "./state.ts";
+import { validationError } from "./error_response.ts";
 
 /** A router whose validation failures become contract errors (422 body, 400 query/path). */
 export function router(): OpenAPIHono<AppEnv> {

@@ -1,14 +1,14 @@
 /**
  * Shared test fixtures: a seeded in-memory service graph and random factories. Not a test file.
  */
-import type { Principal } from "../lib/auth.ts";
+import type { Principal } from "../lib/auth/tokens.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
-import { listMenuItems } from "../lib/menu.ts";
-import type { Role } from "../lib/roles.ts";
+import { listMenuItems } from "../lib/catalog/menu.ts";
+import type { Role } from "../lib/auth/roles.ts";
 import type { Location, MenuItem, Order, Table } from "../lib/schemas.ts";
-import { seedDemo } from "../lib/seed.ts";
+import { seedDemo } from "../lib/catalog/seed.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
-import { listTables } from "../lib/tables.ts";
+import { listTables } from "../lib/catalog/tables.ts";
 import { createApp } from "../routes/app.ts";
 
 /** The bootstrap (owner) token of every fixture. */

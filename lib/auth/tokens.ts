@@ -1,0 +1,148 @@
+/**
+ * Who is calling. Staff present a bearer token: the bootstrap owner token, or a signed device
+ * token (a JWT with its id, role, location and expiry, refused once its record is revoked).
+ * Guests present a table token (see `catalog.ts`) or an order token, an HMAC of the order id.
+ */
+import { createHmac } from "node:crypto";
+import { jwtVerify, SignJWT } from "jose";
+import { forbidden } from "../errors.ts";
+import { newId, sha256Hex, timingSafeEqual } from "../kv/ids.ts";
+import { authTokenKey } from "../kv/keys.ts";
+import { outranksOrEquals, type Role } from "./roles.ts";
+import type { Secrets } from "./secrets.ts";
+
+/** An authenticated staff member or device. */
+export interface Principal {
+  role: Role;
+  /** The token's id ("bootstrap" for the bootstrap token). */
+  tokenId: string;
+  /** The locations it acts on: "all" for the bootstrap token. */
+  locations: "all" | string[];
+  label: string;
+}
+
+/** What is stored of a device token. */
+export interface DeviceTokenRecord {
+  id: string;
+  role: Role;
+  locationId: string;
+  label: string;
+  createdAt: string;
+  expiresAt: string;
+  createdBy: string;
+}
+
+const ISSUER = "seatserve";
+const DEFAULT_TTL_SECONDS = 90 * 24 * 60 * 60;
+
+/** Issues and checks staff tokens and order tokens. */
+export class Auth {
+  #kv: Deno.Kv;
+  #secrets: Secrets;
+
+  constructor(kv: Deno.Kv, secrets: Secrets) {
+    this.#kv = kv;
+    this.#secrets = secrets;
+  }
+
+  /** The principal a bearer token stands for, or null when the token is not one we accept. */
+  async authenticate(token: string): Promise<Principal | null> {
+    if (token.length > 4096) return null;
+    if (timingSafeEqual(sha256Hex(token), this.#secrets.bootstrapTokenHash)) {
+      return { role: "owner", tokenId: "bootstrap", locations: "all", label: "bootstrap" };
+    }
+    let id: string;
+    try {
+      const { payload } = await jwtVerify(token, this.#secrets.signingKey, {
+        issuer: ISSUER,
+        algorithms: ["HS256"],
+      });
+      if (typeof payload.jti !== "string") return null;
+      id = payload.jti;
+    } catch {
+      return null;
+    }
+    const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(id))).value;
+    if (!record || Date.parse(record.expiresAt) <= Date.now()) return null;
+    return {
+      role: record.role,
+      tokenId: record.id,
+      locations: [record.locationId],
+      label: record.label,
+    };
+  }
+
+  /**
+   * Whether a principal authenticated earlier still holds: its device token is neither revoked nor
+   * expired (the bootstrap token always holds). Long-lived connections ask this as they go.
+   */
+  async stillValid(principal: Principal): Promise<boolean> {
+    if (principal.tokenId === "bootstrap") return true;
+    const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(principal.tokenId))).value;
+    return record !== null && Date.parse(record.expiresAt) > Date.now();
+  }
+
+  /**
+   * Issues a device token for `locationId` with `role`. The issuer may grant its own role or a
+   * weaker one, never a stronger one.
+   */
+  async issueDeviceToken(
+    issuer: Principal,
+    request: { role: Role; locationId: string; label?: string; ttlSeconds?: number },
+  ): Promise<{ token: string; record: DeviceTokenRecord }> {
+    if (!outranksOrEquals(issuer.role, request.role)) {
+      throw forbidden(`A ${issuer.role} may not issue ${request.role} tokens.`);
+    }
+    const now = new Date();
+    const ttlSeconds = request.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
+    const record: DeviceTokenRecord = {
+      id: newId(),
+      role: request.role,
+      locationId: request.locationId,
+      label: request.label ?? "",
+      createdAt: now.toISOString(),
+      expiresAt: expiresAt.toISOString(),
+      createdBy: issuer.tokenId,
+    };
+    const token = await new SignJWT({ role: record.role, loc: record.locationId })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setJti(record.id)
+      .setIssuedAt(Math.floor(now.getTime() / 1000))
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.#secrets.signingKey);
+    await this.#kv.set(authTokenKey(record.id), record, { expireIn: ttlSeconds * 1000 });
+    return { token, record };
+  }
+
+  /** A device token's record, or null. */
+  async getDeviceToken(id: string): Promise<DeviceTokenRecord | null> {
+    return (await this.#kv.get<DeviceTokenRecord>(authTokenKey(id))).value;
+  }
+
+  /** Revokes a device token: it is refused from then on. */
+  async revokeDeviceToken(id: string): Promise<void> {
+    await this.#kv.delete(authTokenKey(id));
+  }
+
+  /**
+   * The token that lets a guest read and follow one order: `<locationId>.<mac>`, so the order
+   * can be found from its id and the token alone.
+   */
+  orderToken(locationId: string, orderId: string): string {
+    // HMAC-SHA256, computed synchronously (`node:crypto`): it runs once per placed order. Its
+    // first 24 bytes are the first 32 characters of its base64url form.
+    const mac = createHmac("sha256", this.#secrets.signingKey)
+      .update(`order:${locationId}:${orderId}`, "utf8")
+      .digest("base64url");
+    return `${locationId}.${mac.slice(0, 32)}`;
+  }
+
+  /** The location of the order that `token` opens, when it is that order's token; else null. */
+  orderTokenLocation(orderId: string, token: string): string | null {
+    const locationId = token.split(".")[0];
+    if (!locationId || token.length > 200) return null;
+    return timingSafeEqual(this.orderToken(locationId, orderId), token) ? locationId : null;
+  }
+}

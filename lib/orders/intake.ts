@@ -1,0 +1,326 @@
+/**
+ * Placing orders, the hot path. Concurrent creations for a location share one atomic commit
+ * (group commit) within the KV limits, with one change-feed entry for the whole batch. When a
+ * batch fails a check, its members are retried one by one, so one bad member fails alone. Each
+ * caller is answered only after the commit holding its order succeeded.
+ */
+import type { Catalog, CatalogSnapshot } from "../catalog/cache.ts";
+import type { Config } from "../config.ts";
+import { AppError, conflict, unauthorized, unavailable } from "../errors.ts";
+import { encodeJson } from "../kv/codec.ts";
+import { newId, sha256Hex } from "../kv/ids.ts";
+import { catalogVersionKey } from "../kv/keys.ts";
+import { asCreated, newOrder, priceLines } from "./order.ts";
+import { commitOrderChanges, getIdempotencyRecord, getOrder, type OrderChange } from "./store.ts";
+import type { CreateOrderInput, Order, Table } from "../schemas.ts";
+import type { TableIndex } from "./table_index.ts";
+
+/** A placed order as the guest receives it. */
+export interface PlacedOrder {
+  /** The order as it was created (the same on every idempotent replay). */
+  order: Order;
+  /** `encodeJson(order)`: what the store holds, and the body the guest is answered with. */
+  json: Uint8Array;
+  /** True when this answers a retry of an earlier request. */
+  replayed: boolean;
+  /** Milliseconds from pricing the order (its `createdAt`) to its commit being acknowledged by the store; not on replays. */
+  commitMs?: number;
+}
+
+/** An order priced from a catalog snapshot, ready to commit. */
+interface Priced {
+  order: Order;
+  /** `encodeJson(order)`: written to the store as is, sizes the batch exactly, and is the answer. */
+  json: Uint8Array;
+  /** `performance.now()` when it was priced (its `createdAt`). */
+  pricedAt: number;
+}
+
+interface Member extends Priced {
+  input: CreateOrderInput;
+  table: Table;
+  snapshot: CatalogSnapshot;
+  idempotency?: { key: string; requestHash: string; expiresAt: number };
+  resolve: (placed: PlacedOrder) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Pending {
+  requestHash: string;
+  result: Promise<PlacedOrder>;
+}
+
+/** Per-commit limits that keep a batch within Deno KV's atomic-op limits. */
+const FEED_ENTRY_BUDGET_BYTES = 56 * 1024; // a feed entry is one KV value (64 KiB max)
+const OP_BUDGET_BYTES = 600 * 1024; // an atomic op carries at most 800 KiB
+const MAX_SINGLE_ATTEMPTS = 10;
+/**
+ * Fewest waiting orders worth a commit beside one already running. A commit costs the store
+ * ~0.4 ms of its own plus ~20 µs an order (bench/kv_commit.ts), so bigger batches are cheaper:
+ * measured with `deno task bench` (BENCHMARKS.md), 24 made batches of ~21 instead of ~16 (at 8)
+ * and was the best of 8, 16, 24 and 32; overlapping 1-order commits cut throughput by a tenth.
+ */
+const MIN_OVERLAPPING_BATCH = 24;
+
+/** Places orders for every location of the process, batching per location. */
+export class OrderIntake {
+  #kv: Deno.Kv;
+  #catalog: Catalog;
+  #tableIndex: TableIndex;
+  #config: Config;
+  #queues = new Map<string, Member[]>();
+  /** Commits running per location. */
+  #inFlight = new Map<string, number>();
+  #pending = new Map<string, Pending>();
+
+  constructor(
+    kv: Deno.Kv,
+    deps: { catalog: Catalog; tableIndex: TableIndex; config: Config },
+  ) {
+    this.#kv = kv;
+    this.#catalog = deps.catalog;
+    this.#tableIndex = deps.tableIndex;
+    this.#config = deps.config;
+  }
+
+  /**
+   * Places an order for the table holding `input.tableToken`. With an idempotency key, a repeat
+   * of the same request within the window (even concurrent) gets the first answer and creates
+   * nothing; the same key with another body is a 409.
+   */
+  async place(input: CreateOrderInput, idempotencyKeyText?: string): Promise<PlacedOrder> {
+    const found = this.#catalog.peekTable(input.tableToken) ??
+      await this.#catalog.findByToken(input.tableToken);
+    if (!found) {
+      throw unauthorized(
+        "This table code is not valid; scan the table's QR code again.",
+        "invalid_table_token",
+      );
+    }
+    const { snapshot, table } = found;
+    if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
+
+    const requestHash = sha256Hex(JSON.stringify(input));
+    const pendingKey = `${table.locationId}/${table.id}/${idempotencyKeyText}`;
+    const pending = this.#pending.get(pendingKey);
+    if (pending) {
+      if (pending.requestHash !== requestHash) throw keyReused();
+      const first = await pending.result;
+      return { order: first.order, json: first.json, replayed: true };
+    }
+    const idempotency = {
+      key: idempotencyKeyText,
+      requestHash,
+      expiresAt: Date.now() + this.#config.idempotencyTtlMs,
+    };
+    const result = this.#enqueue(input, table, snapshot, idempotency);
+    this.#pending.set(pendingKey, { requestHash, result });
+    try {
+      return await result;
+    } finally {
+      this.#pending.delete(pendingKey);
+    }
+  }
+
+  #enqueue(
+    input: CreateOrderInput,
+    table: Table,
+    snapshot: CatalogSnapshot,
+    idempotency?: Member["idempotency"],
+  ): Promise<PlacedOrder> {
+    const priced = this.#price(input, table, snapshot);
+    return new Promise((resolve, reject) => {
+      const member: Member = { ...priced, input, table, snapshot, idempotency, resolve, reject };
+      const queue = this.#queues.get(table.locationId);
+      if (queue) queue.push(member);
+      else this.#queues.set(table.locationId, [member]);
+      this.#drain(table.locationId);
+    });
+  }
+
+  #price(input: CreateOrderInput, table: Table, snapshot: CatalogSnapshot): Priced {
+    const { lines, totalCents } = priceLines(input.items, snapshot.items);
+    const order = newOrder({
+      id: newId(),
+      table,
+      currency: snapshot.location.currency,
+      lines,
+      totalCents,
+      note: input.note ?? "",
+      now: new Date(),
+    });
+    return { order, json: encodeJson(order), pricedAt: performance.now() };
+  }
+
+  /**
+   * Starts commits for the location's queue while fewer than `batchMaxInFlight` are running; a
+   * commit beside a running one only for a batch of `MIN_OVERLAPPING_BATCH` or more, since tiny
+   * batches cost the store nearly as much as full ones. A commit's slot is freed as soon as the
+   * store has answered it, before its members are answered.
+   */
+  #drain(locationId: string): void {
+    const queue = this.#queues.get(locationId);
+    let running = this.#inFlight.get(locationId) ?? 0;
+    while (
+      queue?.length && running < this.#config.batchMaxInFlight &&
+      (running === 0 || queue.length >= MIN_OVERLAPPING_BATCH)
+    ) {
+      const batch = this.#takeBatch(queue);
+      running++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        const left = (this.#inFlight.get(locationId) ?? 1) - 1;
+        if (left) this.#inFlight.set(locationId, left);
+        else this.#inFlight.delete(locationId);
+        this.#drain(locationId);
+      };
+      this.#commitBatch(batch, release).catch((error) => {
+        for (const member of batch) member.reject(error); // no-op for those already answered
+      }).finally(release);
+    }
+    if (running) this.#inFlight.set(locationId, running);
+    if (queue && !queue.length) this.#queues.delete(locationId);
+  }
+
+  /** Takes the longest prefix of the queue that fits one atomic op. */
+  #takeBatch(queue: Member[]): Member[] {
+    const { batchMaxOrders, batchMaxChecks } = this.#config;
+    let checks = 1; // the catalog version
+    let feedBytes = 0;
+    let count = 0;
+    const versionstamp = queue[0].snapshot.versionstamp;
+    for (const member of queue) {
+      const memberChecks = member.idempotency ? 2 : 1;
+      const bytes = member.json.length;
+      const fits = count < batchMaxOrders && checks + memberChecks <= batchMaxChecks &&
+        feedBytes + bytes <= FEED_ENTRY_BUDGET_BYTES &&
+        (feedBytes + bytes) * 2 <= OP_BUDGET_BYTES &&
+        member.snapshot.versionstamp === versionstamp;
+      if (!fits && count > 0) break;
+      checks += memberChecks;
+      feedBytes += bytes;
+      count++;
+    }
+    return queue.splice(0, count);
+  }
+
+  /** Commits a batch and answers its members; calls `release` once the shared commit settled. */
+  async #commitBatch(batch: Member[], release: () => void): Promise<void> {
+    const now = new Date();
+    let committed: string | null = null;
+    try {
+      committed = await commitOrderChanges(this.#kv, batch.map((m) => change(m, null)), {
+        now,
+        retentionMs: this.#config.eventRetentionMs,
+        catalogVersionstamp: batch[0].snapshot.versionstamp,
+      });
+    } catch (error) {
+      release();
+      if (batch.length === 1) {
+        batch[0].reject(asClientError(error));
+        return;
+      }
+    }
+    release();
+    if (committed) {
+      const committedAt = performance.now();
+      this.#tableIndex.created(batch[0].table.locationId, committed, batch.map((m) => m.order));
+      for (const member of batch) member.resolve(placed(member, committedAt));
+      return;
+    }
+    // A check failed (menu changed, idempotency key seen before, ...): each member on its own.
+    await Promise.all(
+      batch.map((member) => this.#commitAlone(member).then(member.resolve, member.reject)),
+    );
+  }
+
+  /** Places one member by itself, re-reading whatever made its batch fail. */
+  async #commitAlone(member: Member): Promise<PlacedOrder> {
+    for (let attempt = 0; attempt < MAX_SINGLE_ATTEMPTS; attempt++) {
+      const locationId = member.table.locationId;
+      const version = await this.#kv.get(catalogVersionKey(locationId));
+      if (version.versionstamp !== member.snapshot.versionstamp) {
+        this.#catalog.invalidate(locationId);
+        const fresh = await this.#catalog.findByToken(member.input.tableToken);
+        if (!fresh) {
+          throw unauthorized("This table code is no longer valid.", "invalid_table_token");
+        }
+        member.table = fresh.table;
+        member.snapshot = fresh.snapshot;
+        Object.assign(member, this.#price(member.input, fresh.table, fresh.snapshot));
+      }
+      let claimed: string | null = null;
+      if (member.idempotency) {
+        const seen = await getIdempotencyRecord(this.#kv, locationId, {
+          tableId: member.table.id,
+          key: member.idempotency.key,
+        });
+        if (seen.record && seen.record.expiresAt > Date.now()) {
+          if (seen.record.requestHash !== member.idempotency.requestHash) throw keyReused();
+          const first = await getOrder(this.#kv, locationId, seen.record.orderId);
+          if (first) {
+            const order = asCreated(first);
+            return { order, json: encodeJson(order), replayed: true };
+          }
+        }
+        claimed = seen.versionstamp;
+      }
+      let committed: string | null = null;
+      try {
+        committed = await commitOrderChanges(this.#kv, [change(member, claimed)], {
+          now: new Date(),
+          retentionMs: this.#config.eventRetentionMs,
+          catalogVersionstamp: member.snapshot.versionstamp,
+        });
+      } catch (error) {
+        throw asClientError(error);
+      }
+      if (committed) {
+        this.#tableIndex.created(locationId, committed, [member.order]);
+        return placed(member, performance.now());
+      }
+    }
+    throw unavailable("Orders are arriving faster than the menu settles; try again.");
+  }
+}
+
+function placed(member: Member, committedAt: number): PlacedOrder {
+  return {
+    order: member.order,
+    json: member.json,
+    replayed: false,
+    commitMs: committedAt - member.pricedAt,
+  };
+}
+
+function change(member: Member, claimed: string | null): OrderChange {
+  return {
+    order: member.order,
+    json: member.json,
+    previous: null,
+    idempotency: member.idempotency && { ...member.idempotency, claimed },
+  };
+}
+
+function keyReused(): AppError {
+  return conflict(
+    "idempotency_key_reused",
+    "This Idempotency-Key was already used with a different request body.",
+  );
+}
+
+/** A commit that throws for one order alone is that order's fault: too large for the store. */
+function asClientError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/too large|exceed/i.test(message)) {
+    return new AppError(
+      413,
+      "order_too_large",
+      "This order is too large to store; split it into smaller orders.",
+    );
+  }
+  return error;
+}

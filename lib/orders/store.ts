@@ -1,0 +1,274 @@
+/**
+ * The order store. Every order change, creation or move, is committed by `commitOrderChanges`:
+ * one atomic op that checks what it read, writes the orders and their indexes, and appends the
+ * change-feed entry. Routes never touch KV directly.
+ */
+import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
+import { conflict, forbidden, notFound, unavailable } from "../errors.ts";
+import { appendToFeed } from "../feed/feed.ts";
+import {
+  catalogVersionKey,
+  idempotencyKey,
+  orderByStatusKey,
+  orderKey,
+  ordersByStatusPrefix,
+  ordersByTablePrefix,
+  ordersPrefix,
+} from "../kv/keys.ts";
+import { judgeMove, type OrderStatus } from "./lifecycle.ts";
+import { moveOrder } from "./order.ts";
+import type { Role } from "../auth/roles.ts";
+import type { Order } from "../schemas.ts";
+
+/** An order as read from the store, with the versionstamp of its row. */
+export interface StoredOrder {
+  order: Order;
+  versionstamp: string;
+}
+
+/** What `commitOrderChanges` needs to know of one changed order. */
+export interface OrderChange {
+  /** The order as it is after the change. */
+  order: Order;
+  /** `encodeJson(order)`, when the caller has it already. */
+  json?: Uint8Array;
+  /** The order as it was read (its row's versionstamp is checked), or null for a new order. */
+  previous: StoredOrder | null;
+  /** For a new order with an `Idempotency-Key`: the key to claim (checked absent, or the expired entry). */
+  idempotency?: { key: string; requestHash: string; expiresAt: number; claimed: string | null };
+}
+
+/** The record stored under an idempotency key. */
+export interface IdempotencyRecord {
+  orderId: string;
+  requestHash: string;
+  expiresAt: number;
+}
+
+/** Options of a feed commit. */
+export interface CommitOptions {
+  now: Date;
+  retentionMs: number;
+  /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
+  catalogVersionstamp?: string | null;
+}
+
+/**
+ * Commits changes to orders of one location in one atomic op, with one feed entry for all of
+ * them. Returns the commit's versionstamp, which is also its feed entry's, or null when a check
+ * failed (someone else wrote first); nothing is written then.
+ */
+export async function commitOrderChanges(
+  kv: Deno.Kv,
+  changes: OrderChange[],
+  options: CommitOptions,
+): Promise<string | null> {
+  const locationId = changes[0].order.locationId;
+  const op = kv.atomic();
+  if (options.catalogVersionstamp !== undefined) {
+    op.check({ key: catalogVersionKey(locationId), versionstamp: options.catalogVersionstamp });
+  }
+  const encoded: Uint8Array[] = [];
+  for (const { order, json, previous, idempotency } of changes) {
+    if (order.locationId !== locationId) throw new Error("one commit holds one location's orders");
+    const key = orderKey(locationId, order.id);
+    // A new order's key is a fresh ULID, so only an existing order's read is checked; that keeps
+    // KV's check budget (100 an op, 10 on denokv) for idempotency keys.
+    if (previous) op.check({ key, versionstamp: previous.versionstamp });
+    const value = json ?? encodeJson(order);
+    encoded.push(value);
+    op.set(key, value);
+    if (previous && previous.order.status !== order.status) {
+      op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
+    }
+    op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
+    if (idempotency) {
+      const claim = idempotencyKey(locationId, order.tableId, idempotency.key);
+      const record: IdempotencyRecord = {
+        orderId: order.id,
+        requestHash: idempotency.requestHash,
+        expiresAt: idempotency.expiresAt,
+      };
+      op.check({ key: claim, versionstamp: idempotency.claimed }).set(claim, encodeJson(record), {
+        expireIn: Math.max(1, idempotency.expiresAt - options.now.getTime()),
+      });
+    }
+  }
+  appendToFeed(op, kv, locationId, {
+    orders: encoded,
+    at: options.now.toISOString(),
+    retentionMs: options.retentionMs,
+  });
+  const result = await op.commit();
+  return result.ok ? result.versionstamp : null;
+}
+
+/** Reads one order, or null. */
+export async function getOrder(
+  kv: Deno.Kv,
+  locationId: string,
+  orderId: string,
+): Promise<Order | null> {
+  return (await readOrder(kv, locationId, orderId))?.order ?? null;
+}
+
+/** Reads one order with its row's versionstamp, or null. */
+export async function readOrder(
+  kv: Deno.Kv,
+  locationId: string,
+  orderId: string,
+): Promise<StoredOrder | null> {
+  const entry = await kv.get<Uint8Array>(orderKey(locationId, orderId));
+  return entry.versionstamp
+    ? { order: decodeJson<Order>(entry.value), versionstamp: entry.versionstamp }
+    : null;
+}
+
+/**
+ * The record of a table's `Idempotency-Key` (null when unseen or expired from the store) and the
+ * versionstamp to check when claiming it.
+ */
+export async function getIdempotencyRecord(
+  kv: Deno.Kv,
+  locationId: string,
+  claim: { tableId: string; key: string },
+): Promise<{ record: IdempotencyRecord | null; versionstamp: string | null }> {
+  const entry = await kv.get<Uint8Array>(idempotencyKey(locationId, claim.tableId, claim.key));
+  return {
+    record: entry.value ? decodeJson<IdempotencyRecord>(entry.value) : null,
+    versionstamp: entry.versionstamp,
+  };
+}
+
+/** A request to move an order. */
+export interface MoveRequest {
+  locationId: string;
+  orderId: string;
+  to: OrderStatus;
+  role: Role;
+  /** Who moves it, as recorded in `history[].by`. */
+  by: string;
+  /** The `If-Match` version, when the client sent one. */
+  expectedVersion?: number;
+  retentionMs: number;
+}
+
+const MAX_MOVE_ATTEMPTS = 20;
+
+/**
+ * Moves an order to its next status: reads it, judges the move, and commits it checked against
+ * the versionstamp it read. When two moves race, exactly one wins; the other re-reads and is then
+ * judged against the new status.
+ */
+export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promise<Order> {
+  for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+    const stored = await readOrder(kv, request.locationId, request.orderId);
+    if (!stored) throw notFound("Order");
+    const current = stored.order;
+    if (request.expectedVersion !== undefined && request.expectedVersion !== current.version) {
+      throw conflict(
+        "version_conflict",
+        `The order is at version ${current.version}, not ${request.expectedVersion}.`,
+      );
+    }
+    const verdict = judgeMove(current.status, request.to, request.role);
+    if (verdict === "illegal") {
+      throw conflict(
+        "illegal_transition",
+        `An order cannot move from ${current.status} to ${request.to}.`,
+      );
+    }
+    if (verdict === "forbidden") {
+      throw forbidden(
+        `The ${request.role} role may not move an order from ${current.status} to ${request.to}.`,
+      );
+    }
+    const now = new Date();
+    const next = moveOrder(current, request.to, request.by, now);
+    const committed = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
+      now,
+      retentionMs: request.retentionMs,
+    });
+    if (committed) return next;
+  }
+  throw unavailable("The order is being changed by many requests at once; try again.");
+}
+
+/** Filters and paging of an order listing. */
+export interface OrderQuery {
+  status?: OrderStatus;
+  tableId?: string;
+  /** Return orders older than this id (the previous page's cursor). */
+  before?: string;
+  limit: number;
+}
+
+/**
+ * Lists a location's orders newest first, with the id to continue from (null on the last page).
+ * The orders-by-table index is written behind the change feed: before listing by table, call
+ * `TableIndex.sync` for a listing that holds every order committed before it.
+ */
+export async function listOrders(
+  kv: Deno.Kv,
+  locationId: string,
+  query: OrderQuery,
+): Promise<{ orders: Order[]; next: string | null }> {
+  // With both filters, walk the table's orders (the smaller set) and keep those in the status.
+  const prefix = query.tableId
+    ? ordersByTablePrefix(locationId, query.tableId)
+    : query.status
+    ? ordersByStatusPrefix(locationId, query.status)
+    : ordersPrefix(locationId);
+  const keep = (order: Order) => !query.status || order.status === query.status;
+  const chunkSize = query.tableId && query.status ? 50 : query.limit + 1;
+  const selector: Deno.KvListSelector = query.before
+    ? { prefix, end: [...prefix, query.before] }
+    : { prefix };
+  const found: Order[] = [];
+  let ids: string[] = [];
+  const flush = async () => {
+    found.push(...(await getOrdersById(kv, locationId, ids)).filter(keep));
+    ids = [];
+  };
+  for await (const entry of kv.list(selector, { reverse: true, batchSize: chunkSize })) {
+    ids.push(entry.key[entry.key.length - 1] as string);
+    if (ids.length >= chunkSize) {
+      await flush();
+      if (found.length > query.limit) break;
+    }
+  }
+  if (found.length <= query.limit) await flush();
+  const orders = found.slice(0, query.limit);
+  return { orders, next: found.length > query.limit ? orders[orders.length - 1].id : null };
+}
+
+/** Lists every order of a location that is not closed or cancelled, oldest first. */
+export async function listOpenOrders(kv: Deno.Kv, locationId: string): Promise<Order[]> {
+  const open: OrderStatus[] = ["pending", "queued", "preparing", "ready", "delivered"];
+  const ids: string[] = [];
+  for (const status of open) {
+    for await (
+      const entry of kv.list({ prefix: ordersByStatusPrefix(locationId, status) }, {
+        batchSize: 1000,
+      })
+    ) {
+      ids.push(entry.key[entry.key.length - 1] as string);
+    }
+  }
+  ids.sort();
+  return await getOrdersById(kv, locationId, ids);
+}
+
+/** Reads orders by id (KV allows 10 keys a read; reads run in parallel). Missing ones are skipped. */
+export async function getOrdersById(
+  kv: Deno.Kv,
+  locationId: string,
+  ids: string[],
+): Promise<Order[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += 10) chunks.push(ids.slice(i, i + 10));
+  const results = await Promise.all(
+    chunks.map((chunk) => kv.getMany<Uint8Array[]>(chunk.map((id) => orderKey(locationId, id)))),
+  );
+  return results.flat().flatMap((entry) => (entry.value ? [decodeJson<Order>(entry.value)] : []));
+}

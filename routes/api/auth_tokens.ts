@@ -1,0 +1,86 @@
+/** Device tokens for staff screens and tools: issued and revoked by owners and managers. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { forbidden, notFound } from "../../lib/errors.ts";
+import { getLocation } from "../../lib/catalog/locations.ts";
+import { outranksOrEquals } from "../../lib/auth/roles.ts";
+import { CreatedTokenSchema, CreateTokenInput } from "../../lib/schemas.ts";
+import { mayActOn, staffOnly } from "../middleware/auth.ts";
+import {
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  locationQuery,
+  router,
+  staffSecurity,
+} from "../openapi.ts";
+
+const manage = staffOnly("tokens.manage");
+
+export const authTokens = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/auth/tokens",
+      tags: ["auth"],
+      summary: "Issue a device token",
+      description: "For the caller's location, or `locationId` of one the caller manages. " +
+        "A caller may grant its own role or a weaker one. Default lifetime 90 days.",
+      security: staffSecurity,
+      middleware: [manage] as const,
+      request: { query: z.object(locationQuery), body: jsonBody(CreateTokenInput) },
+      responses: {
+        201: jsonResponse(CreatedTokenSchema, "The token: shown once, keep it safe."),
+        ...errorResponses(400, 401, 403, 404, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      const { kv, auth } = c.get("services");
+      const principal = c.get("principal");
+      const input = c.req.valid("json");
+      let locationId = c.get("location").id;
+      if (input.locationId !== undefined) {
+        if (!mayActOn(principal, input.locationId)) {
+          throw forbidden("You may not manage that location.");
+        }
+        if (!await getLocation(kv, input.locationId)) throw notFound("Location");
+        locationId = input.locationId;
+      }
+      const { token, record } = await auth.issueDeviceToken(principal, { ...input, locationId });
+      return c.json({
+        token,
+        id: record.id,
+        expiresAt: record.expiresAt,
+        role: record.role,
+        locationId: record.locationId,
+        label: record.label,
+      }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/auth/tokens/{id}",
+      tags: ["auth"],
+      summary: "Revoke a device token",
+      description: "The token is refused from then on. A caller may revoke tokens of its own " +
+        "role or a weaker one (a manager cannot revoke an owner's token), in its location(s).",
+      security: staffSecurity,
+      middleware: [manage] as const,
+      request: {
+        params: z.object({ id: z.string().min(1).max(64) }),
+        query: z.object(locationQuery),
+      },
+      responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { auth } = c.get("services");
+      const principal = c.get("principal");
+      const record = await auth.getDeviceToken(c.req.valid("param").id);
+      if (!record || !mayActOn(principal, record.locationId)) throw notFound("Token");
+      if (!outranksOrEquals(principal.role, record.role)) {
+        throw forbidden(`A ${principal.role} may not revoke ${record.role} tokens.`);
+      }
+      await auth.revokeDeviceToken(record.id);
+      return c.body(null, 204);
+    },
+  );
