@@ -8,8 +8,8 @@
 import { parseArgs } from "node:util";
 import { newId, sha256Hex } from "../lib/kv/ids.ts";
 import { listMenuItems } from "../lib/catalog/menu.ts";
-import { newOrder, priceLines } from "../lib/orders/order.ts";
-import { commitOrderChanges, type OrderChange } from "../lib/orders/store.ts";
+import { newOrder, priceLines } from "../lib/orders/pricing.ts";
+import { commitOrderChanges, type OrderWrite } from "../lib/orders/store.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
 import { listTables } from "../lib/catalog/tables.ts";
 
@@ -50,7 +50,7 @@ async function run(
   const menu = new Map(items.map((i) => [i.id, i]));
   const tables = await listTables(kv, location.id);
   let n = 0;
-  const change = (): OrderChange => {
+  const change = (): OrderWrite => {
     n++;
     const lines = Array.from({ length: 1 + (n % 4) }, (_, i) => ({
       menuItemId: items[(n + i * 5) % items.length].id,

@@ -15,13 +15,6 @@ export interface Config {
   bootstrapToken: string | null;
   /** Base URL printed and encoded in QR codes (`http://localhost:8000` by default). */
   publicUrl: string;
-  /** Postgres mirror connection string, or null when off (the mirror is a later milestone). */
-  databaseUrl: string | null;
-  /**
-   * Whether rate limits apply (`SEATSERVE_RATE_LIMIT=off` disables them for benchmarks). Read now,
-   * but nothing enforces limits yet: they arrive with a later milestone.
-   */
-  rateLimit: boolean;
   /** Largest accepted request body in bytes. */
   maxBodyBytes: number;
   /** Group commit: most orders in one atomic commit. */
@@ -61,8 +54,6 @@ export function loadConfig(env: Env): Config {
       /\/+$/,
       "",
     ),
-    databaseUrl: env.DATABASE_URL?.trim() || null,
-    rateLimit: !isOff(env.SEATSERVE_RATE_LIMIT),
     maxBodyBytes: intSetting(env, "SEATSERVE_MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
     batchMaxOrders: intSetting(env, "SEATSERVE_BATCH_MAX_ORDERS", 64, 1, 200),
     batchMaxChecks: intSetting(env, "SEATSERVE_BATCH_MAX_CHECKS", 100, 2, 100),

@@ -1,6 +1,7 @@
 /**
- * The typed errors of the domain. Routes and stores throw these; one handler (`routes/errors.ts`)
- * turns them into the contract's error body. Nothing else decides a status code.
+ * The typed errors of the domain. Code throws an `AppError` of a kind; one table in
+ * `routes/error_response.ts` turns each kind into its HTTP status and the contract's error body.
+ * Nothing else decides a status code.
  */
 
 /** One field-level problem, `path` in dotted form (`items.0.quantity`). */
@@ -9,77 +10,113 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** An error a client caused or may see, with its HTTP status and a stable snake_case code. */
+/** What went wrong, as a client should understand it. Each kind has one HTTP status. */
+export type ErrorKind =
+  /** The request could not be read (bad JSON, bad query or path parameter, bad header). */
+  | "bad_request"
+  /** No credentials, or credentials we do not accept. */
+  | "unauthorized"
+  /** Authenticated, but not allowed to do this. */
+  | "forbidden"
+  /** No such resource, or not one the caller may see. */
+  | "not_found"
+  /** Conflicts with the current state (illegal move, stale version, unavailable item). */
+  | "conflict"
+  /** The body, or what it would be stored as, is larger than we accept. */
+  | "too_large"
+  /** The body is not JSON. */
+  | "unsupported_media_type"
+  /** The body parsed but does not describe a valid request. */
+  | "invalid"
+  /** Too many requests from this caller; `retryAfterSeconds` says when to try again. */
+  | "rate_limited"
+  /** Momentarily unable to answer (contention, shutting down); the client may retry. */
+  | "unavailable"
+  /** A fault of ours. */
+  | "internal";
+
+/** An error a client caused or may see, with a stable snake_case code. */
 export class AppError extends Error {
   constructor(
-    readonly status: number,
+    readonly kind: ErrorKind,
     readonly code: string,
     message: string,
-    readonly details?: ErrorDetail[],
-    readonly headers?: Record<string, string>,
+    readonly options: { details?: ErrorDetail[]; retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = "AppError";
   }
+
+  /** Field-level problems, when there are some. */
+  get details(): ErrorDetail[] | undefined {
+    return this.options.details;
+  }
 }
 
-/** 400: the request could not be read at all. */
+/** The request could not be read at all. */
 export function badRequest(message: string, code = "bad_request"): AppError {
-  return new AppError(400, code, message);
+  return new AppError("bad_request", code, message);
 }
 
-/** 401: no credentials, or credentials we do not accept. */
+/** No credentials, or credentials we do not accept. */
 export function unauthorized(
   message = "Missing or invalid credentials.",
   code = "unauthorized",
 ): AppError {
-  return new AppError(401, code, message);
+  return new AppError("unauthorized", code, message);
 }
 
-/** 403: authenticated, but this role may not do this. */
+/** Authenticated, but this role may not do this. */
 export function forbidden(
   message = "Your role does not allow this.",
   code = "forbidden",
 ): AppError {
-  return new AppError(403, code, message);
+  return new AppError("forbidden", code, message);
 }
 
-/** 404: no such resource (or not one the caller may see). */
+/** No such resource (or not one the caller may see). */
 export function notFound(what: string): AppError {
-  return new AppError(404, "not_found", `${what} was not found.`);
+  return new AppError("not_found", "not_found", `${what} was not found.`);
 }
 
-/** 409: the request conflicts with the current state. */
+/** The request conflicts with the current state. */
 export function conflict(code: string, message: string, details?: ErrorDetail[]): AppError {
-  return new AppError(409, code, message, details);
+  return new AppError("conflict", code, message, { details });
 }
 
-/** 413: the body is larger than we accept. */
-export function payloadTooLarge(limitBytes: number): AppError {
+/** The body, or what it would be stored as, is larger than we accept. */
+export function tooLarge(message: string, code = "payload_too_large"): AppError {
+  return new AppError("too_large", code, message);
+}
+
+/** The body is not JSON. */
+export function unsupportedMediaType(): AppError {
   return new AppError(
-    413,
-    "payload_too_large",
-    `The request body is larger than ${limitBytes} bytes.`,
+    "unsupported_media_type",
+    "unsupported_media_type",
+    "Send the body as application/json.",
   );
 }
 
-/** 415: the body is not JSON. */
-export function unsupportedMediaType(): AppError {
-  return new AppError(415, "unsupported_media_type", "Send the body as application/json.");
-}
-
-/** 422: the body parsed but does not describe a valid request. */
+/** The body parsed but does not describe a valid request. */
 export function invalid(
   message: string,
   details?: ErrorDetail[],
   code = "validation_failed",
 ): AppError {
-  return new AppError(422, code, message, details);
+  return new AppError("invalid", code, message, { details });
 }
 
-/** 503: the store is momentarily too contended; the client may retry. */
-export function unavailable(message: string, retryAfterSeconds = 1): AppError {
-  return new AppError(503, "unavailable", message, undefined, {
-    "Retry-After": String(retryAfterSeconds),
-  });
+/** Too many requests; try again after `retryAfterSeconds`. */
+export function rateLimited(message: string, retryAfterSeconds: number): AppError {
+  return new AppError("rate_limited", "rate_limited", message, { retryAfterSeconds });
+}
+
+/** Momentarily unavailable (the store is contended); the client may retry. */
+export function unavailable(
+  message: string,
+  retryAfterSeconds = 1,
+  code = "unavailable",
+): AppError {
+  return new AppError("unavailable", code, message, { retryAfterSeconds });
 }

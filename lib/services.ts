@@ -1,11 +1,13 @@
 /** Everything the routes need, built once from a store and a configuration. */
 import { Auth } from "./auth/tokens.ts";
 import { Catalog } from "./catalog/cache.ts";
+import { CatalogService } from "./catalog/service.ts";
 import type { Config } from "./config.ts";
+import type { FeedConsumer } from "./feed/consumer.ts";
 import { Hubs } from "./feed/hub.ts";
 import { OrderIntake } from "./orders/intake.ts";
+import { tableIndex } from "./orders/table_index.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
-import { TableIndex } from "./orders/table_index.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -13,10 +15,13 @@ export interface Services {
   config: Config;
   secrets: Secrets;
   auth: Auth;
+  /** The catalog as served from memory (menus, tables by token). */
   catalog: Catalog;
+  /** The one writer of the catalog. */
+  catalogService: CatalogService;
   intake: OrderIntake;
   /** The orders-by-table index, written behind the change feed. */
-  tableIndex: TableIndex;
+  tableIndex: FeedConsumer;
   /** The change-feed hubs (kitchen and guest streams), one per location. */
   hubs: Hubs;
 }
@@ -25,15 +30,19 @@ export interface Services {
 export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
   const secrets = await loadSecrets(kv, config);
   const catalog = new Catalog(kv);
-  const tableIndex = new TableIndex(kv, { retentionMs: config.eventRetentionMs });
+  const index = tableIndex(kv, { retentionMs: config.eventRetentionMs });
   return {
     kv,
     config,
     secrets,
     auth: new Auth(kv, secrets),
     catalog,
-    tableIndex,
-    intake: new OrderIntake(kv, { catalog, tableIndex, config }),
+    catalogService: new CatalogService(kv, {
+      cache: catalog,
+      retentionMs: config.eventRetentionMs,
+    }),
+    tableIndex: index,
+    intake: new OrderIntake(kv, { catalog, tableIndex: index, config }),
     hubs: new Hubs(kv),
   };
 }

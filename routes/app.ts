@@ -1,18 +1,21 @@
 /** Builds the HTTP application: middleware, the resource routers, OpenAPI and docs. */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
 import { authTokens } from "./api/auth_tokens.ts";
-import { renderDocs } from "./pages/docs.ts";
-import type { AppEnv } from "./state.ts";
-import { errorResponse, handleError } from "./error_response.ts";
 import { health } from "./api/health.ts";
 import { locations } from "./api/locations.ts";
 import { menu } from "./api/menu.ts";
-import { jsonBodyGuard, securityHeaders, SESSION_COOKIE, withServices } from "./middleware/auth.ts";
 import { orders } from "./api/orders.ts";
 import { streams } from "./api/streams.ts";
 import { tables } from "./api/tables.ts";
+import { errorResponse, handleError } from "./error_response.ts";
+import { SESSION_COOKIE } from "./middleware/auth.ts";
+import { jsonBodyGuard } from "./middleware/json_body.ts";
+import { securityHeaders } from "./middleware/security_headers.ts";
+import { renderDocs } from "./pages/docs.ts";
+import type { AppEnv } from "./state.ts";
 
 const API_INFO = {
   openapi: "3.1.0",
@@ -29,7 +32,13 @@ const API_INFO = {
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.use("*", securityHeaders());
-  app.use("*", withServices(services));
+  app.use(
+    "*",
+    createMiddleware<AppEnv>(async function injectServices(c, next) {
+      c.set("services", services);
+      await next();
+    }),
+  );
   app.use("/api/*", jsonBodyGuard({ maxBytes: services.config.maxBodyBytes }));
 
   const api = new OpenAPIHono<AppEnv>()
@@ -60,7 +69,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) =>
-    errorResponse(c, new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`))
+    errorResponse(
+      c,
+      new AppError("not_found", "not_found", `No route for ${c.req.method} ${c.req.path}.`),
+    )
   );
   app.onError(handleError);
   return app;

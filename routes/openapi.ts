@@ -1,7 +1,9 @@
 /** Small builders for OpenAPI route definitions, so each route reads as what it does. */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context, TypedResponse } from "hono";
+import type { Permission } from "../lib/auth/roles.ts";
 import { ErrorSchema } from "../lib/schemas.ts";
+import { staff, type StaffOptions } from "./middleware/auth.ts";
 import type { AppEnv } from "./state.ts";
 import { validationError } from "./error_response.ts";
 
@@ -71,6 +73,27 @@ export const locationQuery = {
       "no location has this slug; 403 when the token is not valid for it.",
   }),
 };
+
+/** A query of `?location=` and `extra` parameters, for a staff route. */
+export function staffQuery<T extends z.ZodRawShape>(extra: T = {} as T) {
+  return z.object({ ...locationQuery, ...extra });
+}
+
+/**
+ * A staff route: the route as given, declared with staff security and guarded by
+ * `staff(permission)`, so its handler knows the principal and the location.
+ */
+export function staffRoute<const R extends Omit<RouteConfig, "security" | "middleware">>(
+  permission: Permission,
+  route: R,
+  options: StaffOptions = {},
+) {
+  return createRoute({
+    ...route,
+    security: options.allowQueryToken ? [...staffSecurity, {}] : staffSecurity,
+    middleware: [staff(permission, options)] as const,
+  });
+}
 
 /** A query parameter for which an empty value (`?status=`) means the same as leaving it out. */
 export function blankIsAbsent<T extends z.ZodType>(schema: T) {

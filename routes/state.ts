@@ -1,15 +1,26 @@
-/** The Hono environment shared by every route. */
-import type { Principal } from "../lib/auth/tokens.ts";
+/**
+ * What a request knows at each step, typed: every request has the services; an authenticated
+ * staff request also has its principal and the location it acts on (after saaskit's `State` and
+ * `SignedInState`).
+ */
+import type { Principal } from "../lib/auth/principal.ts";
 import type { Location } from "../lib/schemas.ts";
 import type { Services } from "../lib/services.ts";
 
-/** Variables set by middleware. */
+/** Every request. */
 export interface AppEnv {
   Variables: {
     services: Services;
-    /** Set by `staffOnly`: who is calling. */
+    /** Set once a staff credential was checked (by `staff`, or by `authenticate`'s caller). */
+    principal?: Principal;
+  };
+}
+
+/** A staff request, after `staff(permission)` authenticated, authorized and chose its location. */
+export interface StaffEnv {
+  Variables: {
+    services: Services;
     principal: Principal;
-    /** Set by `staffOnly`: the location the call acts on. */
     location: Location;
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Shared test fixtures: a seeded in-memory service graph and random factories. Not a test file.
  */
-import type { Principal } from "../lib/auth/tokens.ts";
+import type { Principal } from "../lib/auth/principal.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import { listMenuItems } from "../lib/catalog/menu.ts";
 import type { Role } from "../lib/auth/roles.ts";
@@ -17,7 +17,8 @@ export const OWNER_TOKEN = "test-owner-token";
 /** The principal of the bootstrap token, for issuing device tokens directly. */
 export const BOOTSTRAP: Principal = {
   role: "owner",
-  tokenId: "bootstrap",
+  via: "bootstrap",
+  id: "bootstrap",
   locations: "all",
   label: "bootstrap",
 };

@@ -1,25 +1,18 @@
 /**
- * Who is calling. Staff present a bearer token: the bootstrap owner token, or a signed device
- * token (a JWT with its id, role, location and expiry, refused once its record is revoked).
- * Guests present a table token (see `catalog.ts`) or an order token, an HMAC of the order id.
+ * Credentials and who they stand for. Staff present a bearer token (the bootstrap owner token, or
+ * a signed device token: a JWT with its id, role, location and expiry, refused once its record is
+ * revoked) or a session cookie (`sessions.ts`). Guests present a table token (see
+ * `catalog/cache.ts`) or an order token, an HMAC of the order id.
  */
 import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import { forbidden } from "../errors.ts";
 import { newId, sha256Hex, timingSafeEqual } from "../kv/ids.ts";
 import { authTokenKey } from "../kv/keys.ts";
+import type { Principal } from "./principal.ts";
 import { outranksOrEquals, type Role } from "./roles.ts";
 import type { Secrets } from "./secrets.ts";
-
-/** An authenticated staff member or device. */
-export interface Principal {
-  role: Role;
-  /** The token's id ("bootstrap" for the bootstrap token). */
-  tokenId: string;
-  /** The locations it acts on: "all" for the bootstrap token. */
-  locations: "all" | string[];
-  label: string;
-}
+import { readSession } from "./sessions.ts";
 
 /** What is stored of a device token. */
 export interface DeviceTokenRecord {
@@ -49,7 +42,13 @@ export class Auth {
   async authenticate(token: string): Promise<Principal | null> {
     if (token.length > 4096) return null;
     if (timingSafeEqual(sha256Hex(token), this.#secrets.bootstrapTokenHash)) {
-      return { role: "owner", tokenId: "bootstrap", locations: "all", label: "bootstrap" };
+      return {
+        role: "owner",
+        via: "bootstrap",
+        id: "bootstrap",
+        locations: "all",
+        label: "bootstrap",
+      };
     }
     let id: string;
     try {
@@ -66,19 +65,41 @@ export class Auth {
     if (!record || Date.parse(record.expiresAt) <= Date.now()) return null;
     return {
       role: record.role,
-      tokenId: record.id,
+      via: "device",
+      id: record.id,
+      deviceTokenId: record.id,
       locations: [record.locationId],
       label: record.label,
     };
   }
 
+  /** The principal of a live session, or null (unknown, expired, revoked, or its token is). */
+  async authenticateSession(sessionId: string): Promise<Principal | null> {
+    const record = await readSession(this.#kv, sessionId);
+    if (!record) return null;
+    const principal: Principal = {
+      ...record.principal,
+      via: "session",
+      session: { id: sessionId, csrfToken: record.csrfToken },
+    };
+    return await this.#credentialHolds(principal) ? principal : null;
+  }
+
   /**
-   * Whether a principal authenticated earlier still holds: its device token is neither revoked nor
-   * expired (the bootstrap token always holds). Long-lived connections ask this as they go.
+   * Whether a principal authenticated earlier still holds: its device token or session is
+   * neither revoked nor expired (the bootstrap token always holds). Long-lived connections ask
+   * this as they go.
    */
   async stillValid(principal: Principal): Promise<boolean> {
-    if (principal.tokenId === "bootstrap") return true;
-    const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(principal.tokenId))).value;
+    if (principal.session && !(await readSession(this.#kv, principal.session.id))) return false;
+    return await this.#credentialHolds(principal);
+  }
+
+  /** The device token behind a principal, if there is one, is still live. */
+  async #credentialHolds(principal: Principal): Promise<boolean> {
+    if (!principal.deviceTokenId) return true;
+    const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(principal.deviceTokenId)))
+      .value;
     return record !== null && Date.parse(record.expiresAt) > Date.now();
   }
 
@@ -103,7 +124,7 @@ export class Auth {
       label: request.label ?? "",
       createdAt: now.toISOString(),
       expiresAt: expiresAt.toISOString(),
-      createdBy: issuer.tokenId,
+      createdBy: issuer.id,
     };
     const token = await new SignJWT({ role: record.role, loc: record.locationId })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })

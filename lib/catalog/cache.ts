@@ -1,8 +1,8 @@
 /**
- * The in-memory catalog: each location's menu and tables, served from memory on the hot path
+ * The in-memory catalog cache: each location's menu and tables, served from memory on the hot path
  * (ordering, `GET /menu`). A snapshot is tagged with the versionstamp of the location's catalog
  * version key; writers bump that key in the same commit, and this process learns of it three ways:
- * its own writers call `invalidate` before answering, a `kv.watch` per location catches other
+ * its one writer (`service.ts`) calls `invalidate` before answering, a `kv.watch` per location catches other
  * processes, and order commits check the versionstamp so a stale snapshot can never price an order.
  */
 import { catalogVersionKey } from "../kv/keys.ts";
@@ -17,7 +17,6 @@ export interface CatalogSnapshot {
   /** Versionstamp of the catalog version key this was read at. */
   versionstamp: string | null;
   items: ReadonlyMap<string, MenuItem>;
-  tables: ReadonlyMap<string, Table>;
   tablesByToken: ReadonlyMap<string, Table>;
   /** The `GET /menu` body, serialized once. */
   menuJson: string;
@@ -44,11 +43,6 @@ export class Catalog {
   /** The current snapshot of a location, loading it when needed; null when no such location. */
   async get(locationId: string): Promise<CatalogSnapshot | null> {
     return this.#snapshots.get(locationId) ?? await this.#load(locationId);
-  }
-
-  /** The loaded snapshot of a location, without loading. */
-  peek(locationId: string): CatalogSnapshot | undefined {
-    return this.#snapshots.get(locationId);
   }
 
   /** A location's snapshot by slug (slugs never change, so the mapping is kept), or null. */
@@ -176,7 +170,6 @@ export async function buildSnapshot(
     location,
     versionstamp,
     items: new Map(items.map((item) => [item.id, item])),
-    tables: new Map(tables.map((table) => [table.id, table])),
     tablesByToken: new Map(tables.map((table) => [table.token, table])),
     menuJson,
     menuEtag: `"${hash}"`,

@@ -1,18 +1,7 @@
 /** The location store: restaurants, each with a unique slug. */
-import { conflict } from "../errors.ts";
 import { newId } from "../kv/ids.ts";
-import { catalogVersionKey, locationBySlugKey, locationKey, locationsPrefix } from "../kv/keys.ts";
+import { locationBySlugKey, locationKey, locationsPrefix } from "../kv/keys.ts";
 import type { CreateLocationInput, Location } from "../schemas.ts";
-
-/** Creates a location; a slug already taken is a 409. */
-export async function createLocation(kv: Deno.Kv, input: CreateLocationInput): Promise<Location> {
-  const location = newLocation(input);
-  const result = await addLocation(kv.atomic(), location).commit();
-  if (!result.ok) {
-    throw conflict("slug_taken", `A location with slug "${input.slug}" already exists.`);
-  }
-  return location;
-}
 
 /** A new location record (not stored yet). */
 export function newLocation(input: CreateLocationInput): Location {
@@ -27,15 +16,14 @@ export function newLocation(input: CreateLocationInput): Location {
 }
 
 /**
- * Adds a new location to `op`: its record, its slug (checked free, so the commit fails when the
- * slug is taken) and its catalog version.
+ * Adds a new location to `op`: its record and its slug, checked free, so the commit fails when
+ * the slug is taken.
  */
 export function addLocation(op: Deno.AtomicOperation, location: Location): Deno.AtomicOperation {
   return op
     .check({ key: locationBySlugKey(location.slug), versionstamp: null })
     .set(locationKey(location.id), location)
-    .set(locationBySlugKey(location.slug), location.id)
-    .set(catalogVersionKey(location.id), newId());
+    .set(locationBySlugKey(location.slug), location.id);
 }
 
 /** Reads a location by id, or null. */

@@ -1,27 +1,9 @@
-/** The menu store: a location's items. Every write bumps the location's catalog version. */
-import { notFound } from "../errors.ts";
-import { newId } from "../kv/ids.ts";
-import { catalogVersionKey, locationKey, menuItemKey, menuItemsPrefix } from "../kv/keys.ts";
-import type { CreateMenuItemInput, MenuItem, UpdateMenuItemInput } from "../schemas.ts";
-import { retryOnConflict } from "../kv/retry.ts";
+/** The menu store: a location's items, read and written into atomic ops. */
+import { menuItemKey, menuItemsPrefix } from "../kv/keys.ts";
+import type { MenuItem } from "../schemas.ts";
 
-/** Adds an item to a location's menu. */
-export async function createMenuItem(
-  kv: Deno.Kv,
-  locationId: string,
-  input: CreateMenuItemInput,
-): Promise<MenuItem> {
-  const item: MenuItem = { id: newId(), ...input };
-  const location = await kv.get(locationKey(locationId));
-  if (!location.versionstamp) throw notFound("Location");
-  const op = kv.atomic().check(location).set(catalogVersionKey(locationId), newId());
-  const result = await addMenuItem(op, locationId, item).commit();
-  if (!result.ok) throw notFound("Location");
-  return item;
-}
-
-/** Adds a new item to `op` (the caller bumps the catalog version in the same op). */
-export function addMenuItem(
+/** Adds an item (new or changed) to `op`. */
+export function putMenuItem(
   op: Deno.AtomicOperation,
   locationId: string,
   item: MenuItem,
@@ -29,43 +11,13 @@ export function addMenuItem(
   return op.set(menuItemKey(locationId, item.id), item);
 }
 
-/** Changes some fields of an item (for example `available: false` to 86 it). */
-export async function updateMenuItem(
+/** Reads one item with its versionstamp (to check when changing it). */
+export async function readMenuItem(
   kv: Deno.Kv,
   locationId: string,
   itemId: string,
-  patch: UpdateMenuItemInput,
-): Promise<MenuItem> {
-  return await retryOnConflict(async () => {
-    const entry = await kv.get<MenuItem>(menuItemKey(locationId, itemId));
-    if (!entry.versionstamp) throw notFound("Menu item");
-    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    const item: MenuItem = { ...entry.value, ...defined };
-    const result = await kv.atomic()
-      .check(entry)
-      .set(entry.key, item)
-      .set(catalogVersionKey(locationId), newId())
-      .commit();
-    return result.ok ? item : null;
-  });
-}
-
-/** Removes an item from the menu. Orders already placed keep its name and price. */
-export async function deleteMenuItem(
-  kv: Deno.Kv,
-  locationId: string,
-  itemId: string,
-): Promise<void> {
-  await retryOnConflict(async () => {
-    const entry = await kv.get<MenuItem>(menuItemKey(locationId, itemId));
-    if (!entry.versionstamp) throw notFound("Menu item");
-    const result = await kv.atomic()
-      .check(entry)
-      .delete(entry.key)
-      .set(catalogVersionKey(locationId), newId())
-      .commit();
-    return result.ok ? true : null;
-  });
+): Promise<Deno.KvEntryMaybe<MenuItem>> {
+  return await kv.get<MenuItem>(menuItemKey(locationId, itemId));
 }
 
 /** A location's items in id (creation) order. */

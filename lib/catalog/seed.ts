@@ -1,9 +1,13 @@
 /** The demo restaurant seeded into an empty store on first start. */
+import type { ChangeData } from "../feed/feed.ts";
 import { newId } from "../kv/ids.ts";
 import { addLocation, firstLocation, newLocation } from "./locations.ts";
-import { addMenuItem } from "./menu.ts";
-import type { CreateMenuItemInput, Location } from "../schemas.ts";
+import { putMenuItem } from "./menu.ts";
+import type { CreateMenuItemInput, Location, MenuItem, Table } from "../schemas.ts";
+import { addCatalogChanges } from "./service.ts";
 import { addTable, newTable } from "./tables.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const DEMO_MENU: CreateMenuItemInput[] = [
   item("Starters", "Tomato bruschetta", "Grilled sourdough, tomato, basil, garlic", 750, [
@@ -32,7 +36,10 @@ const DEMO_MENU: CreateMenuItemInput[] = [
  * nothing to do, also when another process starting on the same empty store (Deno Deploy starts
  * several) claimed the `demo` slug first: that one seeded it.
  */
-export async function seedDemo(kv: Deno.Kv): Promise<Location | null> {
+export async function seedDemo(
+  kv: Deno.Kv,
+  options: { retentionMs?: number } = {},
+): Promise<Location | null> {
   if (await firstLocation(kv)) return null;
   const location = newLocation({
     slug: "demo",
@@ -42,13 +49,23 @@ export async function seedDemo(kv: Deno.Kv): Promise<Location | null> {
   });
   // One check (the slug) however many tables: a denokv server allows 10 checks an op.
   const op = addLocation(kv.atomic(), location);
-  for (const menuItem of DEMO_MENU) addMenuItem(op, location.id, { id: newId(), ...menuItem });
+  const items: MenuItem[] = DEMO_MENU.map((menuItem) => ({ id: newId(), ...menuItem }));
+  for (const menuItem of items) putMenuItem(op, location.id, menuItem);
+  const tables: Table[] = [];
   for (let number = 1; number <= 12; number++) {
-    addTable(
-      op,
-      newTable(location.id, { number, seats: number % 3 === 0 ? 6 : number % 2 === 0 ? 4 : 2 }),
-    );
+    const seats = number % 3 === 0 ? 6 : number % 2 === 0 ? 4 : 2;
+    tables.push(newTable(location.id, { number, seats }));
   }
+  for (const table of tables) addTable(op, table);
+  const others: ChangeData[] = [
+    { type: "location", location },
+    ...items.map((item): ChangeData => ({ type: "menu_item", item, deleted: false })),
+    ...tables.map((table): ChangeData => ({ type: "table", table, deleted: false })),
+  ];
+  addCatalogChanges(op, kv, location.id, {
+    others,
+    retentionMs: options.retentionMs ?? 7 * DAY_MS,
+  });
   const result = await op.commit();
   return result.ok ? location : null;
 }

@@ -1,41 +1,99 @@
 /**
- * The change feed: every commit that changes orders also writes one feed entry, keyed by the
- * commit's versionstamp, and bumps the location's head key. Kitchen streams, guest streams and the
- * Postgres mirror all read it. Event ids are `<versionstamp>-<index within the entry>`.
+ * The change feed: every commit that changes a location's orders or catalog also writes one feed
+ * entry, keyed by the commit's versionstamp, and bumps the location's head key. Kitchen and guest
+ * streams, the orders-by-table index and (later) the mirror and webhooks all read it, and nothing
+ * else: one feed, one encoding, changes of several kinds.
+ *
+ * A change's position is its entry's versionstamp and its index within the entry; as an SSE
+ * event id it reads `<versionstamp>-<index>`.
  */
 import { decodeJson, joinJson, NO_VALUE } from "../kv/codec.ts";
 import { eventKey, eventsHeadKey, eventsPrefix } from "../kv/keys.ts";
-import type { Order } from "../schemas.ts";
+import type { Location, MenuItem, Order, Table } from "../schemas.ts";
 
-/** One feed entry: the orders one commit changed, each as it is after the commit. */
+/** What one change says happened, by kind. Each holds the thing as it is after the commit. */
+export type ChangeData =
+  | { type: "order"; order: Order }
+  | { type: "menu_item"; item: MenuItem; deleted: boolean }
+  | { type: "table"; table: Table; deleted: boolean }
+  | { type: "location"; location: Location };
+
+/** The kinds of change. */
+export type ChangeType = ChangeData["type"];
+
+/** One feed entry: what one commit changed. */
 export interface FeedEntry {
   at: string;
-  orders: Order[];
+  changes: ChangeData[];
 }
 
-/** One change read back from the feed. */
-export interface FeedChange {
-  /** The SSE event id: `<versionstamp>-<index>`, ordered as the commits were. */
-  id: string;
+/** A place in the feed: after the `index`-th change of the entry at `versionstamp`. */
+export interface FeedPosition {
   versionstamp: string;
   index: number;
-  order: Order;
 }
 
+/** One change read back from the feed, with its position and event id. */
+export type FeedChange = ChangeData & FeedPosition & { id: string };
+
+/** An order change read back from the feed. */
+export type OrderFeedChange = Extract<FeedChange, { type: "order" }>;
+
+/** Orders the positions of the feed: negative when `a` comes first. */
+export function comparePositions(a: FeedPosition, b: FeedPosition): number {
+  return a.versionstamp < b.versionstamp
+    ? -1
+    : a.versionstamp > b.versionstamp
+    ? 1
+    : a.index - b.index;
+}
+
+/** The SSE event id of a position: `<versionstamp>-<index>`. */
+export function feedEventId(position: FeedPosition): string {
+  return `${position.versionstamp}-${position.index}`;
+}
+
+/** Parses a feed event id, or null when it is not one of ours. */
+export function parseFeedEventId(id: string): FeedPosition | null {
+  const match = /^([0-9a-f]{20})-(\d{1,4})$/.exec(id.trim());
+  return match ? { versionstamp: match[1], index: Number(match[2]) } : null;
+}
+
+const ORDER_HEAD = '{"type":"order","order":';
+
 /**
- * Adds the feed entry for the changed orders (all of one location, as JSON bytes from
- * `encodeJson`, the same bytes as their rows) and the head bump to `op`.
+ * Adds the feed entry of a commit and the head bump to `op`. `orders` are the changed orders as
+ * JSON bytes from `encodeJson` (the same bytes as their rows, not encoded again); `others` are
+ * the commit's other changes. One atomic op can hold one entry.
  */
 export function appendToFeed(
   op: Deno.AtomicOperation,
   kv: Deno.Kv,
   locationId: string,
-  entry: { orders: readonly Uint8Array[]; at: string; retentionMs: number },
+  entry: {
+    at: string;
+    retentionMs: number;
+    orders?: readonly Uint8Array[];
+    others?: readonly ChangeData[];
+  },
 ): Deno.AtomicOperation {
-  const value = joinJson(`{"at":${JSON.stringify(entry.at)},"orders":[`, entry.orders, "]}");
+  const head = `{"at":${JSON.stringify(entry.at)},"changes":[`;
+  const others = (entry.others ?? []).map((change) => JSON.stringify(change)).join(",");
+  const orders = entry.orders ?? [];
+  const tail = (others && orders.length ? "," : "") + others + "]}";
+  const value = joinJson(head, orders, tail, { before: ORDER_HEAD, after: "}" });
   return op
     .set(eventKey(locationId, kv.commitVersionstamp()), value, { expireIn: entry.retentionMs })
     .set(eventsHeadKey(locationId), NO_VALUE);
+}
+
+/** A feed entry from its stored bytes (entries written before the feed was typed held `orders`). */
+export function decodeFeedEntry(bytes: Uint8Array): FeedEntry {
+  const entry = decodeJson<FeedEntry & { orders?: Order[] }>(bytes);
+  if (!entry.changes && entry.orders) {
+    return { at: entry.at, changes: entry.orders.map((order) => ({ type: "order", order })) };
+  }
+  return entry;
 }
 
 /** The feed entry at `versionstamp`, or null when there is none (never was, or expired). */
@@ -45,67 +103,47 @@ export async function readFeedEntry(
   versionstamp: string,
 ): Promise<FeedEntry | null> {
   const entry = await kv.get<Uint8Array>(eventKey(locationId, versionstamp));
-  return entry.value ? decodeJson<FeedEntry>(entry.value) : null;
+  return entry.value ? decodeFeedEntry(entry.value) : null;
 }
 
-/** The newest entry of the feed with its versionstamp, or null when the feed is empty. */
-export async function newestFeedEntry(
+/** The position of the newest change in the feed, or null when the feed is empty. */
+export async function newestPosition(
   kv: Deno.Kv,
   locationId: string,
-): Promise<{ versionstamp: string; entry: FeedEntry } | null> {
+): Promise<FeedPosition | null> {
   const newest = kv.list<Uint8Array>({ prefix: eventsPrefix(locationId) }, {
     reverse: true,
     limit: 1,
   });
   for await (const { key, value } of newest) {
-    return { versionstamp: key[key.length - 1] as string, entry: decodeJson<FeedEntry>(value) };
+    const versionstamp = key[key.length - 1] as string;
+    return { versionstamp, index: decodeFeedEntry(value).changes.length - 1 };
   }
   return null;
 }
 
-/** The SSE id of the `index`-th change of the entry at `versionstamp`. */
-export function feedEventId(versionstamp: string, index: number): string {
-  return `${versionstamp}-${index}`;
-}
-
-/** Parses a feed event id, or null when it is not one of ours. */
-export function parseFeedEventId(id: string): { versionstamp: string; index: number } | null {
-  const match = /^([0-9a-f]{20})-(\d{1,4})$/.exec(id.trim());
-  return match ? { versionstamp: match[1], index: Number(match[2]) } : null;
-}
-
 /**
- * Lists every change after `cursor` (exclusive) in commit order, or from the start when `cursor`
- * is null. Reads in strongly consistent batches.
+ * Lists every change after `after` (exclusive) in commit order, or from the start when it is
+ * null. Reads in strongly consistent batches.
  */
 export async function* listChangesAfter(
   kv: Deno.Kv,
   locationId: string,
-  cursor: { versionstamp: string; index: number } | null,
+  after: FeedPosition | null,
 ): AsyncGenerator<FeedChange> {
-  for await (const entry of listEntriesFrom(kv, locationId, cursor?.versionstamp ?? null)) {
-    const { versionstamp } = entry;
-    const orders = decodeJson<FeedEntry>(entry.bytes).orders;
-    for (let index = 0; index < orders.length; index++) {
-      if (cursor && versionstamp === cursor.versionstamp && index <= cursor.index) continue;
-      yield { id: feedEventId(versionstamp, index), versionstamp, index, order: orders[index] };
+  const selector: Deno.KvListSelector = after
+    ? {
+      start: eventKey(locationId, after.versionstamp),
+      end: [...eventsPrefix(locationId), "\uffff"],
     }
-  }
-}
-
-/**
- * Lists the feed's entries as stored (`FeedEntry` JSON bytes, for `decodeJson`) in commit order,
- * from the one at `versionstamp` (inclusive), or from the start when it is null.
- */
-export async function* listEntriesFrom(
-  kv: Deno.Kv,
-  locationId: string,
-  versionstamp: string | null,
-): AsyncGenerator<{ versionstamp: string; bytes: Uint8Array }> {
-  const selector: Deno.KvListSelector = versionstamp
-    ? { start: eventKey(locationId, versionstamp), end: [...eventsPrefix(locationId), "\uffff"] }
     : { prefix: eventsPrefix(locationId) };
   for await (const entry of kv.list<Uint8Array>(selector, { batchSize: 500 })) {
-    yield { versionstamp: entry.key[entry.key.length - 1] as string, bytes: entry.value };
+    const versionstamp = entry.key[entry.key.length - 1] as string;
+    const { changes } = decodeFeedEntry(entry.value);
+    for (let index = 0; index < changes.length; index++) {
+      if (after && versionstamp === after.versionstamp && index <= after.index) continue;
+      const position = { versionstamp, index };
+      yield { ...changes[index], ...position, id: feedEventId(position) };
+    }
   }
 }

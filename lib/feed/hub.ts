@@ -12,22 +12,21 @@
  * is exactly as of the new cursor. From then on changes arrive in commit order.
  */
 import {
+  comparePositions as compare,
   type FeedChange,
   feedEventId,
+  type FeedPosition,
   listChangesAfter,
-  newestFeedEntry,
+  newestPosition,
+  type OrderFeedChange,
   parseFeedEventId,
   readFeedEntry,
 } from "./feed.ts";
 import { eventsHeadKey } from "../kv/keys.ts";
+import { isOpen } from "../orders/lifecycle.ts";
 import { listOpenOrders } from "../orders/store.ts";
 import type { Order } from "../schemas.ts";
 
-/** A position in the feed: after the `index`-th change of the entry at `versionstamp`. */
-export interface FeedCursor {
-  versionstamp: string;
-  index: number;
-}
 
 /** Why a subscription ended. */
 export type EndReason = "unsubscribed" | "overflow" | "shutdown" | "error";
@@ -61,7 +60,7 @@ export type SubscriptionStart =
   /** A fresh start: the open orders as of `cursor` (null when the feed is empty). */
   | { kind: "snapshot"; orders: readonly Order[]; cursor: string | null }
   /** A resume: every change after the requested id, in commit order. */
-  | { kind: "replay"; changes: readonly FeedChange[] };
+  | { kind: "replay"; changes: readonly OrderFeedChange[] };
 
 /** What to subscribe to. */
 export interface SubscribeOptions {
@@ -71,18 +70,6 @@ export interface SubscribeOptions {
   orderId?: string;
 }
 
-function compare(a: FeedCursor, b: FeedCursor): number {
-  return a.versionstamp < b.versionstamp
-    ? -1
-    : a.versionstamp > b.versionstamp
-    ? 1
-    : a.index - b.index;
-}
-
-function isTerminal(order: Order): boolean {
-  return order.status === "closed" || order.status === "cancelled";
-}
-
 /**
  * One consumer's view of the hub. Live changes queue here, bounded by `maxQueued`; the consumer
  * drains them with `take()` and waits for more with `wait()`.
@@ -90,8 +77,8 @@ function isTerminal(order: Order): boolean {
 export class Subscription {
   #start: SubscriptionStart;
   #hub: LocationHub;
-  #queue: FeedChange[] = [];
-  #after: FeedCursor | null;
+  #queue: OrderFeedChange[] = [];
+  #after: FeedPosition | null;
   #orderId: string | undefined;
   #ended: EndReason | null = null;
   #wake: (() => void) | null = null;
@@ -100,7 +87,7 @@ export class Subscription {
   constructor(
     hub: LocationHub,
     start: SubscriptionStart,
-    filter: { after: FeedCursor | null; orderId?: string },
+    filter: { after: FeedPosition | null; orderId?: string },
   ) {
     this.#hub = hub;
     this.#start = start;
@@ -129,7 +116,7 @@ export class Subscription {
   }
 
   /** Takes every queued change, oldest first. */
-  take(): FeedChange[] {
+  take(): OrderFeedChange[] {
     const changes = this.#queue;
     this.#queue = [];
     return changes;
@@ -160,7 +147,7 @@ export class Subscription {
   }
 
   /** @internal Called by the hub with each batch of changes, in commit order. */
-  deliver(changes: readonly FeedChange[]): void {
+  deliver(changes: readonly OrderFeedChange[]): void {
     if (this.#ended) return;
     for (const change of changes) {
       if (this.#orderId !== undefined && change.order.id !== this.#orderId) continue;
@@ -198,12 +185,12 @@ export class LocationHub {
   /** Its tuning. */
   readonly options: HubOptions;
   #kv: Deno.Kv;
-  #cursor: FeedCursor | null = null;
+  #cursor: FeedPosition | null = null;
   #open = new Map<string, Order>();
   #snapshot: Order[] | null = null;
-  /** The most recent changes, in order; `#windowFloor` is the cursor just before the first. */
-  #window: FeedChange[] = [];
-  #windowFloor: FeedCursor | null = null;
+  /** The most recent order changes, in order; `#windowFloor` is the position just before them. */
+  #window: OrderFeedChange[] = [];
+  #windowFloor: FeedPosition | null = null;
   #subscribers = new Set<Subscription>();
   #watch: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
   #chain: Promise<void> = Promise.resolve();
@@ -227,7 +214,7 @@ export class LocationHub {
 
   /** The id of the last change the hub has taken in, or null when the feed is empty. */
   get cursor(): string | null {
-    return this.#cursor && feedEventId(this.#cursor.versionstamp, this.#cursor.index);
+    return this.#cursor && feedEventId(this.#cursor);
   }
 
   /** How many subscriptions are live. */
@@ -243,16 +230,13 @@ export class LocationHub {
 
   /** @internal Loads the open orders and the cursor, then starts watching. */
   async start(): Promise<void> {
-    const newest = await newestFeedEntry(this.#kv, this.locationId);
-    if (newest) {
-      this.#cursor = { versionstamp: newest.versionstamp, index: newest.entry.orders.length - 1 };
-    }
+    this.#cursor = await newestPosition(this.#kv, this.locationId);
     for (const order of await listOpenOrders(this.#kv, this.locationId)) {
       this.#open.set(order.id, order);
     }
     this.#windowFloor = this.#cursor;
     await this.#catchUp();
-    for (const [id, order] of this.#open) if (isTerminal(order)) this.#open.delete(id);
+    for (const [id, order] of this.#open) if (!isOpen(order.status)) this.#open.delete(id);
     this.#snapshot = null;
     this.#startWatch();
   }
@@ -265,7 +249,7 @@ export class LocationHub {
   async subscribe(options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.#closed) throw new Error("hub closed");
     const after = options.after ? parseFeedEventId(options.after) : null;
-    const filter = (changes: readonly FeedChange[]) =>
+    const filter = (changes: readonly OrderFeedChange[]) =>
       options.orderId === undefined
         ? changes
         : changes.filter((c) => c.order.id === options.orderId);
@@ -288,7 +272,7 @@ export class LocationHub {
         // Ahead of this hub (another process served it): follow from there if the id is real.
         const subscription = this.#attach({ kind: "replay", changes: [] }, after, options.orderId);
         const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
-        if (entry && after.index < entry.orders.length) return subscription;
+        if (entry && after.index < entry.changes.length) return subscription;
         subscription.close();
       } else {
         // Older than memory: join the fan-out now (live changes queue), then read what lies
@@ -327,19 +311,22 @@ export class LocationHub {
     this.#subscribers.delete(subscription);
   }
 
-  #attach(start: SubscriptionStart, after: FeedCursor | null, orderId?: string): Subscription {
+  #attach(start: SubscriptionStart, after: FeedPosition | null, orderId?: string): Subscription {
     const subscription = new Subscription(this, start, { after, orderId });
     this.#subscribers.add(subscription);
     return subscription;
   }
 
   /** The changes in (after, until] from the store, or null when `after`'s entry has expired. */
-  async #readBetween(after: FeedCursor, until: FeedCursor): Promise<FeedChange[] | null> {
+  async #readBetween(
+    after: FeedPosition,
+    until: FeedPosition,
+  ): Promise<OrderFeedChange[] | null> {
     if (!(await readFeedEntry(this.#kv, this.locationId, after.versionstamp))) return null;
-    const changes: FeedChange[] = [];
+    const changes: OrderFeedChange[] = [];
     for await (const change of listChangesAfter(this.#kv, this.locationId, after)) {
       if (compare(change, until) > 0) break;
-      changes.push(change);
+      if (change.type === "order") changes.push(change);
     }
     return changes;
   }
@@ -394,24 +381,28 @@ export class LocationHub {
     if (batch.length) this.#takeIn(batch);
   }
 
-  #takeIn(changes: FeedChange[]): void {
+  #takeIn(all: FeedChange[]): void {
     if (this.#closed) return;
-    for (const change of changes) {
+    const changes: OrderFeedChange[] = [];
+    for (const change of all) {
+      if (change.type !== "order") continue;
       const { order } = change;
       const known = this.#open.get(order.id);
       if (!known || known.version < order.version) {
-        if (isTerminal(order) && this.#watch) this.#open.delete(order.id);
+        if (!isOpen(order.status) && this.#watch) this.#open.delete(order.id);
         else this.#open.set(order.id, order);
       }
-      this.#window.push(change);
+      changes.push(change);
     }
-    this.#cursor = changes[changes.length - 1];
+    this.#window.push(...changes);
+    this.#cursor = all[all.length - 1];
     this.#snapshot = null;
     const overflow = this.#window.length - this.options.windowSize;
     if (overflow > 0) {
       this.#windowFloor = this.#window[overflow - 1];
       this.#window = this.#window.slice(overflow);
     }
+    if (!changes.length) return;
     for (const subscription of this.#subscribers) subscription.deliver(changes);
   }
 

@@ -41,21 +41,34 @@ export function withJsonField(
 }
 
 /**
- * The JSON bytes of `head` + the encoded `items` as one array + `tail`, e.g.
- * `joinJson('{"orders":[', parts, ']}')`, without encoding the parts again.
+ * The JSON bytes of `head` + the encoded `parts` joined by commas + `tail`, e.g.
+ * `joinJson('{"orders":[', parts, ']}')`, without encoding the parts again. `wrap` puts text
+ * before and after each part (to make each an object holding it).
  */
-export function joinJson(head: string, parts: readonly Uint8Array[], tail: string): Uint8Array {
+export function joinJson(
+  head: string,
+  parts: readonly Uint8Array[],
+  tail: string,
+  wrap: { before: string; after: string } = { before: "", after: "" },
+): Uint8Array {
   const start = encoder.encode(head);
   const end = encoder.encode(tail);
-  let length = start.length + end.length + Math.max(0, parts.length - 1);
+  const before = encoder.encode(wrap.before);
+  const after = encoder.encode(wrap.after);
+  let length = start.length + end.length + Math.max(0, parts.length - 1) +
+    parts.length * (before.length + after.length);
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);
   out.set(start, 0);
   let at = start.length;
   parts.forEach((part, i) => {
     if (i > 0) out[at++] = 0x2c; // ","
+    out.set(before, at);
+    at += before.length;
     out.set(part, at);
     at += part.length;
+    out.set(after, at);
+    at += after.length;
   });
   out.set(end, at);
   return out;

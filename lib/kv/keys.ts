@@ -101,6 +101,10 @@ export function eventsHeadKey(locationId: string): Deno.KvKey {
 export function authTokenKey(tokenId: string): Deno.KvKey {
   return ["auth_token", tokenId];
 }
+/** A staff session, by the SHA-256 of its id (the cookie's value). */
+export function sessionKey(idHash: string): Deno.KvKey {
+  return ["session", idHash];
+}
 /** The server's secrets (signing key, bootstrap token hash). */
 export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.KvKey {
   return ["secret", name];

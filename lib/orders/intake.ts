@@ -6,14 +6,22 @@
  */
 import type { Catalog, CatalogSnapshot } from "../catalog/cache.ts";
 import type { Config } from "../config.ts";
-import { AppError, conflict, unauthorized, unavailable } from "../errors.ts";
-import { encodeJson } from "../kv/codec.ts";
-import { newId, sha256Hex } from "../kv/ids.ts";
+import { unauthorized, unavailable } from "../errors.ts";
+import type { FeedConsumer } from "../feed/consumer.ts";
+import { newId } from "../kv/ids.ts";
 import { catalogVersionKey } from "../kv/keys.ts";
-import { asCreated, newOrder, priceLines } from "./order.ts";
-import { commitOrderChanges, getIdempotencyRecord, getOrder, type OrderChange } from "./store.ts";
+import { encodeJson } from "../kv/codec.ts";
+import {
+  asCreated,
+  getIdempotencyRecord,
+  type IdempotencyClaim,
+  InFlight,
+  keyReused,
+  requestHash,
+} from "./idempotency.ts";
+import { encodeNewOrder, MAX_NEW_ORDER_BYTES, newOrder, priceLines } from "./pricing.ts";
+import { commitOrderChanges, getOrder, type OrderWrite } from "./store.ts";
 import type { CreateOrderInput, Order, Table } from "../schemas.ts";
-import type { TableIndex } from "./table_index.ts";
 
 /** A placed order as the guest receives it. */
 export interface PlacedOrder {
@@ -40,25 +48,19 @@ interface Member extends Priced {
   input: CreateOrderInput;
   table: Table;
   snapshot: CatalogSnapshot;
-  idempotency?: { key: string; requestHash: string; expiresAt: number };
+  idempotency?: Omit<IdempotencyClaim, "claimed">;
   resolve: (placed: PlacedOrder) => void;
   reject: (error: unknown) => void;
 }
 
-interface Pending {
-  requestHash: string;
-  result: Promise<PlacedOrder>;
-}
-
 /** Per-commit limits that keep a batch within Deno KV's atomic-op limits. */
-const FEED_ENTRY_BUDGET_BYTES = 56 * 1024; // a feed entry is one KV value (64 KiB max)
+const FEED_ENTRY_BUDGET_BYTES = MAX_NEW_ORDER_BYTES; // a feed entry is one KV value (64 KiB max)
 const OP_BUDGET_BYTES = 600 * 1024; // an atomic op carries at most 800 KiB
 const MAX_SINGLE_ATTEMPTS = 10;
 /**
- * Fewest waiting orders worth a commit beside one already running. A commit costs the store
- * ~0.4 ms of its own plus ~20 µs an order (bench/kv_commit.ts), so bigger batches are cheaper:
- * measured with `deno task bench` (BENCHMARKS.md), 24 made batches of ~21 instead of ~16 (at 8)
- * and was the best of 8, 16, 24 and 32; overlapping 1-order commits cut throughput by a tenth.
+ * Fewest waiting orders worth a commit beside one already running. A commit has a fixed cost
+ * in the store besides its cost per order (bench/kv_commit.ts), so small overlapping commits
+ * cost nearly as much as full ones; BENCHMARKS.md has the measurements that chose this value.
  */
 const MIN_OVERLAPPING_BATCH = 24;
 
@@ -66,16 +68,17 @@ const MIN_OVERLAPPING_BATCH = 24;
 export class OrderIntake {
   #kv: Deno.Kv;
   #catalog: Catalog;
-  #tableIndex: TableIndex;
+  #tableIndex: FeedConsumer;
   #config: Config;
   #queues = new Map<string, Member[]>();
   /** Commits running per location. */
   #inFlight = new Map<string, number>();
-  #pending = new Map<string, Pending>();
+  /** Requests with an `Idempotency-Key` being placed now. */
+  #inFlightKeys = new InFlight<PlacedOrder>();
 
   constructor(
     kv: Deno.Kv,
-    deps: { catalog: Catalog; tableIndex: TableIndex; config: Config },
+    deps: { catalog: Catalog; tableIndex: FeedConsumer; config: Config },
   ) {
     this.#kv = kv;
     this.#catalog = deps.catalog;
@@ -100,26 +103,23 @@ export class OrderIntake {
     const { snapshot, table } = found;
     if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
 
-    const requestHash = sha256Hex(JSON.stringify(input));
-    const pendingKey = `${table.locationId}/${table.id}/${idempotencyKeyText}`;
-    const pending = this.#pending.get(pendingKey);
-    if (pending) {
-      if (pending.requestHash !== requestHash) throw keyReused();
-      const first = await pending.result;
-      return { order: first.order, json: first.json, replayed: true };
-    }
-    const idempotency = {
+    const hash = requestHash(input);
+    const scope = {
+      locationId: table.locationId,
+      tableId: table.id,
       key: idempotencyKeyText,
-      requestHash,
-      expiresAt: Date.now() + this.#config.idempotencyTtlMs,
+      requestHash: hash,
     };
-    const result = this.#enqueue(input, table, snapshot, idempotency);
-    this.#pending.set(pendingKey, { requestHash, result });
-    try {
-      return await result;
-    } finally {
-      this.#pending.delete(pendingKey);
-    }
+    const { result, replayed } = await this.#inFlightKeys.run(
+      scope,
+      () =>
+        this.#enqueue(input, table, snapshot, {
+          key: idempotencyKeyText,
+          requestHash: hash,
+          expiresAt: Date.now() + this.#config.idempotencyTtlMs,
+        }),
+    );
+    return replayed ? { order: result.order, json: result.json, replayed: true } : result;
   }
 
   #enqueue(
@@ -149,7 +149,7 @@ export class OrderIntake {
       note: input.note ?? "",
       now: new Date(),
     });
-    return { order, json: encodeJson(order), pricedAt: performance.now() };
+    return { order, json: encodeNewOrder(order), pricedAt: performance.now() };
   }
 
   /**
@@ -219,14 +219,14 @@ export class OrderIntake {
     } catch (error) {
       release();
       if (batch.length === 1) {
-        batch[0].reject(asClientError(error));
+        batch[0].reject(error);
         return;
       }
     }
     release();
     if (committed) {
       const committedAt = performance.now();
-      this.#tableIndex.created(batch[0].table.locationId, committed, batch.map((m) => m.order));
+      this.#tableIndex.soon(batch[0].table.locationId);
       for (const member of batch) member.resolve(placed(member, committedAt));
       return;
     }
@@ -267,18 +267,13 @@ export class OrderIntake {
         }
         claimed = seen.versionstamp;
       }
-      let committed: string | null = null;
-      try {
-        committed = await commitOrderChanges(this.#kv, [change(member, claimed)], {
-          now: new Date(),
-          retentionMs: this.#config.eventRetentionMs,
-          catalogVersionstamp: member.snapshot.versionstamp,
-        });
-      } catch (error) {
-        throw asClientError(error);
-      }
+      const committed = await commitOrderChanges(this.#kv, [change(member, claimed)], {
+        now: new Date(),
+        retentionMs: this.#config.eventRetentionMs,
+        catalogVersionstamp: member.snapshot.versionstamp,
+      });
       if (committed) {
-        this.#tableIndex.created(locationId, committed, [member.order]);
+        this.#tableIndex.soon(locationId);
         return placed(member, performance.now());
       }
     }
@@ -295,32 +290,11 @@ function placed(member: Member, committedAt: number): PlacedOrder {
   };
 }
 
-function change(member: Member, claimed: string | null): OrderChange {
+function change(member: Member, claimed: string | null): OrderWrite {
   return {
     order: member.order,
     json: member.json,
     previous: null,
     idempotency: member.idempotency && { ...member.idempotency, claimed },
   };
-}
-
-function keyReused(): AppError {
-  return conflict(
-    "idempotency_key_reused",
-    "This Idempotency-Key was already used with a different request body.",
-  );
-}
-
-/** A commit that throws for one order alone is that order's fault: too large for the store. */
-function asClientError(error: unknown): unknown {
-  if (error instanceof AppError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/too large|exceed/i.test(message)) {
-    return new AppError(
-      413,
-      "order_too_large",
-      "This order is too large to store; split it into smaller orders.",
-    );
-  }
-  return error;
 }

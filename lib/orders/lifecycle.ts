@@ -1,8 +1,9 @@
 /**
- * The order lifecycle: which status may follow which, and which role may make each move.
- * Pure: no I/O, no clock.
+ * The order lifecycle: which status may follow which, which role may make each move, which
+ * statuses are still open, and the order after a move. Pure: no I/O, no clock of its own.
  */
 import type { Role } from "../auth/roles.ts";
+import type { Order } from "../schemas.ts";
 
 /** Every order status, in lifecycle order. */
 export const ORDER_STATUSES = [
@@ -17,8 +18,13 @@ export const ORDER_STATUSES = [
 /** An order status. */
 export type OrderStatus = typeof ORDER_STATUSES[number];
 
-/** Statuses after which nothing more happens to an order. */
-export const FINAL_STATUSES: readonly OrderStatus[] = ["closed", "cancelled"];
+/** Whether an order in this status still matters to the kitchen and floor (not closed or cancelled). */
+export function isOpen(status: OrderStatus): boolean {
+  return status !== "closed" && status !== "cancelled";
+}
+
+/** The statuses of open orders, in lifecycle order. */
+export const OPEN_STATUSES: readonly OrderStatus[] = ORDER_STATUSES.filter(isOpen);
 
 /**
  * The allowed moves. Each lists the line roles that may make it; owners and managers may make
@@ -45,12 +51,14 @@ export function judgeMove(from: OrderStatus, to: OrderStatus, role: Role): MoveV
   return "forbidden";
 }
 
-/** The statuses an order in `from` may move to (for any role). */
-export function nextStatuses(from: OrderStatus): OrderStatus[] {
-  return Object.keys(MOVES[from]) as OrderStatus[];
-}
-
-/** Whether an order in this status still matters to the kitchen and floor. */
-export function isOpen(status: OrderStatus): boolean {
-  return !FINAL_STATUSES.includes(status);
+/** The order after a move (already judged legal), one version on, with its history entry. */
+export function moveOrder(order: Order, to: OrderStatus, by: string, now: Date): Order {
+  const at = now.toISOString();
+  return {
+    ...order,
+    status: to,
+    version: order.version + 1,
+    updatedAt: at,
+    history: [...order.history, { status: to, at, by }],
+  };
 }

@@ -4,20 +4,17 @@
  * change-feed entry. Routes never touch KV directly.
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
-import { conflict, forbidden, notFound, unavailable } from "../errors.ts";
 import { appendToFeed } from "../feed/feed.ts";
 import {
   catalogVersionKey,
-  idempotencyKey,
   orderByStatusKey,
   orderKey,
   ordersByStatusPrefix,
   ordersByTablePrefix,
   ordersPrefix,
 } from "../kv/keys.ts";
-import { judgeMove, type OrderStatus } from "./lifecycle.ts";
-import { moveOrder } from "./order.ts";
-import type { Role } from "../auth/roles.ts";
+import { addClaim, type IdempotencyClaim } from "./idempotency.ts";
+import { OPEN_STATUSES, type OrderStatus } from "./lifecycle.ts";
 import type { Order } from "../schemas.ts";
 
 /** An order as read from the store, with the versionstamp of its row. */
@@ -26,23 +23,16 @@ export interface StoredOrder {
   versionstamp: string;
 }
 
-/** What `commitOrderChanges` needs to know of one changed order. */
-export interface OrderChange {
+/** What `commitOrderChanges` writes of one changed order. */
+export interface OrderWrite {
   /** The order as it is after the change. */
   order: Order;
   /** `encodeJson(order)`, when the caller has it already. */
   json?: Uint8Array;
   /** The order as it was read (its row's versionstamp is checked), or null for a new order. */
   previous: StoredOrder | null;
-  /** For a new order with an `Idempotency-Key`: the key to claim (checked absent, or the expired entry). */
-  idempotency?: { key: string; requestHash: string; expiresAt: number; claimed: string | null };
-}
-
-/** The record stored under an idempotency key. */
-export interface IdempotencyRecord {
-  orderId: string;
-  requestHash: string;
-  expiresAt: number;
+  /** For a new order with an `Idempotency-Key`: the key it claims. */
+  idempotency?: IdempotencyClaim;
 }
 
 /** Options of a feed commit. */
@@ -60,16 +50,16 @@ export interface CommitOptions {
  */
 export async function commitOrderChanges(
   kv: Deno.Kv,
-  changes: OrderChange[],
+  writes: OrderWrite[],
   options: CommitOptions,
 ): Promise<string | null> {
-  const locationId = changes[0].order.locationId;
+  const locationId = writes[0].order.locationId;
   const op = kv.atomic();
   if (options.catalogVersionstamp !== undefined) {
     op.check({ key: catalogVersionKey(locationId), versionstamp: options.catalogVersionstamp });
   }
   const encoded: Uint8Array[] = [];
-  for (const { order, json, previous, idempotency } of changes) {
+  for (const { order, json, previous, idempotency } of writes) {
     if (order.locationId !== locationId) throw new Error("one commit holds one location's orders");
     const key = orderKey(locationId, order.id);
     // A new order's key is a fresh ULID, so only an existing order's read is checked; that keeps
@@ -82,17 +72,7 @@ export async function commitOrderChanges(
       op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
-    if (idempotency) {
-      const claim = idempotencyKey(locationId, order.tableId, idempotency.key);
-      const record: IdempotencyRecord = {
-        orderId: order.id,
-        requestHash: idempotency.requestHash,
-        expiresAt: idempotency.expiresAt,
-      };
-      op.check({ key: claim, versionstamp: idempotency.claimed }).set(claim, encodeJson(record), {
-        expireIn: Math.max(1, idempotency.expiresAt - options.now.getTime()),
-      });
-    }
+    if (idempotency) addClaim(op, order, idempotency, options.now);
   }
   appendToFeed(op, kv, locationId, {
     orders: encoded,
@@ -124,76 +104,6 @@ export async function readOrder(
     : null;
 }
 
-/**
- * The record of a table's `Idempotency-Key` (null when unseen or expired from the store) and the
- * versionstamp to check when claiming it.
- */
-export async function getIdempotencyRecord(
-  kv: Deno.Kv,
-  locationId: string,
-  claim: { tableId: string; key: string },
-): Promise<{ record: IdempotencyRecord | null; versionstamp: string | null }> {
-  const entry = await kv.get<Uint8Array>(idempotencyKey(locationId, claim.tableId, claim.key));
-  return {
-    record: entry.value ? decodeJson<IdempotencyRecord>(entry.value) : null,
-    versionstamp: entry.versionstamp,
-  };
-}
-
-/** A request to move an order. */
-export interface MoveRequest {
-  locationId: string;
-  orderId: string;
-  to: OrderStatus;
-  role: Role;
-  /** Who moves it, as recorded in `history[].by`. */
-  by: string;
-  /** The `If-Match` version, when the client sent one. */
-  expectedVersion?: number;
-  retentionMs: number;
-}
-
-const MAX_MOVE_ATTEMPTS = 20;
-
-/**
- * Moves an order to its next status: reads it, judges the move, and commits it checked against
- * the versionstamp it read. When two moves race, exactly one wins; the other re-reads and is then
- * judged against the new status.
- */
-export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promise<Order> {
-  for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
-    const stored = await readOrder(kv, request.locationId, request.orderId);
-    if (!stored) throw notFound("Order");
-    const current = stored.order;
-    if (request.expectedVersion !== undefined && request.expectedVersion !== current.version) {
-      throw conflict(
-        "version_conflict",
-        `The order is at version ${current.version}, not ${request.expectedVersion}.`,
-      );
-    }
-    const verdict = judgeMove(current.status, request.to, request.role);
-    if (verdict === "illegal") {
-      throw conflict(
-        "illegal_transition",
-        `An order cannot move from ${current.status} to ${request.to}.`,
-      );
-    }
-    if (verdict === "forbidden") {
-      throw forbidden(
-        `The ${request.role} role may not move an order from ${current.status} to ${request.to}.`,
-      );
-    }
-    const now = new Date();
-    const next = moveOrder(current, request.to, request.by, now);
-    const committed = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
-      now,
-      retentionMs: request.retentionMs,
-    });
-    if (committed) return next;
-  }
-  throw unavailable("The order is being changed by many requests at once; try again.");
-}
-
 /** Filters and paging of an order listing. */
 export interface OrderQuery {
   status?: OrderStatus;
@@ -203,11 +113,7 @@ export interface OrderQuery {
   limit: number;
 }
 
-/**
- * Lists a location's orders newest first, with the id to continue from (null on the last page).
- * The orders-by-table index is written behind the change feed: before listing by table, call
- * `TableIndex.sync` for a listing that holds every order committed before it.
- */
+/** Lists a location's orders newest first, with the id to continue from (null on the last page). */
 export async function listOrders(
   kv: Deno.Kv,
   locationId: string,
@@ -242,11 +148,10 @@ export async function listOrders(
   return { orders, next: found.length > query.limit ? orders[orders.length - 1].id : null };
 }
 
-/** Lists every order of a location that is not closed or cancelled, oldest first. */
+/** Lists every open order of a location, oldest first. */
 export async function listOpenOrders(kv: Deno.Kv, locationId: string): Promise<Order[]> {
-  const open: OrderStatus[] = ["pending", "queued", "preparing", "ready", "delivered"];
   const ids: string[] = [];
-  for (const status of open) {
+  for (const status of OPEN_STATUSES) {
     for await (
       const entry of kv.list({ prefix: ordersByStatusPrefix(locationId, status) }, {
         batchSize: 1000,

@@ -1,33 +1,29 @@
 /** Device tokens for staff screens and tools: issued and revoked by owners and managers. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { mayActOn } from "../../lib/auth/principal.ts";
 import { forbidden, notFound } from "../../lib/errors.ts";
 import { getLocation } from "../../lib/catalog/locations.ts";
 import { outranksOrEquals } from "../../lib/auth/roles.ts";
 import { CreatedTokenSchema, CreateTokenInput } from "../../lib/schemas.ts";
-import { mayActOn, staffOnly } from "../middleware/auth.ts";
 import {
   errorResponses,
   jsonBody,
   jsonResponse,
-  locationQuery,
   router,
-  staffSecurity,
+  staffQuery,
+  staffRoute,
 } from "../openapi.ts";
-
-const manage = staffOnly("tokens.manage");
 
 export const authTokens = router()
   .openapi(
-    createRoute({
+    staffRoute("tokens.manage", {
       method: "post",
       path: "/auth/tokens",
       tags: ["auth"],
       summary: "Issue a device token",
       description: "For the caller's location, or `locationId` of one the caller manages. " +
         "A caller may grant its own role or a weaker one. Default lifetime 90 days.",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: { query: z.object(locationQuery), body: jsonBody(CreateTokenInput) },
+      request: { query: staffQuery(), body: jsonBody(CreateTokenInput) },
       responses: {
         201: jsonResponse(CreatedTokenSchema, "The token: shown once, keep it safe."),
         ...errorResponses(400, 401, 403, 404, 413, 415, 422),
@@ -57,19 +53,14 @@ export const authTokens = router()
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("tokens.manage", {
       method: "delete",
       path: "/auth/tokens/{id}",
       tags: ["auth"],
       summary: "Revoke a device token",
       description: "The token is refused from then on. A caller may revoke tokens of its own " +
         "role or a weaker one (a manager cannot revoke an owner's token), in its location(s).",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: {
-        params: z.object({ id: z.string().min(1).max(64) }),
-        query: z.object(locationQuery),
-      },
+      request: { params: z.object({ id: z.string().min(1).max(64) }), query: staffQuery() },
       responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {

@@ -2,7 +2,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { CatalogSnapshot } from "../../lib/catalog/cache.ts";
 import { badRequest, forbidden, notFound, unauthorized } from "../../lib/errors.ts";
-import { createMenuItem, deleteMenuItem, updateMenuItem } from "../../lib/catalog/menu.ts";
 import { can } from "../../lib/auth/roles.ts";
 import {
   CreateMenuItemInput,
@@ -10,15 +9,14 @@ import {
   MenuSchema,
   UpdateMenuItemInput,
 } from "../../lib/schemas.ts";
-import { staffOnly } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   errorResponses,
   jsonBody,
   jsonResponse,
-  locationQuery,
   router,
-  staffSecurity,
+  staffQuery,
+  staffRoute,
 } from "../openapi.ts";
 
 const ItemParams = z.object({ id: z.string().min(1).max(64) });
@@ -69,78 +67,75 @@ export const menu = router()
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("menu.write", {
       method: "post",
       path: "/menu/items",
       tags: ["menu"],
       summary: "Add a menu item",
-      security: staffSecurity,
-      middleware: [staffOnly("menu.write")] as const,
-      request: { query: z.object(locationQuery), body: jsonBody(CreateMenuItemInput) },
+      request: { query: staffQuery(), body: jsonBody(CreateMenuItemInput) },
       responses: {
         201: jsonResponse(MenuItemSchema, "The new item."),
         ...errorResponses(400, 401, 403, 404, 413, 415, 422),
       },
     }),
     async (c) => {
-      const { kv, catalog } = c.get("services");
-      const location = c.get("location");
-      const item = await createMenuItem(kv, location.id, c.req.valid("json"));
-      catalog.invalidate(location.id);
+      const { catalogService } = c.get("services");
+      const item = await catalogService.createMenuItem(
+        c.get("principal"),
+        c.get("location").id,
+        c.req.valid("json"),
+      );
       return c.json(item, 201);
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("menu.availability", {
       method: "patch",
       path: "/menu/items/{id}",
       tags: ["menu"],
       summary: "Change a menu item",
       description:
         'Managers change anything; the kitchen may send only `{"available": …}` (to 86 an item).',
-      security: staffSecurity,
-      middleware: [staffOnly("menu.availability")] as const,
-      request: {
-        params: ItemParams,
-        query: z.object(locationQuery),
-        body: jsonBody(UpdateMenuItemInput),
-      },
+      request: { params: ItemParams, query: staffQuery(), body: jsonBody(UpdateMenuItemInput) },
       responses: {
         200: jsonResponse(MenuItemSchema, "The item as changed."),
         ...errorResponses(400, 401, 403, 404, 413, 415, 422),
       },
     }),
     async (c) => {
-      const { kv, catalog } = c.get("services");
-      const location = c.get("location");
+      const principal = c.get("principal");
       const patch = c.req.valid("json");
       const onlyAvailability = Object.entries(patch).every(([k, v]) =>
         k === "available" || v === undefined
       );
-      if (!can(c.get("principal").role, "menu.write") && !onlyAvailability) {
+      if (!can(principal.role, "menu.write") && !onlyAvailability) {
         throw forbidden("Your role may change only an item's availability.");
       }
-      const item = await updateMenuItem(kv, location.id, c.req.valid("param").id, patch);
-      catalog.invalidate(location.id);
+      const item = await c.get("services").catalogService.updateMenuItem(
+        principal,
+        c.get("location").id,
+        c.req.valid("param").id,
+        patch,
+      );
       return c.json(item, 200);
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("menu.write", {
       method: "delete",
       path: "/menu/items/{id}",
       tags: ["menu"],
       summary: "Remove a menu item",
-      security: staffSecurity,
-      middleware: [staffOnly("menu.write")] as const,
-      request: { params: ItemParams, query: z.object(locationQuery) },
+      request: { params: ItemParams, query: staffQuery() },
       responses: { 204: { description: "Removed." }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const { kv, catalog } = c.get("services");
-      const location = c.get("location");
-      await deleteMenuItem(kv, location.id, c.req.valid("param").id);
-      catalog.invalidate(location.id);
+      const { catalogService } = c.get("services");
+      await catalogService.deleteMenuItem(
+        c.get("principal"),
+        c.get("location").id,
+        c.req.valid("param").id,
+      );
       return c.body(null, 204);
     },
   );

@@ -1,10 +1,12 @@
 /** Orders: guests place and follow them; staff list them and move them along. */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { actor } from "../../lib/auth/principal.ts";
 import { withJsonField } from "../../lib/kv/codec.ts";
-import { AppError, badRequest, notFound, unauthorized } from "../../lib/errors.ts";
-import { listOrders, moveOrderStatus } from "../../lib/orders/store.ts";
-import { getOrder } from "../../lib/orders/store.ts";
+import { badRequest, notFound, unauthorized } from "../../lib/errors.ts";
+import { parseIdempotencyKey } from "../../lib/orders/idempotency.ts";
+import { moveOrderStatus } from "../../lib/orders/moves.ts";
+import { getOrder, listOrders } from "../../lib/orders/store.ts";
 import {
   CreatedOrderSchema,
   CreateOrderInput,
@@ -13,8 +15,7 @@ import {
   OrderStatusSchema,
   TransitionInput,
 } from "../../lib/schemas.ts";
-import type { AppEnv } from "../state.ts";
-import { actor, staffOnly } from "../middleware/auth.ts";
+import { authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   encodedJson,
@@ -23,11 +24,13 @@ import {
   jsonResponse,
   locationQuery,
   router,
+  staffQuery,
+  staffRoute,
   staffSecurity,
 } from "../openapi.ts";
+import type { AppEnv } from "../state.ts";
 
 const OrderParams = z.object({ id: z.string().min(1).max(64) });
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export const orders = router()
   .openapi(
@@ -52,13 +55,7 @@ export const orders = router()
     }),
     async (c) => {
       const { intake, auth } = c.get("services");
-      const key = c.req.header("idempotency-key");
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-        throw badRequest(
-          "Idempotency-Key must be 1-255 printable ASCII characters.",
-          "invalid_idempotency_key",
-        );
-      }
+      const key = parseIdempotencyKey(c.req.header("idempotency-key"));
       const placed = await intake.place(c.req.valid("json"), key);
       const orderToken = auth.orderToken(placed.order.locationId, placed.order.id);
       if (placed.replayed) c.header("Idempotent-Replayed", "true");
@@ -103,16 +100,14 @@ export const orders = router()
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("orders.read", {
       method: "get",
       path: "/orders",
       tags: ["orders"],
       summary: "List orders, newest first",
       description: "An empty parameter (`?status=&table=&cursor=&limit=`) is the same as none.",
-      security: staffSecurity,
-      middleware: [staffOnly("orders.read")] as const,
       request: {
-        query: z.object({
+        query: staffQuery({
           status: blankIsAbsent(OrderStatusSchema.optional()),
           table: blankIsAbsent(z.string().max(64).optional()).openapi({
             description: "A table id.",
@@ -123,7 +118,6 @@ export const orders = router()
           limit: blankIsAbsent(z.coerce.number().int().min(1).max(200).default(50)).openapi({
             description: "Orders per page, 1 to 200 (default 50).",
           }),
-          ...locationQuery,
         }),
       },
       responses: {
@@ -152,7 +146,7 @@ export const orders = router()
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("orders.read", {
       method: "patch",
       path: "/orders/{id}",
       tags: ["orders"],
@@ -161,11 +155,9 @@ export const orders = router()
         '`If-Match: "<version>"` makes the move conditional (409 `version_conflict` when stale; ' +
         "`*` matches any version). " +
         "Moves: pending→queued→preparing→ready→delivered→closed, pending|queued→cancelled.",
-      security: staffSecurity,
-      middleware: [staffOnly("orders.read")] as const,
       request: {
         params: OrderParams,
-        query: z.object(locationQuery),
+        query: staffQuery(),
         headers: z.object({ "if-match": z.string().optional() }),
         body: jsonBody(TransitionInput),
       },
@@ -192,8 +184,8 @@ export const orders = router()
   );
 
 /**
- * The order `id` as the caller may see it: staff (token header or cookie) within their location,
- * or a guest holding its order token.
+ * The order `id` as the caller may see it: a guest holding its order token, or staff (token
+ * header, cookie or `?access_token=`) within their location.
  */
 export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promise<Order> {
   const { kv, auth } = c.get("services");
@@ -207,18 +199,22 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
     if (!order) throw notFound("Order");
     return order;
   }
-  await staffOnly("orders.read", { allowQueryToken: true })(c, () => Promise.resolve());
-  const order = await getOrder(kv, c.get("location").id, id);
+  const principal = authorize(await authenticate(c, { allowQueryToken: true }), "orders.read");
+  c.set("principal", principal);
+  const location = await resolveLocation(kv, principal, c.req.query("location"));
+  const order = await getOrder(kv, location.id, id);
   if (!order) throw notFound("Order");
   return order;
 }
 
-/** The version an `If-Match` asks for; none for `*`, which any current order matches (RFC 9110). */
+/**
+ * The version an `If-Match` asks for; none for `*`, which any current order matches (RFC 9110).
+ */
 function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === "*") return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
-    throw new AppError(400, "invalid_if_match", 'If-Match must be an order version, such as "3".');
+    throw badRequest('If-Match must be an order version, such as "3".', "invalid_if_match");
   }
   return Number(match[1]);
 }

@@ -1,27 +1,19 @@
 /** Tables of the caller's location, with their QR codes. Servers and managers. */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import QRCode from "qrcode";
 import { notFound } from "../../lib/errors.ts";
+import { getTable, listTables } from "../../lib/catalog/tables.ts";
 import { CreateTableInput, type Table, TableSchema, UpdateTableInput } from "../../lib/schemas.ts";
-import {
-  createTable,
-  deleteTable,
-  getTable,
-  listTables,
-  updateTable,
-} from "../../lib/catalog/tables.ts";
-import { staffOnly } from "../middleware/auth.ts";
 import {
   errorResponses,
   jsonBody,
   jsonResponse,
-  locationQuery,
   router,
-  staffSecurity,
+  staffQuery,
+  staffRoute,
 } from "../openapi.ts";
 
 const TableParams = z.object({ id: z.string().min(1).max(64) });
-const manage = staffOnly("tables.manage");
 
 /** The guest URL a table's QR code opens. */
 export function guestUrl(publicUrl: string, token: string): string {
@@ -41,14 +33,12 @@ function staffView(table: Table, publicUrl: string) {
 
 export const tables = router()
   .openapi(
-    createRoute({
+    staffRoute("tables.manage", {
       method: "get",
       path: "/tables",
       tags: ["tables"],
       summary: "List tables",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: { query: z.object(locationQuery) },
+      request: { query: staffQuery() },
       responses: {
         200: jsonResponse(
           z.object({ tables: z.array(TableSchema) }),
@@ -64,88 +54,78 @@ export const tables = router()
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("tables.manage", {
       method: "post",
       path: "/tables",
       tags: ["tables"],
       summary: "Add a table",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: { query: z.object(locationQuery), body: jsonBody(CreateTableInput) },
+      request: { query: staffQuery(), body: jsonBody(CreateTableInput) },
       responses: {
         201: jsonResponse(TableSchema, "The new table, with its QR token."),
         ...errorResponses(400, 401, 403, 409, 413, 415, 422),
       },
     }),
     async (c) => {
-      const { kv, config, catalog } = c.get("services");
-      const location = c.get("location");
-      const table = await createTable(kv, location.id, c.req.valid("json"));
-      catalog.invalidate(location.id);
+      const { config, catalogService } = c.get("services");
+      const table = await catalogService.createTable(
+        c.get("principal"),
+        c.get("location").id,
+        c.req.valid("json"),
+      );
       return c.json(staffView(table, config.publicUrl), 201);
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("tables.manage", {
       method: "patch",
       path: "/tables/{id}",
       tags: ["tables"],
       summary: "Change a table",
       description: "Change number, seats or status; `rotateToken: true` issues a new QR token.",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: {
-        params: TableParams,
-        query: z.object(locationQuery),
-        body: jsonBody(UpdateTableInput),
-      },
+      request: { params: TableParams, query: staffQuery(), body: jsonBody(UpdateTableInput) },
       responses: {
         200: jsonResponse(TableSchema, "The table as changed."),
         ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
       },
     }),
     async (c) => {
-      const { kv, config, catalog } = c.get("services");
-      const location = c.get("location");
-      const table = await updateTable(
-        kv,
-        location.id,
+      const { config, catalogService } = c.get("services");
+      const table = await catalogService.updateTable(
+        c.get("principal"),
+        c.get("location").id,
         c.req.valid("param").id,
         c.req.valid("json"),
       );
-      catalog.invalidate(location.id);
       return c.json(staffView(table, config.publicUrl), 200);
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("tables.manage", {
       method: "delete",
       path: "/tables/{id}",
       tags: ["tables"],
       summary: "Remove a table",
       description: "Its QR token stops working at once; its orders stay.",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: { params: TableParams, query: z.object(locationQuery) },
+      request: { params: TableParams, query: staffQuery() },
       responses: { 204: { description: "Removed." }, ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const { kv, catalog } = c.get("services");
-      const location = c.get("location");
-      await deleteTable(kv, location.id, c.req.valid("param").id);
-      catalog.invalidate(location.id);
+      const { catalogService } = c.get("services");
+      await catalogService.deleteTable(
+        c.get("principal"),
+        c.get("location").id,
+        c.req.valid("param").id,
+      );
       return c.body(null, 204);
     },
   )
   .openapi(
-    createRoute({
+    staffRoute("tables.manage", {
       method: "get",
       path: "/tables/{id}/qr.svg",
       tags: ["tables"],
       summary: "The table's QR code",
-      security: staffSecurity,
-      middleware: [manage] as const,
-      request: { params: TableParams, query: z.object(locationQuery) },
+      request: { params: TableParams, query: staffQuery() },
       responses: {
         200: {
           description: "An SVG QR code of the guest URL.",

@@ -1,120 +1,79 @@
-/** Middleware: services injection, body guard, and staff authentication. */
+/**
+ * Staff authentication in three steps: `authenticate` (bearer token, session cookie or, for
+ * event streams, `?access_token=` → a principal), `authorize` (a permission, else 403), and
+ * `resolveLocation` (the location the call acts on). `staff(permission)` runs all three.
+ */
 import { getCookie } from "hono/cookie";
-import { bodyLimit } from "hono/body-limit";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { secureHeaders } from "hono/secure-headers";
-import type { Principal } from "../../lib/auth/tokens.ts";
-import {
-  forbidden,
-  notFound,
-  payloadTooLarge,
-  unauthorized,
-  unsupportedMediaType,
-} from "../../lib/errors.ts";
-import { firstLocation, getLocation, getLocationBySlug } from "../../lib/catalog/locations.ts";
+import { mayActOn, type Principal } from "../../lib/auth/principal.ts";
 import { can, type Permission } from "../../lib/auth/roles.ts";
+import { forbidden, notFound, unauthorized } from "../../lib/errors.ts";
+import { firstLocation, getLocation, getLocationBySlug } from "../../lib/catalog/locations.ts";
 import type { Location } from "../../lib/schemas.ts";
-import type { Services } from "../../lib/services.ts";
-import type { AppEnv } from "../state.ts";
+import type { AppEnv, StaffEnv } from "../state.ts";
 
-/** The cookie a signed-in staff browser carries (its value is a staff token). */
+/** The cookie a signed-in staff browser carries: an opaque session id (`lib/auth/sessions.ts`). */
 export const SESSION_COOKIE = "seatserve_session";
+/** The same cookie over https, where the `__Host-` prefix pins it to this origin. */
+export const SECURE_SESSION_COOKIE = "__Host-seatserve_session";
 
-/** Makes the services available to every handler. */
-export function withServices(services: Services) {
-  return createMiddleware<AppEnv>(async function injectServices(c, next) {
-    c.set("services", services);
-    await next();
-  });
-}
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-/** The headers of every API answer (JSON or event streams), after OWASP's REST guidance. */
-const API_SECURITY_HEADERS: readonly [string, string][] = [
-  ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
-  ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
-  ["X-Content-Type-Options", "nosniff"],
-  ["X-Frame-Options", "DENY"],
-  ["Referrer-Policy", "no-referrer"],
-];
-
-/**
- * Security headers: pages (docs, and the web UI to come) get Hono's full browser set; API answers,
- * which no browser renders as a document, get the five that matter for them (a locked-down CSP,
- * HSTS, nosniff, no framing, no referrer), which also spares the hot path half a dozen headers.
- */
-export function securityHeaders() {
-  const forPages = secureHeaders({ crossOriginResourcePolicy: false });
-  return createMiddleware<AppEnv>(async function setSecurityHeaders(c, next) {
-    if (!c.req.path.startsWith("/api/")) return await forPages(c, next);
-    await next();
-    for (const [name, value] of API_SECURITY_HEADERS) c.res.headers.set(name, value);
-  });
-}
-
-/**
- * Guards request bodies before anything reads them: a write must declare a JSON body (415) and
- * stay within `maxBytes` (413, also when streamed without a length). Malformed JSON is a 400 from
- * the validator that parses it.
- */
-export function jsonBodyGuard(options: { maxBytes: number }) {
-  const limit = bodyLimit({
-    maxSize: options.maxBytes,
-    onError: () => {
-      throw payloadTooLarge(options.maxBytes);
-    },
-  });
-  return createMiddleware<AppEnv>(async function guardJsonBody(c, next) {
-    const method = c.req.method;
-    if (method !== "POST" && method !== "PATCH" && method !== "PUT") return await next();
-    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (type !== "application/json") throw unsupportedMediaType();
-    await limit(c, next);
-  });
-}
-
-/** Options of `staffOnly`. */
-export interface StaffOptions {
+/** Options of `authenticate`. */
+export interface AuthenticateOptions {
   /** Accept `?access_token=` (for `EventSource`, which cannot send headers). */
   allowQueryToken?: boolean;
-  /**
-   * The route acts on no single location (`/locations`), so it must work on a store that has
-   * none yet: the owner creates the first one there when the demo is not seeded.
-   */
-  noLocation?: boolean;
 }
 
 /**
- * Requires a staff token holding `permission`, and resolves the location the call acts on
- * (`?location=<slug>` for tokens of several locations; else the token's own, or the first).
+ * Who is calling, or null when the request carries no staff credential. A credential that is
+ * sent but not accepted is a 401, and a session-authenticated state change without the session's
+ * CSRF token a 403: neither falls back to "anonymous".
  */
-export function staffOnly(permission: Permission, options: StaffOptions = {}) {
-  return createMiddleware<AppEnv>(async function requireStaff(c, next) {
-    const services = c.get("services");
-    const token = bearerToken(c.req.header("authorization")) ??
-      getCookie(c, SESSION_COOKIE) ??
-      (options.allowQueryToken ? c.req.query("access_token") : undefined);
-    if (!token) throw unauthorized("Send a staff token as `Authorization: Bearer <token>`.");
-    const principal = await services.auth.authenticate(token);
+export async function authenticate(
+  c: Context<AppEnv>,
+  options: AuthenticateOptions = {},
+): Promise<Principal | null> {
+  const { auth } = c.get("services");
+  const bearer = bearerToken(c.req.header("authorization")) ??
+    (options.allowQueryToken ? c.req.query("access_token") : undefined);
+  if (bearer !== undefined) {
+    const principal = await auth.authenticate(bearer);
     if (!principal) {
       throw unauthorized("This token is not valid, has expired or was revoked.", "invalid_token");
     }
-    if (!can(principal.role, permission)) throw forbidden();
-    c.set("principal", principal);
-    if (!options.noLocation) {
-      const slug = c.req.query("location") || undefined; // `?location=` is no choice
-      c.set("location", await resolveLocation(services.kv, principal, slug));
-    }
-    await next();
-  });
+    return principal;
+  }
+  const sessionId = getCookie(c, SECURE_SESSION_COOKIE) ?? getCookie(c, SESSION_COOKIE);
+  if (sessionId === undefined) return null;
+  const principal = await auth.authenticateSession(sessionId);
+  if (!principal) {
+    throw unauthorized("Your session has ended; sign in again.", "session_expired");
+  }
+  if (
+    STATE_CHANGING.has(c.req.method) &&
+    c.req.header("x-csrf-token") !== principal.session?.csrfToken
+  ) {
+    throw forbidden("Send the session's X-CSRF-Token with this request.", "csrf_failed");
+  }
+  return principal;
 }
 
-/** The location a principal acts on, honouring `?location=<slug>`. */
+/** The principal, if it holds `permission`: 401 without one, 403 without the permission. */
+export function authorize(principal: Principal | null, permission: Permission): Principal {
+  if (!principal) throw unauthorized("Send a staff token as `Authorization: Bearer <token>`.");
+  if (!can(principal.role, permission)) throw forbidden();
+  return principal;
+}
+
+/** The location a principal acts on, honouring `?location=<slug>` (empty means none). */
 export async function resolveLocation(
   kv: Deno.Kv,
   principal: Principal,
   slug: string | undefined,
 ): Promise<Location> {
-  if (slug !== undefined) {
+  if (slug) {
     const location = slug.length <= 64 ? await getLocationBySlug(kv, slug) : null;
     if (!location) throw notFound(`Location "${slug.slice(0, 64)}"`);
     if (!mayActOn(principal, location.id)) {
@@ -129,14 +88,32 @@ export async function resolveLocation(
   return location;
 }
 
-/** Whether a principal may act on a location. */
-export function mayActOn(principal: Principal, locationId: string): boolean {
-  return principal.locations === "all" || principal.locations.includes(locationId);
+/** Options of `staff`. */
+export interface StaffOptions extends AuthenticateOptions {
+  /**
+   * The route acts on no single location (`/locations`), so it must work on a store that has
+   * none yet: the owner creates the first one there when the demo is not seeded.
+   */
+  noLocation?: boolean;
 }
 
-/** The staff identity recorded in an order's history. */
-export function actor(principal: Principal): string {
-  return `${principal.role}:${principal.tokenId}`;
+/**
+ * Requires a staff credential holding `permission`, and resolves the location the call acts on
+ * (`?location=<slug>` for tokens of several locations; else the token's own, or the first).
+ */
+export function staff(permission: Permission, options: StaffOptions = {}) {
+  return createMiddleware<StaffEnv>(async function requireStaff(c, next) {
+    const anyContext = c as unknown as Context<AppEnv>;
+    const principal = authorize(await authenticate(anyContext, options), permission);
+    c.set("principal", principal);
+    if (!options.noLocation) {
+      c.set(
+        "location",
+        await resolveLocation(c.get("services").kv, principal, c.req.query("location")),
+      );
+    }
+    await next();
+  });
 }
 
 function bearerToken(header: string | undefined): string | undefined {

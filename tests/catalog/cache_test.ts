@@ -5,16 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { Catalog } from "../../lib/catalog/cache.ts";
+import { CatalogService } from "../../lib/catalog/service.ts";
 import { loadConfig } from "../../lib/config.ts";
 import { newId } from "../../lib/kv/ids.ts";
 import { catalogVersionKey, ordersPrefix } from "../../lib/kv/keys.ts";
-import { listMenuItems, updateMenuItem } from "../../lib/catalog/menu.ts";
-import { newOrder, priceLines } from "../../lib/orders/order.ts";
+import { listMenuItems } from "../../lib/catalog/menu.ts";
+import { newOrder, priceLines } from "../../lib/orders/pricing.ts";
 import { commitOrderChanges } from "../../lib/orders/store.ts";
 import { seedDemo } from "../../lib/catalog/seed.ts";
 import { closeServices, createServices, type Services } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createApp } from "../../routes/app.ts";
+import { BOOTSTRAP } from "../fixtures.ts";
 
 const TOKEN = "catalog-test-owner";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -169,11 +171,11 @@ Deno.test("[catalog] never stale after an acknowledged edit", async (t) => {
         body: JSON.stringify({ name: "Renamed elsewhere" }),
       });
       assert.equal(res.status, 200);
-      const catalog = here.services.catalog;
-      for (let i = 0; i < 100 && catalog.peek(f.location.id)?.menuEtag === before.etag; i++) {
+      let after = await menu(here.app);
+      for (let i = 0; i < 100 && after.etag === before.etag; i++) {
         await new Promise((r) => setTimeout(r, 10));
+        after = await menu(here.app);
       }
-      const after = await menu(here.app);
       assert.notEqual(after.etag, before.etag);
       assert.equal(
         after.body.items.find((i: { id: string }) => i.id === item.id).name,
@@ -191,7 +193,12 @@ Deno.test("[catalog] never stale after an acknowledged edit", async (t) => {
     try {
       const stale = (await catalog.get(f.location.id))!;
       const item = f.items[4];
-      await updateMenuItem(f.kv, f.location.id, item.id, { priceCents: 1 });
+      await new CatalogService(f.kv, { cache: other, retentionMs: 60_000 }).updateMenuItem(
+        BOOTSTRAP,
+        f.location.id,
+        item.id,
+        { priceCents: 1 },
+      );
       other.invalidate(f.location.id);
       const fresh = (await other.get(f.location.id))!;
       assert.notEqual(fresh.versionstamp, stale.versionstamp);

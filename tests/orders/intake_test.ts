@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/config.ts";
 import { AppError } from "../../lib/errors.ts";
+import { decodeFeedEntry } from "../../lib/feed/feed.ts";
+import { statusOf } from "../../routes/error_response.ts";
 import { eventsPrefix, ordersPrefix } from "../../lib/kv/keys.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { seedDemo } from "../../lib/catalog/seed.ts";
@@ -63,7 +65,7 @@ async function setUp(inFlight = "1") {
         return { status: 201, order: placed.order, replayed: placed.replayed };
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
-        return { status: error.status, code: error.code };
+        return { status: statusOf(error), code: error.code };
       }
     },
     body(i: number) {
@@ -73,7 +75,14 @@ async function setUp(inFlight = "1") {
       };
     },
     orders: () => count(ordersPrefix(location.id)),
-    feedEntries: () => count(eventsPrefix(location.id)),
+    /** Feed entries holding orders (the seed's catalog entry aside). */
+    async feedEntries() {
+      let n = 0;
+      for await (const entry of kv.list<Uint8Array>({ prefix: eventsPrefix(location.id) })) {
+        if (decodeFeedEntry(entry.value).changes.some((c) => c.type === "order")) n++;
+      }
+      return n;
+    },
     close() {
       for (const s of opened) closeServices(s);
       kv.close();

@@ -1,7 +1,10 @@
 /** Orders as values (lib/order.ts) and the limits of CreateOrderInput (lib/schemas.ts). */
 import assert from "node:assert/strict";
 import { AppError } from "../../lib/errors.ts";
-import { asCreated, moveOrder, newOrder, priceLines } from "../../lib/orders/order.ts";
+import { asCreated } from "../../lib/orders/idempotency.ts";
+import { moveOrder } from "../../lib/orders/lifecycle.ts";
+import { newOrder, priceLines } from "../../lib/orders/pricing.ts";
+import { statusOf } from "../../routes/error_response.ts";
 import { CreateOrderInput, type MenuItem, type Table } from "../../lib/schemas.ts";
 import { randomInt, randomText } from "../fixtures.ts";
 
@@ -92,7 +95,7 @@ Deno.test("[order] priceLines()", async (t) => {
         { menuItemId: "gone", quantity: 1 },
       ], menuOf(a))
     );
-    assert.equal(error.status, 422);
+    assert.equal(statusOf(error), 422);
     assert.equal(error.code, "unknown_item");
     assert.deepEqual(error.details?.map((d) => d.path), [
       "items.1.menuItemId",
@@ -109,7 +112,7 @@ Deno.test("[order] priceLines()", async (t) => {
         menuOf(a, off),
       )
     );
-    assert.equal(error.status, 409);
+    assert.equal(statusOf(error), 409);
     assert.equal(error.code, "item_unavailable");
     assert.deepEqual(error.details?.map((d) => d.path), ["items.1.menuItemId"]);
   });
@@ -122,7 +125,7 @@ Deno.test("[order] priceLines()", async (t) => {
         menuOf(off),
       )
     );
-    assert.equal(error.status, 422);
+    assert.equal(statusOf(error), 422);
   });
 });
 

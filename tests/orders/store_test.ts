@@ -8,7 +8,9 @@ import { AppError } from "../../lib/errors.ts";
 import { listChangesAfter } from "../../lib/feed/feed.ts";
 import { ordersPrefix } from "../../lib/kv/keys.ts";
 import type { OrderStatus } from "../../lib/orders/lifecycle.ts";
-import { getOrder, listOrders, moveOrderStatus } from "../../lib/orders/store.ts";
+import { moveOrderStatus } from "../../lib/orders/moves.ts";
+import { getOrder, listOrders } from "../../lib/orders/store.ts";
+import { statusOf } from "../../routes/error_response.ts";
 import type { Role } from "../../lib/auth/roles.ts";
 import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
 import { closeServices, createServices } from "../../lib/services.ts";
@@ -39,7 +41,7 @@ function move(t: TestServices, orderId: string, to: OrderStatus, role: Role = "o
 async function changesOf(t: TestServices, orderId: string): Promise<Order[]> {
   const found: Order[] = [];
   for await (const change of listChangesAfter(t.kv, t.location.id, null)) {
-    if (change.order.id === orderId) found.push(change.order);
+    if (change.type === "order" && change.order.id === orderId) found.push(change.order);
   }
   return found;
 }
@@ -53,7 +55,7 @@ async function countOrders(kv: Deno.Kv, locationId: string): Promise<number> {
 function codeOf(result: PromiseSettledResult<unknown>): string {
   if (result.status === "fulfilled") return "ok";
   assert.ok(result.reason instanceof AppError, String(result.reason));
-  return `${result.reason.status} ${result.reason.code}`;
+  return `${statusOf(result.reason)} ${result.reason.code}`;
 }
 
 Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
@@ -113,12 +115,14 @@ Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
 
     await t.step("a forbidden or unknown move writes nothing", async () => {
       const order = await place(app);
-      await assert.rejects(move(app, order.id, "queued", "kitchen"), { status: 403 });
+      await assert.rejects(move(app, order.id, "queued", "kitchen"), { kind: "forbidden" });
       await assert.rejects(move(app, order.id, "ready", "owner"), {
-        status: 409,
+        kind: "conflict",
         code: "illegal_transition",
       });
-      await assert.rejects(move(app, "01NOSUCHORDER0000000000000", "queued"), { status: 404 });
+      await assert.rejects(move(app, "01NOSUCHORDER0000000000000", "queued"), {
+        kind: "not_found",
+      });
       assert.equal((await getOrder(app.kv, app.location.id, order.id))!.version, 1);
       assert.equal((await changesOf(app, order.id)).length, 1);
     });
@@ -136,7 +140,7 @@ Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
           expectedVersion: 1,
           retentionMs: app.config.eventRetentionMs,
         }),
-        { status: 409, code: "version_conflict" },
+        { kind: "conflict", code: "version_conflict" },
       );
       assert.equal((await getOrder(app.kv, app.location.id, order.id))!.status, "queued");
     });
@@ -208,7 +212,7 @@ Deno.test("[orders] idempotent creation", async (t) => {
       assert.deepEqual(results.map(codeOf), ["ok", "409 idempotency_key_reused"]);
       // Later: the stored key decides.
       await assert.rejects(app.services.intake.place(changed, key), {
-        status: 409,
+        kind: "conflict",
         code: "idempotency_key_reused",
       });
       assert.equal(await countOrders(app.kv, app.location.id), before + 1);

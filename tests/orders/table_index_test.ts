@@ -1,4 +1,4 @@
-/** The orders-by-table index, written behind the change feed (lib/table_index.ts). */
+/** The orders-by-table index, written behind the change feed (lib/orders/table_index.ts). */
 import assert from "node:assert/strict";
 import { eventsPrefix, ordersByTablePrefix, tableIndexCursorKey } from "../../lib/kv/keys.ts";
 import { closeServices, createServices } from "../../lib/services.ts";
@@ -57,7 +57,7 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
       for await (const entry of s.kv.list({ prefix: eventsPrefix(s.location.id) })) {
         newest = entry.key.at(-1) as string;
       }
-      assert.equal(cursor?.versionstamp, newest, "the cursor is the newest feed entry");
+      assert.equal(cursor?.position?.versionstamp, newest, "the cursor is the newest feed entry");
     } finally {
       s.close();
     }

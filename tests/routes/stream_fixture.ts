@@ -6,6 +6,7 @@ import { listMenuItems } from "../../lib/catalog/menu.ts";
 import type { Order } from "../../lib/schemas.ts";
 import type { Services } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
+import { createSession } from "../../lib/auth/sessions.ts";
 import { newTestServices, OWNER_TOKEN } from "../fixtures.ts";
 
 export { OWNER_TOKEN };
@@ -16,6 +17,7 @@ export interface StreamServer {
   services: Services;
   locationId: string;
   kitchenToken: string;
+  kitchenSession(): Promise<string>;
   /** The kitchen token's id (to revoke it). */
   kitchenTokenId: string;
   tableTokens: string[];
@@ -45,7 +47,7 @@ export async function startStreamServer(
     i.id
   );
   const { token: kitchenToken, record: kitchenRecord } = await services.auth.issueDeviceToken(
-    { role: "owner", tokenId: "bootstrap", locations: "all", label: "test" },
+    { role: "owner", via: "bootstrap", id: "bootstrap", locations: "all", label: "test" },
     { role: "kitchen", locationId: location.id },
   );
   let placed = 0;
@@ -54,6 +56,16 @@ export async function startStreamServer(
     services,
     locationId: location.id,
     kitchenToken,
+    /** A session opened with the kitchen token, as a signed-in screen holds it. */
+    async kitchenSession(): Promise<string> {
+      const principal = await services.auth.authenticate(kitchenToken);
+      const { id } = await createSession(kv, {
+        principal: principal!,
+        locationId: location.id,
+        lifetime: { ttlMs: 60_000, idleMs: 60_000 },
+      });
+      return id;
+    },
     kitchenTokenId: kitchenRecord.id,
     tableTokens,
     itemIds,

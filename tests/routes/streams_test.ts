@@ -230,7 +230,7 @@ Deno.test(
       const url = `${server.base}/api/kitchen/stream`;
       const ok: { url: string; headers: Record<string, string> }[] = [
         { url, headers: { authorization: `Bearer ${server.kitchenToken}` } },
-        { url, headers: { cookie: `seatserve_session=${server.kitchenToken}` } },
+        { url, headers: { cookie: `seatserve_session=${await server.kitchenSession()}` } },
         { url: `${url}?access_token=${OWNER_TOKEN}`, headers: {} },
       ];
       for (const { url, headers } of ok) {

@@ -1,10 +1,17 @@
 /**
- * Orders as values: pricing from the server's own menu, creation, and moves.
- * Pure: the caller passes the clock and ids; nothing here touches the store.
+ * New orders as values: lines priced from the server's own menu, the order they make, and the
+ * size it will be stored at. Pure: the caller passes the clock and ids; nothing here touches the
+ * store.
  */
-import { conflict, type ErrorDetail, invalid } from "../errors.ts";
-import type { OrderStatus } from "./lifecycle.ts";
+import { encodeJson } from "../kv/codec.ts";
+import { conflict, type ErrorDetail, invalid, tooLarge } from "../errors.ts";
 import type { CreateOrderInput, MenuItem, Order, OrderLine, Table } from "../schemas.ts";
+
+/**
+ * The most bytes a new order may take as stored. A KV value holds 64 KiB and the order is one
+ * value (and one change in a feed entry); the rest is room for what its moves add to it.
+ */
+export const MAX_NEW_ORDER_BYTES = 56 * 1024;
 
 /** Prices the requested lines with the menu's prices; any client price is never looked at. */
 export function priceLines(
@@ -77,28 +84,17 @@ export function newOrder(input: NewOrder): Order {
   };
 }
 
-/** The order after a move (already judged legal), one version on. */
-export function moveOrder(order: Order, to: OrderStatus, by: string, now: Date): Order {
-  const at = now.toISOString();
-  return {
-    ...order,
-    status: to,
-    version: order.version + 1,
-    updatedAt: at,
-    history: [...order.history, { status: to, at, by }],
-  };
-}
-
 /**
- * The order as it was when created. An idempotent retry is answered with this, so it gets the
- * same body as the first response even after the order has moved on.
+ * The JSON bytes a new order is stored as (its row, its feed change and the guest's answer).
+ * An order larger than `MAX_NEW_ORDER_BYTES` is refused before anything is written.
  */
-export function asCreated(order: Order): Order {
-  return {
-    ...order,
-    status: order.history[0].status,
-    version: 1,
-    updatedAt: order.createdAt,
-    history: order.history.slice(0, 1),
-  };
+export function encodeNewOrder(order: Order): Uint8Array {
+  const json = encodeJson(order);
+  if (json.length > MAX_NEW_ORDER_BYTES) {
+    throw tooLarge(
+      "This order is too large to store; split it into smaller orders.",
+      "order_too_large",
+    );
+  }
+  return json;
 }

@@ -1,0 +1,77 @@
+/**
+ * Staff sessions for browsers: the cookie holds only an opaque random id; the session itself
+ * (who, which location, its CSRF token, when it expires) is a record in the store, keyed by the
+ * id's hash so that a copy of the store opens no session. Sessions expire absolutely and after
+ * an idle time, and end at once when revoked.
+ */
+import type { Principal } from "./principal.ts";
+import { randomToken, sha256Hex } from "../kv/ids.ts";
+import { sessionKey } from "../kv/keys.ts";
+
+/** What is stored of a session. */
+export interface SessionRecord {
+  /** Who the session stands for (without its own session fields). */
+  principal: Omit<Principal, "session">;
+  /** The location the session was opened for. */
+  locationId: string;
+  csrfToken: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  /** How long the session lives without use, in ms. */
+  idleMs: number;
+}
+
+/** How long sessions live. */
+export interface SessionLifetime {
+  /** Absolute lifetime, in ms. */
+  ttlMs: number;
+  /** Lifetime without use, in ms. */
+  idleMs: number;
+}
+
+/** `lastSeenAt` is written at most this often, so a busy screen does not write on every request. */
+const TOUCH_EVERY_MS = 60_000;
+
+/** Opens a session for a principal; returns the id for the cookie. */
+export async function createSession(
+  kv: Deno.Kv,
+  request: { principal: Principal; locationId: string; lifetime: SessionLifetime },
+): Promise<{ id: string; record: SessionRecord }> {
+  const id = randomToken(32);
+  const now = Date.now();
+  const { session: _, ...principal } = request.principal;
+  const record: SessionRecord = {
+    principal,
+    locationId: request.locationId,
+    csrfToken: randomToken(24),
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + request.lifetime.ttlMs,
+    idleMs: request.lifetime.idleMs,
+  };
+  await kv.set(sessionKey(sha256Hex(id)), record, { expireIn: request.lifetime.ttlMs });
+  return { id, record };
+}
+
+/** The live session with this id, or null (unknown, expired, idle too long or revoked). */
+export async function readSession(kv: Deno.Kv, id: string): Promise<SessionRecord | null> {
+  if (id.length > 100) return null;
+  const key = sessionKey(sha256Hex(id));
+  const entry = await kv.get<SessionRecord>(key);
+  const record = entry.value;
+  const now = Date.now();
+  if (!record || record.expiresAt <= now || now - record.lastSeenAt > record.idleMs) return null;
+  if (now - record.lastSeenAt > TOUCH_EVERY_MS) {
+    // Checked, so a revocation racing this touch is not undone.
+    await kv.atomic().check(entry).set(key, { ...record, lastSeenAt: now }, {
+      expireIn: record.expiresAt - now,
+    }).commit();
+  }
+  return record;
+}
+
+/** Ends a session: its cookie is refused from then on, even if replayed. */
+export async function revokeSession(kv: Deno.Kv, id: string): Promise<void> {
+  await kv.delete(sessionKey(sha256Hex(id)));
+}

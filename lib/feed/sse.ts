@@ -1,0 +1,182 @@
+/**
+ * Server-sent events from hub subscriptions: the framing (`id:`, `event:`, `data:`), frames
+ * encoded once and shared by every stream, keep-alives, and the comment a stream ends with.
+ */
+import type { OrderFeedChange } from "./feed.ts";
+import type { EndReason, Subscription } from "./hub.ts";
+import type { Order } from "../schemas.ts";
+
+/** How long a client waits before reconnecting after a dropped connection. */
+const RETRY_MS = 1_000;
+
+const encoder = new TextEncoder();
+const orderFrames = new WeakMap<OrderFeedChange, Uint8Array>();
+const snapshotFrames = new WeakMap<readonly Order[], Uint8Array>();
+const runFrames = new WeakMap<
+  OrderFeedChange,
+  { last: OrderFeedChange; length: number; bytes: Uint8Array }
+>();
+const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+const END_COMMENTS: Record<EndReason, string> = {
+  unsubscribed: ": end\n\n",
+  overflow:
+    ": dropped: this client fell too far behind; reconnect with Last-Event-ID to resume\n\n",
+  shutdown: ": server shutting down; reconnect with Last-Event-ID to resume\n\n",
+  error: ": the change feed failed; reconnect with Last-Event-ID to resume\n\n",
+};
+const TOKEN_ENDED = encoder.encode(
+  ": the token this stream was opened with was revoked or has expired; sign in again\n\n",
+);
+
+/** The `order` event of a change, encoded once whatever the number of streams sending it. */
+export function orderFrame(change: OrderFeedChange): Uint8Array {
+  let frame = orderFrames.get(change);
+  if (!frame) {
+    const id = change.id ? `id: ${change.id}\n` : "";
+    frame = encoder.encode(`${id}event: order\ndata: ${JSON.stringify(change.order)}\n\n`);
+    orderFrames.set(change, frame);
+  }
+  return frame;
+}
+
+/** The `snapshot` event of the open orders as of the feed position `cursor`. */
+export function snapshotFrame(orders: readonly Order[], cursor: string | null): Uint8Array {
+  let frame = snapshotFrames.get(orders);
+  if (!frame) {
+    const id = cursor ? `id: ${cursor}\n` : "";
+    frame = encoder.encode(`${id}event: snapshot\ndata: ${JSON.stringify({ orders })}\n\n`);
+    snapshotFrames.set(orders, frame);
+  }
+  return frame;
+}
+
+/**
+ * The frames of `changes` as one chunk. Streams that are caught up all take the same run of
+ * changes, so the chunk is built once and shared: a run of the feed is known by its first change,
+ * its last and its length (the feed is one total order, so those fix every change between).
+ */
+function framesOf(changes: OrderFeedChange[]): Uint8Array {
+  if (changes.length === 1) return orderFrame(changes[0]);
+  const last = changes[changes.length - 1];
+  const cached = runFrames.get(changes[0]);
+  if (cached && cached.last === last && cached.length === changes.length) return cached.bytes;
+  const bytes = concat(changes.map(orderFrame));
+  runFrames.set(changes[0], { last, length: changes.length, bytes });
+  return bytes;
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** How an event stream behaves. */
+export interface SseOptions {
+  /** Interval of `: keep-alive` comments and of `stillAllowed` checks. */
+  keepAliveMs: number;
+  /** Whether the caller may still read the stream (checked with each keep-alive). */
+  stillAllowed?: () => Promise<boolean>;
+  /** The stream ends after the first change for which this holds. */
+  endAfter?: (change: OrderFeedChange) => boolean;
+}
+
+/** What a stream sends first: changes (a replay) or ready-made frames (a snapshot). */
+export type SseStart = { changes: OrderFeedChange[] } | { frames: Uint8Array[] };
+
+/**
+ * The event stream of a subscription. It pulls: the server asks for more only when the client
+ * has taken what was sent, so a slow client's backlog stays in its subscription, which the hub
+ * bounds (and then ends with a comment saying why).
+ */
+export function sseResponse(
+  subscription: Subscription,
+  start: SseStart,
+  options: SseOptions,
+): Response {
+  let keepAliveDue = false;
+  let done = false;
+  // One timer per stream for its whole life; the pull loop sends the comment when it fires.
+  const keepAlive = setInterval(() => {
+    keepAliveDue = true;
+    subscription.wake();
+  }, options.keepAliveMs);
+  const endAfter = options.endAfter;
+  const endsAt = (changes: OrderFeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      let first: Uint8Array[];
+      let end = -1;
+      if ("frames" in start) first = start.frames;
+      else {
+        end = endsAt(start.changes);
+        first = (end >= 0 ? start.changes.slice(0, end + 1) : start.changes).map(orderFrame);
+      }
+      controller.enqueue(concat([encoder.encode(`retry: ${RETRY_MS}\n\n`), ...first]));
+      if (end >= 0) finish(controller);
+    },
+    async pull(controller) {
+      while (!done) {
+        if (keepAliveDue) {
+          keepAliveDue = false;
+          const allowed = await stillAllowed();
+          if (done) return; // cancelled or ended while the store answered
+          if (!allowed) {
+            controller.enqueue(TOKEN_ENDED);
+            finish(controller);
+            return;
+          }
+          controller.enqueue(KEEP_ALIVE);
+        }
+        let changes = subscription.take();
+        if (changes.length) {
+          const end = endsAt(changes);
+          if (end >= 0) changes = changes.slice(0, end + 1);
+          controller.enqueue(framesOf(changes));
+          if (end >= 0) finish(controller);
+          return;
+        }
+        const ended = subscription.ended;
+        if (ended) {
+          if (ended !== "unsubscribed") controller.enqueue(encoder.encode(END_COMMENTS[ended]));
+          finish(controller);
+          return;
+        }
+        if (controller.desiredSize !== null && controller.desiredSize <= 0) return;
+        await subscription.wait();
+      }
+    },
+    cancel() {
+      done = true;
+      clearInterval(keepAlive);
+      subscription.close();
+    },
+  }, { highWaterMark: 1 });
+
+  /** A store that does not answer right now does not end kitchen screens; the next tick asks again. */
+  async function stillAllowed(): Promise<boolean> {
+    return !options.stillAllowed || await options.stillAllowed().catch(() => true);
+  }
+
+  function finish(controller: ReadableStreamDefaultController<Uint8Array>) {
+    done = true;
+    clearInterval(keepAlive);
+    subscription.close();
+    controller.close();
+  }
+
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    },
+  });
+}
