@@ -1,18 +1,16 @@
 /** Starts SeatServe: open the store, seed it when empty, build the services and serve. */
 import { configFromEnv } from "./lib/config.ts";
+import { firstLocation } from "./lib/catalog/locations.ts";
 import { seedDemo } from "./lib/catalog/seed.ts";
 import { closeServices, createServices } from "./lib/services.ts";
-import { firstLocation } from "./lib/catalog/locations.ts";
-import { listTables } from "./lib/catalog/tables.ts";
 import { createApp } from "./routes/app.ts";
-import { guestUrl } from "./routes/api/tables.ts";
 
 const config = configFromEnv();
 if (config.kvPath && config.kvPath !== ":memory:") {
   await Deno.mkdir(config.kvPath.replace(/[^/]*$/, "") || ".", { recursive: true });
 }
 const kv = await Deno.openKv(config.kvPath);
-if (config.seed) await seedDemo(kv);
+if (config.seed) await seedDemo(kv, { retentionMs: config.eventRetentionMs });
 const services = await createServices(kv, config);
 const app = createApp(services);
 
@@ -36,21 +34,13 @@ await server.finished;
 closeServices(services);
 kv.close();
 
+/** Prints where the service answers: only URLs that work. */
 async function announce(port: number) {
-  console.log(
-    `SeatServe listening on http://${config.hostname}:${port} (store: ${
-      config.kvPath ?? "Deno Deploy KV"
-    })`,
-  );
+  const store = config.kvPath ?? "Deno Deploy KV";
+  console.log(`SeatServe listening on http://${config.hostname}:${port} (store: ${store})`);
   const location = await firstLocation(kv);
   if (location) {
-    const [table] = await listTables(kv, location.id);
-    console.log(`  menu:    ${config.publicUrl}/api/menu?location=${location.slug}`);
-    if (table) {
-      console.log(`  guest:   ${guestUrl(config.publicUrl, table.token)}  (table ${table.number})`);
-    }
-    console.log(`  kitchen: ${config.publicUrl}/kitchen?location=${location.slug}`);
-    console.log(`  admin:   ${config.publicUrl}/admin?location=${location.slug}`);
+    console.log(`  menu:     ${config.publicUrl}/api/menu?location=${location.slug}`);
   }
   console.log(`  API docs: ${config.publicUrl}/docs`);
   if (services.secrets.generatedBootstrapToken) {

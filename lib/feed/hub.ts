@@ -27,7 +27,6 @@ import { isOpen } from "../orders/lifecycle.ts";
 import { listOpenOrders } from "../orders/store.ts";
 import type { Order } from "../schemas.ts";
 
-
 /** Why a subscription ended. */
 export type EndReason = "unsubscribed" | "overflow" | "shutdown" | "error";
 

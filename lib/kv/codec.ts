@@ -1,8 +1,8 @@
 /**
  * How the order path stores its values: as UTF-8 JSON bytes. Deno KV keeps a `Uint8Array` as it
- * is, while any other value costs a V8 serialization at every `set` (about 2.5 µs for an order,
- * 1 µs even for `null`, measured on the hot path). An order is encoded once per change and the
- * same bytes go to its row and into the change-feed entry.
+ * is, while any other value costs a V8 serialization at every `set` (BENCHMARKS.md has the
+ * measurement). An order is encoded once per change and the same bytes go to its row and into
+ * the change-feed entry.
  */
 
 const encoder = new TextEncoder();

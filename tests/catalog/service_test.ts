@@ -1,0 +1,144 @@
+/**
+ * The catalog's one writer (lib/catalog/service.ts): every change bumps the catalog version,
+ * lands on the change feed with what changed, and is served at once.
+ */
+import assert from "node:assert/strict";
+import { type ChangeData, listChangesAfter, newestPosition } from "../../lib/feed/feed.ts";
+import { catalogVersionKey } from "../../lib/kv/keys.ts";
+import { BOOTSTRAP, newTestServices, type TestServices } from "../fixtures.ts";
+
+/** The changes committed since `after`, without their positions. */
+async function changesSince(
+  t: TestServices,
+  after: Awaited<ReturnType<typeof newestPosition>>,
+  locationId = t.location.id,
+) {
+  const found: ChangeData[] = [];
+  for await (const change of listChangesAfter(t.kv, locationId, after)) {
+    const { id: _, versionstamp: __, index: ___, ...data } = change;
+    found.push(data as ChangeData);
+  }
+  return found;
+}
+
+async function version(t: TestServices): Promise<string | null> {
+  return (await t.kv.get(catalogVersionKey(t.location.id))).versionstamp;
+}
+
+async function menuItemNames(t: TestServices): Promise<string[]> {
+  const res = await t.app.request(`/api/menu?location=${t.location.slug}`);
+  return (await res.json()).items.map((i: { name: string }) => i.name);
+}
+
+Deno.test("[catalog_service] CatalogService", async (t) => {
+  const s = await newTestServices();
+  const writer = s.services.catalogService;
+  const locationId = s.location.id;
+  try {
+    await t.step("the seed's location, items and tables are on the feed", async () => {
+      const seeded = await changesSince(s, null);
+      assert.equal(seeded.filter((c) => c.type === "location").length, 1);
+      assert.equal(seeded.filter((c) => c.type === "menu_item").length, 16);
+      assert.equal(seeded.filter((c) => c.type === "table").length, 12);
+    });
+
+    await t.step(
+      "a new item: version bumped, on the feed as written, on the menu at once",
+      async () => {
+        await menuItemNames(s); // loads the cache
+        const before = await version(s);
+        const from = await newestPosition(s.kv, locationId);
+        const input = {
+          name: "Flat white",
+          description: "Double shot",
+          priceCents: 420,
+          category: "Drinks",
+          available: true,
+          allergens: ["milk"],
+        };
+        const item = await writer.createMenuItem(BOOTSTRAP, locationId, input);
+        assert.deepEqual(item, { id: item.id, ...input });
+        assert.notEqual(await version(s), before);
+        assert.deepEqual(await changesSince(s, from), [
+          { type: "menu_item", item, deleted: false },
+        ]);
+        assert.ok((await menuItemNames(s)).includes("Flat white"));
+
+        const from2 = await newestPosition(s.kv, locationId);
+        const changed = await writer.updateMenuItem(BOOTSTRAP, locationId, item.id, {
+          available: false,
+          priceCents: 450,
+        });
+        assert.deepEqual(changed, { ...item, available: false, priceCents: 450 });
+        assert.deepEqual(await changesSince(s, from2), [
+          { type: "menu_item", item: changed, deleted: false },
+        ]);
+
+        const from3 = await newestPosition(s.kv, locationId);
+        await writer.deleteMenuItem(BOOTSTRAP, locationId, item.id);
+        assert.deepEqual(await changesSince(s, from3), [
+          { type: "menu_item", item: changed, deleted: true },
+        ]);
+        assert.ok(!(await menuItemNames(s)).includes("Flat white"));
+      },
+    );
+
+    await t.step(
+      "tables: created, changed with a new token, removed, each on the feed",
+      async () => {
+        const from = await newestPosition(s.kv, locationId);
+        const table = await writer.createTable(BOOTSTRAP, locationId, { number: 40, seats: 3 });
+        const moved = await writer.updateTable(BOOTSTRAP, locationId, table.id, {
+          number: 41,
+          rotateToken: true,
+        });
+        assert.equal(moved.number, 41);
+        assert.notEqual(moved.token, table.token);
+        await writer.deleteTable(BOOTSTRAP, locationId, table.id);
+        assert.deepEqual(await changesSince(s, from), [
+          { type: "table", table, deleted: false },
+          { type: "table", table: moved, deleted: false },
+          { type: "table", table: moved, deleted: true },
+        ]);
+        await assert.rejects(
+          writer.createTable(BOOTSTRAP, locationId, { number: 1, seats: 2 }),
+          { code: "duplicate_table_number" },
+        );
+      },
+    );
+
+    await t.step("a refused write changes nothing and appends nothing", async () => {
+      const from = await newestPosition(s.kv, locationId);
+      const before = await version(s);
+      await assert.rejects(
+        writer.updateMenuItem(BOOTSTRAP, locationId, "nope", { priceCents: 1 }),
+        {
+          kind: "not_found",
+        },
+      );
+      await assert.rejects(
+        writer.createLocation(BOOTSTRAP, {
+          slug: "demo",
+          name: "Again",
+          currency: "EUR",
+          defaultLanguage: "en",
+        }),
+        { code: "slug_taken" },
+      );
+      assert.equal(await version(s), before);
+      assert.deepEqual(await changesSince(s, from), []);
+    });
+
+    await t.step("a new location starts its own feed with itself", async () => {
+      const location = await writer.createLocation(BOOTSTRAP, {
+        slug: "second",
+        name: "Second",
+        currency: "USD",
+        defaultLanguage: "en",
+      });
+      assert.deepEqual(await changesSince(s, null, location.id), [{ type: "location", location }]);
+    });
+  } finally {
+    s.close();
+  }
+});
