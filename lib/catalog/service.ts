@@ -51,6 +51,13 @@ export function addCatalogChanges(
   });
 }
 
+/** Who writes, and in which location. */
+export interface CatalogScope {
+  /** The acting principal (the audit log records it). */
+  by: Principal;
+  locationId: string;
+}
+
 /** Writes locations, menu items and tables. */
 export class CatalogService {
   #kv: Deno.Kv;
@@ -75,8 +82,7 @@ export class CatalogService {
 
   /** Adds an item to a location's menu. */
   async createMenuItem(
-    _by: Principal,
-    locationId: string,
+    { locationId }: CatalogScope,
     input: CreateMenuItemInput,
   ): Promise<MenuItem> {
     const item: MenuItem = { id: newId(), ...input };
@@ -91,8 +97,7 @@ export class CatalogService {
 
   /** Changes some fields of an item (for example `available: false` to 86 it). */
   async updateMenuItem(
-    _by: Principal,
-    locationId: string,
+    { locationId }: CatalogScope,
     itemId: string,
     patch: UpdateMenuItemInput,
   ): Promise<MenuItem> {
@@ -108,7 +113,7 @@ export class CatalogService {
   }
 
   /** Removes an item from the menu. Orders already placed keep its name and price. */
-  async deleteMenuItem(_by: Principal, locationId: string, itemId: string): Promise<void> {
+  async deleteMenuItem({ locationId }: CatalogScope, itemId: string): Promise<void> {
     await retryOnConflict(async () => {
       const entry = await readMenuItem(this.#kv, locationId, itemId);
       if (!entry.versionstamp) throw notFound("Menu item");
@@ -121,7 +126,7 @@ export class CatalogService {
   }
 
   /** Adds a table; a number already used in the location is a 409. */
-  async createTable(_by: Principal, locationId: string, input: CreateTableInput): Promise<Table> {
+  async createTable({ locationId }: CatalogScope, input: CreateTableInput): Promise<Table> {
     const table = newTable(locationId, input);
     const location = await this.#kv.get(locationKey(locationId));
     if (!location.versionstamp) throw notFound("Location");
@@ -139,8 +144,7 @@ export class CatalogService {
 
   /** Changes a table's number, seats or status, or rotates its QR token. */
   async updateTable(
-    _by: Principal,
-    locationId: string,
+    { locationId }: CatalogScope,
     tableId: string,
     patch: UpdateTableInput,
   ): Promise<Table> {
@@ -168,7 +172,7 @@ export class CatalogService {
   }
 
   /** Removes a table; its QR token stops working at once. Its orders stay. */
-  async deleteTable(_by: Principal, locationId: string, tableId: string): Promise<void> {
+  async deleteTable({ locationId }: CatalogScope, tableId: string): Promise<void> {
     await retryOnConflict(async () => {
       const entry = await readTable(this.#kv, locationId, tableId);
       if (!entry.versionstamp) throw notFound("Table");

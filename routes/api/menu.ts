@@ -9,6 +9,7 @@ import {
   MenuSchema,
   UpdateMenuItemInput,
 } from "../../lib/schemas.ts";
+import { scopeOf } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   errorResponses,
@@ -80,11 +81,7 @@ export const menu = router()
     }),
     async (c) => {
       const { catalogService } = c.get("services");
-      const item = await catalogService.createMenuItem(
-        c.get("principal"),
-        c.get("location").id,
-        c.req.valid("json"),
-      );
+      const item = await catalogService.createMenuItem(scopeOf(c), c.req.valid("json"));
       return c.json(item, 201);
     },
   )
@@ -111,12 +108,8 @@ export const menu = router()
       if (!can(principal.role, "menu.write") && !onlyAvailability) {
         throw forbidden("Your role may change only an item's availability.");
       }
-      const item = await c.get("services").catalogService.updateMenuItem(
-        principal,
-        c.get("location").id,
-        c.req.valid("param").id,
-        patch,
-      );
+      const { catalogService } = c.get("services");
+      const item = await catalogService.updateMenuItem(scopeOf(c), c.req.valid("param").id, patch);
       return c.json(item, 200);
     },
   )
@@ -131,11 +124,7 @@ export const menu = router()
     }),
     async (c) => {
       const { catalogService } = c.get("services");
-      await catalogService.deleteMenuItem(
-        c.get("principal"),
-        c.get("location").id,
-        c.req.valid("param").id,
-      );
+      await catalogService.deleteMenuItem(scopeOf(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
   );

@@ -4,6 +4,7 @@ import QRCode from "qrcode";
 import { notFound } from "../../lib/errors.ts";
 import { getTable, listTables } from "../../lib/catalog/tables.ts";
 import { CreateTableInput, type Table, TableSchema, UpdateTableInput } from "../../lib/schemas.ts";
+import { scopeOf } from "../middleware/auth.ts";
 import {
   errorResponses,
   jsonBody,
@@ -67,11 +68,7 @@ export const tables = router()
     }),
     async (c) => {
       const { config, catalogService } = c.get("services");
-      const table = await catalogService.createTable(
-        c.get("principal"),
-        c.get("location").id,
-        c.req.valid("json"),
-      );
+      const table = await catalogService.createTable(scopeOf(c), c.req.valid("json"));
       return c.json(staffView(table, config.publicUrl), 201);
     },
   )
@@ -91,8 +88,7 @@ export const tables = router()
     async (c) => {
       const { config, catalogService } = c.get("services");
       const table = await catalogService.updateTable(
-        c.get("principal"),
-        c.get("location").id,
+        scopeOf(c),
         c.req.valid("param").id,
         c.req.valid("json"),
       );
@@ -111,11 +107,7 @@ export const tables = router()
     }),
     async (c) => {
       const { catalogService } = c.get("services");
-      await catalogService.deleteTable(
-        c.get("principal"),
-        c.get("location").id,
-        c.req.valid("param").id,
-      );
+      await catalogService.deleteTable(scopeOf(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
   )

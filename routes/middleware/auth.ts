@@ -116,6 +116,11 @@ export function staff(permission: Permission, options: StaffOptions = {}) {
   });
 }
 
+/** Who acts, and on which location, in a staff request. */
+export function scopeOf(c: Context<StaffEnv>): { by: Principal; locationId: string } {
+  return { by: c.get("principal"), locationId: c.get("location").id };
+}
+
 function bearerToken(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (header && !match) throw unauthorized("Use `Authorization: Bearer <token>`.");

@@ -194,8 +194,7 @@ Deno.test("[catalog] never stale after an acknowledged edit", async (t) => {
       const stale = (await catalog.get(f.location.id))!;
       const item = f.items[4];
       await new CatalogService(f.kv, { cache: other, retentionMs: 60_000 }).updateMenuItem(
-        BOOTSTRAP,
-        f.location.id,
+        { by: BOOTSTRAP, locationId: f.location.id },
         item.id,
         { priceCents: 1 },
       );

@@ -34,6 +34,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
   const s = await newTestServices();
   const writer = s.services.catalogService;
   const locationId = s.location.id;
+  const scope = { by: BOOTSTRAP, locationId };
   try {
     await t.step("the seed's location, items and tables are on the feed", async () => {
       const seeded = await changesSince(s, null);
@@ -56,7 +57,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
           available: true,
           allergens: ["milk"],
         };
-        const item = await writer.createMenuItem(BOOTSTRAP, locationId, input);
+        const item = await writer.createMenuItem(scope, input);
         assert.deepEqual(item, { id: item.id, ...input });
         assert.notEqual(await version(s), before);
         assert.deepEqual(await changesSince(s, from), [
@@ -65,7 +66,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
         assert.ok((await menuItemNames(s)).includes("Flat white"));
 
         const from2 = await newestPosition(s.kv, locationId);
-        const changed = await writer.updateMenuItem(BOOTSTRAP, locationId, item.id, {
+        const changed = await writer.updateMenuItem(scope, item.id, {
           available: false,
           priceCents: 450,
         });
@@ -75,7 +76,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
         ]);
 
         const from3 = await newestPosition(s.kv, locationId);
-        await writer.deleteMenuItem(BOOTSTRAP, locationId, item.id);
+        await writer.deleteMenuItem(scope, item.id);
         assert.deepEqual(await changesSince(s, from3), [
           { type: "menu_item", item: changed, deleted: true },
         ]);
@@ -87,21 +88,21 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
       "tables: created, changed with a new token, removed, each on the feed",
       async () => {
         const from = await newestPosition(s.kv, locationId);
-        const table = await writer.createTable(BOOTSTRAP, locationId, { number: 40, seats: 3 });
-        const moved = await writer.updateTable(BOOTSTRAP, locationId, table.id, {
+        const table = await writer.createTable(scope, { number: 40, seats: 3 });
+        const moved = await writer.updateTable(scope, table.id, {
           number: 41,
           rotateToken: true,
         });
         assert.equal(moved.number, 41);
         assert.notEqual(moved.token, table.token);
-        await writer.deleteTable(BOOTSTRAP, locationId, table.id);
+        await writer.deleteTable(scope, table.id);
         assert.deepEqual(await changesSince(s, from), [
           { type: "table", table, deleted: false },
           { type: "table", table: moved, deleted: false },
           { type: "table", table: moved, deleted: true },
         ]);
         await assert.rejects(
-          writer.createTable(BOOTSTRAP, locationId, { number: 1, seats: 2 }),
+          writer.createTable(scope, { number: 1, seats: 2 }),
           { code: "duplicate_table_number" },
         );
       },
@@ -111,7 +112,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
       const from = await newestPosition(s.kv, locationId);
       const before = await version(s);
       await assert.rejects(
-        writer.updateMenuItem(BOOTSTRAP, locationId, "nope", { priceCents: 1 }),
+        writer.updateMenuItem(scope, "nope", { priceCents: 1 }),
         {
           kind: "not_found",
         },
