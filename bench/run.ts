@@ -11,7 +11,7 @@
  *   deno task bench [-- --connections 1,16,64,256 --duration 10 --threads 1 --warmup 3 --json]
  */
 import { parseArgs } from "node:util";
-import { eventsPrefix, ordersPrefix } from "../lib/keys.ts";
+import { eventsPrefix, ordersPrefix } from "./store_keys.ts";
 import { startArgs } from "./start_args.ts";
 
 type Target = "orders" | "menu";
