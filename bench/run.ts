@@ -54,6 +54,12 @@ export interface RunResult {
   errors: number;
   /** CPU time spent during the measured phase, in ms, by thread group. */
   cpuMs: Record<string, number>;
+  /**
+   * The whole machine over the same span as `cpuMs`: its wall time, the CPU time spent outside
+   * this run's server and wrk (other processes, and kernel work not charged to a process), and the
+   * time the hypervisor stole from its cores, in ms.
+   */
+  host: { wallMs: number; otherCpuMs: number; stealMs: number };
   rssMb: number;
   peakRssMb: number;
   /** Orders: 201 answers in warm-up and run together, which the store must hold exactly. */
@@ -224,6 +230,8 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
     }
     const serverBefore = threadCpu(server.process.pid);
     const wrkBefore = childrenCpu();
+    const hostBefore = hostCpu();
+    const startedAt = performance.now();
     const summary = await wrk(script, url, options, options.durationS, [
       dataPath,
       runId,
@@ -232,6 +240,8 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
     signal?.throwIfAborted();
     const serverAfter = threadCpu(server.process.pid);
     const cpu: Record<string, number> = { wrk: childrenCpu() - wrkBefore };
+    const hostAfter = hostCpu();
+    const wallMs = performance.now() - startedAt;
     for (const [name, ms] of Object.entries(serverAfter)) {
       const group = name === "deno"
         ? "server JS thread"
@@ -264,6 +274,12 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
       rssMb: rss.rssKb / 1024,
       peakRssMb: rss.peakKb / 1024,
       cpuMs: cpu,
+      host: {
+        wallMs,
+        otherCpuMs: hostAfter.busyMs - hostBefore.busyMs -
+          Object.values(cpu).reduce((a, b) => a + b, 0),
+        stealMs: hostAfter.stealMs - hostBefore.stealMs,
+      },
       checks: [],
     };
     if (errors > 0) result.checks.push(`${errors} errors`);
@@ -480,6 +496,14 @@ function childrenCpu(): number {
   const stat = Deno.readTextFileSync("/proc/self/stat");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** CPU ms the whole machine spent busy (all but idle, I/O wait and steal), and ms stolen. */
+function hostCpu(): { busyMs: number; stealMs: number } {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/)
+    .slice(1).map(Number);
+  return { busyMs: (user + nice + system + irq + softirq) * 10, stealMs: steal * 10 };
 }
 
 function freePort(): number {
