@@ -14,8 +14,10 @@
  * environment for head's server, `--base-env` for base's, so one tree can also be compared with
  * itself under two settings.
  *
- * Prints each run as it ends, then the median throughput and p99 of each side and the median, min
- * and max of the per-round throughput ratios head/base, the last line being
+ * Prints each run as it ends, with the cores that work outside the benchmark (other processes on
+ * a shared machine) took meanwhile, then the median throughput and p99 of each side, a note when
+ * that outside work was heavy, and the median, min and max of the per-round throughput ratios
+ * head/base, the last line being
  * `median ratio head/base: <r> (rounds: <n>; min <r>, max <r>)`. Exits non-zero when any run had
  * errors or a store that did not hold exactly the answered orders. The base tree is removed and the
  * servers stopped on failure and on Ctrl-C too.
@@ -24,6 +26,8 @@ import { parseArgs } from "node:util";
 import { HARNESS_ENV, runOnce, type RunResult, type Target, wrkInstalled } from "./run.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** Cores of work outside the benchmark above which the summary says the host was busy. */
+const BUSY_CORES = 0.25;
 const USAGE =
   "usage: deno task bench:compare <git-rev | . | --same> [--rounds 5] [--duration 10] " +
   "[--connections 64] [--warmup 2] [--target orders|menu] [--env KEY=VALUE ...] " +
@@ -258,8 +262,15 @@ function runLine(r: RunResult): string {
   const wrkUs = (r.cpuMs.wrk ?? 0) * 1000 / Math.max(1, r.requests);
   return `${r.perSecond.toFixed(0)} ${unit}, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${
     r.p99Ms.toFixed(2)
-  } ms, errors ${r.errors}, store ${storeCheck(r)}, wrk ${wrkUs.toFixed(1)} µs/req` +
+  } ms, errors ${r.errors}, store ${storeCheck(r)}, wrk ${wrkUs.toFixed(1)} µs/req, others ${
+    othersCores(r).toFixed(2)
+  } cores, steal ${(r.host.stealMs / r.host.wallMs * 100).toFixed(1)} %` +
     (r.checks.length ? `; CHECKS FAILED: ${r.checks.join("; ")}` : "");
+}
+
+/** How many cores, on average, went to work outside the run's server and wrk while it ran. */
+function othersCores(r: RunResult): number {
+  return Math.max(0, r.host.otherCpuMs) / r.host.wallMs;
 }
 
 function median(xs: number[]): number {
@@ -272,26 +283,40 @@ function median(xs: number[]): number {
 function printSummary(target: Target, base: Side, head: Side): number {
   const unit = target === "orders" ? "orders/s" : "req/s";
   console.log(
-    `\n| side | median ${unit} | min–max ${unit} | median p50 ms | median p99 ms | errors | store checks |`,
+    `\n| side | median ${unit} | min–max ${unit} | median p50 ms | median p99 ms | errors | ` +
+      "store checks | others, max cores |",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---|");
+  console.log("|---|---:|---:|---:|---:|---:|---|---:|");
   for (const side of [base, head]) {
-    const rates = side.results.map((r) => r.perSecond);
-    const stored = side.results.filter((r) => r.stored !== undefined);
+    const rs = side.results;
+    const rates = rs.map((r) => r.perSecond);
+    const stored = rs.filter((r) => r.stored !== undefined);
     const storeOk = stored.filter((r) => r.stored === r.answered).length;
-    console.log(
-      `| ${side.name} | ${median(rates).toFixed(0)} | ${Math.min(...rates).toFixed(0)}–${
-        Math.max(...rates).toFixed(0)
-      } | ${median(side.results.map((r) => r.p50Ms)).toFixed(2)} | ${
-        median(side.results.map((r) => r.p99Ms)).toFixed(2)
-      } | ${side.results.reduce((n, r) => n + r.errors, 0)} | ${
-        stored.length ? `${storeOk}/${stored.length} ok` : "n/a"
-      } |`,
-    );
+    const cells = [
+      side.name,
+      median(rates).toFixed(0),
+      `${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}`,
+      median(rs.map((r) => r.p50Ms)).toFixed(2),
+      median(rs.map((r) => r.p99Ms)).toFixed(2),
+      String(rs.reduce((n, r) => n + r.errors, 0)),
+      stored.length ? `${storeOk}/${stored.length} ok` : "n/a",
+      Math.max(...rs.map(othersCores)).toFixed(2),
+    ];
+    console.log(`| ${cells.join(" | ")} |`);
   }
   const ratios = head.results.map((r, i) => r.perSecond / base.results[i].perSecond);
   const p99Ratio = median(head.results.map((r, i) => r.p99Ms / base.results[i].p99Ms));
   console.log(`\nmedian p99 ratio head/base: ${p99Ratio.toFixed(3)}`);
+  const busiest =
+    [base, head].flatMap((side) =>
+      side.results.map((r, i) => ({ cores: othersCores(r), run: `round ${i + 1} ${side.name}` }))
+    ).sort((a, b) => b.cores - a.cores)[0];
+  if (busiest.cores > BUSY_CORES) {
+    console.log(
+      `note: work outside the benchmark took up to ${busiest.cores.toFixed(2)} cores ` +
+        `(${busiest.run}); the ratios carry that noise`,
+    );
+  }
   const failed = [base, head].flatMap((side) =>
     side.results.flatMap((r, i) =>
       r.checks.length ? [`round ${i + 1} ${side.name}: ${r.checks.join("; ")}`] : []
