@@ -2,7 +2,7 @@
  * Side-by-side benchmark of this working tree ("head") against a git revision ("base"):
  *
  *   deno task bench:compare <git-rev> [--rounds 5] [--duration 10] [--connections 64] [--warmup 2]
- *     [--target orders|menu] [--env KEY=VALUE ...] [--base-env KEY=VALUE ...]
+ *     [--target orders|menu] [--env KEY=VALUE ...] [--base-env KEY=VALUE ...] [--max-others 0.25]
  *   deno task bench:compare --same --env KEY=VALUE      (or `.`: this working tree on both sides)
  *
  * It extracts `<git-rev>` into a temp dir (`git archive | tar -x`: nothing is registered in the
@@ -18,7 +18,9 @@
  * a shared machine) took meanwhile, then the median throughput and p99 of each side, a note when
  * that outside work was heavy, and the median, min and max of the per-round throughput ratios
  * head/base, the last line being
- * `median ratio head/base: <r> (rounds: <n>; min <r>, max <r>)`. Exits non-zero when any run had
+ * `median ratio head/base: <r> (rounds: <n>; min <r>, max <r>[; redone: <n>])`.
+ * `--max-others <cores>` redoes a round (at most `--rounds` times in all) in which outside work
+ * took more than that during either run. Exits non-zero when any run, redone ones included, had
  * errors or a store that did not hold exactly the answered orders. The base tree is removed and the
  * servers stopped on failure and on Ctrl-C too.
  */
@@ -31,7 +33,7 @@ const BUSY_CORES = 0.25;
 const USAGE =
   "usage: deno task bench:compare <git-rev | . | --same> [--rounds 5] [--duration 10] " +
   "[--connections 64] [--warmup 2] [--target orders|menu] [--env KEY=VALUE ...] " +
-  "[--base-env KEY=VALUE ...]";
+  "[--base-env KEY=VALUE ...] [--max-others <cores>]";
 
 /** One side of the comparison and its runs, in round order. */
 interface Side {
@@ -60,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
         env: { type: "string", multiple: true, default: [] },
         "base-env": { type: "string", multiple: true, default: [] },
         same: { type: "boolean", default: false },
+        /** Redo a round in which outside work took more than this many cores (default: never). */
+        "max-others": { type: "string" },
       },
     }));
   } catch (error) {
@@ -71,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
   const connections = Number(values.connections);
   const warmupS = Number(values.warmup);
   const target = values.target as Target;
+  const maxOthers = values["max-others"] === undefined ? Infinity : Number(values["max-others"]);
   const rev = positionals[0];
   const same = values.same || rev === ".";
   const problems = [
@@ -82,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     ...(Number.isInteger(connections) && connections >= 1 ? [] : ["--connections is >= 1"]),
     ...(warmupS >= 0 ? [] : ["--warmup is a number of seconds >= 0"]),
     ...(target === "orders" || target === "menu" ? [] : ["--target is orders or menu"]),
+    ...(maxOthers >= 0 ? [] : ["--max-others is a number of cores >= 0"]),
   ];
   const headEnv = parseEnv(values.env, "--env", problems);
   const baseEnv = parseEnv(values["base-env"], "--base-env", problems);
@@ -151,8 +157,12 @@ async function main(argv: string[]): Promise<number> {
         `  ${side.name}: ${side.tree}${same ? "" : ` (${side.root})`}; env: ${envLabel(side.env)}`,
       );
     }
+    // A redone round keeps its place in the alternation; at most `rounds` rounds are redone.
+    let redone = 0;
+    const failed: string[] = [];
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 === 1 ? [base, head] : [head, base];
+      const runs = new Map<Side, RunResult>();
       for (const side of order) {
         const result = await runOnce(target, {
           connections,
@@ -168,13 +178,26 @@ async function main(argv: string[]): Promise<number> {
           if (controller.signal.aborted) throw error;
           throw new Error(`round ${round} ${side.name}: ${(error as Error).message}`);
         });
-        side.results.push(result);
+        runs.set(side, result);
         console.log(`round ${round}/${rounds} ${side.name}: ${runLine(result)}`);
+        if (result.checks.length) failed.push(`round ${round} ${side.name}: ${result.checks}`);
       }
-      const ratio = head.results[round - 1].perSecond / base.results[round - 1].perSecond;
+      const busy = order.filter((side) => othersCores(runs.get(side)!) > maxOthers);
+      if (busy.length && redone < rounds) {
+        redone++;
+        console.log(
+          `round ${round}/${rounds} redone: outside work over ${maxOthers} cores during ${
+            busy.map((side) => side.name).join(" and ")
+          }`,
+        );
+        round--;
+        continue;
+      }
+      for (const side of order) side.results.push(runs.get(side)!);
+      const ratio = runs.get(head)!.perSecond / runs.get(base)!.perSecond;
       console.log(`round ${round}/${rounds} ratio head/base: ${ratio.toFixed(3)}`);
     }
-    return printSummary(target, base, head);
+    return printSummary(target, base, head, failed, redone);
   } catch (error) {
     if (controller.signal.aborted) {
       console.error("bench:compare interrupted; nothing measured is summarised");
@@ -280,7 +303,13 @@ function median(xs: number[]): number {
 }
 
 /** Prints the summary table and, last, the ratio line; returns the exit code. */
-function printSummary(target: Target, base: Side, head: Side): number {
+function printSummary(
+  target: Target,
+  base: Side,
+  head: Side,
+  failed: string[],
+  redone: number,
+): number {
   const unit = target === "orders" ? "orders/s" : "req/s";
   console.log(
     `\n| side | median ${unit} | min–max ${unit} | median p50 ms | median p99 ms | errors | ` +
@@ -317,16 +346,11 @@ function printSummary(target: Target, base: Side, head: Side): number {
         `(${busiest.run}); the ratios carry that noise`,
     );
   }
-  const failed = [base, head].flatMap((side) =>
-    side.results.flatMap((r, i) =>
-      r.checks.length ? [`round ${i + 1} ${side.name}: ${r.checks.join("; ")}`] : []
-    )
-  );
   for (const f of failed) console.error(`FAILED ${f}`);
   console.log(
     `median ratio head/base: ${median(ratios).toFixed(3)} (rounds: ${ratios.length}; min ${
       Math.min(...ratios).toFixed(3)
-    }, max ${Math.max(...ratios).toFixed(3)})`,
+    }, max ${Math.max(...ratios).toFixed(3)}${redone ? `; redone: ${redone}` : ""})`,
   );
   return failed.length ? 1 : 0;
 }
