@@ -9,12 +9,17 @@
  * saw 201 answers. Exits non-zero when a check fails.
  *
  *   deno task bench [-- --connections 1,16,64,256 --duration 10 --threads 1 --warmup 3 --json]
+ *
+ * `--root <dir>` starts the server of another tree (say, an older revision checked out there) with
+ * that tree's start task, deno.json and deno.lock, measured by this harness. `runOnce` is the
+ * single measured run, exported for `bench/compare.ts` (`deno task bench:compare`).
  */
 import { parseArgs } from "node:util";
-import { eventsPrefix, ordersPrefix } from "../lib/kv/keys.ts";
+import { eventsPrefix, ordersPrefix } from "./store_keys.ts";
 import { startArgs } from "./start_args.ts";
 
-type Target = "orders" | "menu";
+/** What a run drives: `POST /api/orders` or `GET /api/menu`. */
+export type Target = "orders" | "menu";
 
 interface WrkSummary {
   requests: number;
@@ -33,7 +38,7 @@ interface WrkSummary {
 }
 
 /** One measured run at one connection count. */
-interface RunResult {
+export interface RunResult {
   target: Target;
   connections: number;
   threads: number;
@@ -49,6 +54,12 @@ interface RunResult {
   errors: number;
   /** CPU time spent during the measured phase, in ms, by thread group. */
   cpuMs: Record<string, number>;
+  /**
+   * The whole machine over the same span as `cpuMs`: its wall time, the CPU time spent outside
+   * this run's server and wrk (other processes, and kernel work not charged to a process), and the
+   * time the hypervisor stole from its cores, in ms.
+   */
+  host: { wallMs: number; otherCpuMs: number; stealMs: number };
   rssMb: number;
   peakRssMb: number;
   /** Orders: 201 answers in warm-up and run together, which the store must hold exactly. */
@@ -57,6 +68,43 @@ interface RunResult {
   commits?: number;
   checks: string[];
 }
+
+/** How one run is made. */
+export interface RunOptions {
+  connections: number;
+  /** wrk threads (at most `connections`). */
+  threads: number;
+  /** The measured phase, in seconds. */
+  durationS: number;
+  /** The warm-up phase before it, in seconds (0: none). */
+  warmupS: number;
+  /** Extra `deno run` flags for the server, before its script. */
+  serverFlags: string[];
+  /** Where the fresh store's temp dir is made (default: the system temp dir). */
+  storeDir?: string;
+  /** Idempotency keys of orders: "ordered" or "random". */
+  keys: string;
+  /**
+   * The tree whose server is started: `deno run <its start task's args> <root>/main.ts` with cwd
+   * `root`, so its own deno.json and deno.lock apply. Default: this working tree.
+   */
+  root?: string;
+  /**
+   * Extra environment for the server, over the harness's (`SEATSERVE_RATE_LIMIT=off` can be
+   * overridden; the port, host, store path and bootstrap token cannot).
+   */
+  env?: Record<string, string>;
+  /** Aborting stops the server and wrk; the run then rejects and cleans up its store. */
+  signal?: AbortSignal;
+}
+
+/** The variables a run sets itself for its server and that `RunOptions.env` may not replace. */
+export const HARNESS_ENV: readonly string[] = [
+  "PORT",
+  "HOSTNAME",
+  "SEATSERVE_KV_PATH",
+  "SEATSERVE_BOOTSTRAP_TOKEN",
+];
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WRK_DIR = new URL("./wrk/", import.meta.url).pathname;
@@ -80,12 +128,12 @@ async function main(argv: string[]) {
       "server-flags": { type: "string", default: "" },
       /** Idempotency keys: "ordered" (time-ordered, as the guest page sends) or "random" (UUIDv4). */
       keys: { type: "string", default: "ordered" },
+      /** The tree whose server is started (default: this working tree). */
+      root: { type: "string" },
     },
   });
   const target = (positionals[0] ?? "orders") as Target;
-  try {
-    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
-  } catch {
+  if (!await wrkInstalled()) {
     console.error("wrk is not installed: `apt-get install wrk` (Debian) and run again.");
     Deno.exit(2);
   }
@@ -104,6 +152,7 @@ async function main(argv: string[]) {
       serverFlags: values["server-flags"].split(" ").filter(Boolean),
       storeDir: values["store-dir"],
       keys: values.keys,
+      root: values.root,
     });
     results.push(result);
     printResult(result);
@@ -117,26 +166,44 @@ async function main(argv: string[]) {
   }
 }
 
-async function runOnce(
-  target: Target,
-  options: {
-    connections: number;
-    threads: number;
-    durationS: number;
-    warmupS: number;
-    serverFlags: string[];
-    storeDir?: string;
-    keys: string;
-  },
-): Promise<RunResult> {
+/** Whether `wrk` can be run. */
+export async function wrkInstalled(): Promise<boolean> {
+  try {
+    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One measured run: starts the server of `options.root` on a fresh store, warms up, drives the
+ * target with wrk, stops the server and, for orders, checks that the store holds exactly the
+ * answered orders. Failed checks (errors, a store count that differs) are in `checks`; a run that
+ * cannot be made at all (the server does not start, wrk fails, the signal aborts) rejects.
+ */
+export async function runOnce(target: Target, options: RunOptions): Promise<RunResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const owned = Object.keys(options.env ?? {}).filter((k) => HARNESS_ENV.includes(k));
+  if (owned.length) throw new Error(`the harness sets ${owned.join(", ")} itself`);
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-", dir: options.storeDir });
   const kvPath = `${dir}/bench.kv`;
   const token = `bench-${crypto.randomUUID()}`;
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = startServer({ kvPath, token, port, flags: options.serverFlags });
+  const server = startServer({
+    kvPath,
+    token,
+    port,
+    flags: options.serverFlags,
+    root: options.root ?? ROOT,
+    env: options.env ?? {},
+  });
+  const stopOnAbort = () => server.stop();
+  signal?.addEventListener("abort", stopOnAbort);
   try {
-    await waitUntilUp(base, server.process);
+    await waitUntilUp(base, server.process, signal);
     const fixture = await readFixture(base, token);
     const script = `${dir}/${target}.lua`;
     await Deno.writeTextFile(
@@ -159,16 +226,22 @@ async function runOnce(
         options.keys,
       ]);
       answered += warm.requests - warm.errors.status;
+      signal?.throwIfAborted();
     }
     const serverBefore = threadCpu(server.process.pid);
     const wrkBefore = childrenCpu();
+    const hostBefore = hostCpu();
+    const startedAt = performance.now();
     const summary = await wrk(script, url, options, options.durationS, [
       dataPath,
       runId,
       options.keys,
     ]);
+    signal?.throwIfAborted();
     const serverAfter = threadCpu(server.process.pid);
     const cpu: Record<string, number> = { wrk: childrenCpu() - wrkBefore };
+    const hostAfter = hostCpu();
+    const wallMs = performance.now() - startedAt;
     for (const [name, ms] of Object.entries(serverAfter)) {
       const group = name === "deno"
         ? "server JS thread"
@@ -201,6 +274,12 @@ async function runOnce(
       rssMb: rss.rssKb / 1024,
       peakRssMb: rss.peakKb / 1024,
       cpuMs: cpu,
+      host: {
+        wallMs,
+        otherCpuMs: hostAfter.busyMs - hostBefore.busyMs -
+          Object.values(cpu).reduce((a, b) => a + b, 0),
+        stealMs: hostAfter.stealMs - hostBefore.stealMs,
+      },
       checks: [],
     };
     if (errors > 0) result.checks.push(`${errors} errors`);
@@ -215,6 +294,7 @@ async function runOnce(
     }
     return result;
   } finally {
+    signal?.removeEventListener("abort", stopOnAbort);
     await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -276,7 +356,7 @@ function menuPaths(fixture: Fixture): string[] {
 async function wrk(
   script: string,
   url: string,
-  options: { connections: number; threads: number },
+  options: { connections: number; threads: number; signal?: AbortSignal },
   phaseS: number,
   args: string[],
 ): Promise<WrkSummary> {
@@ -296,7 +376,9 @@ async function wrk(
     ],
     stdout: "piped",
     stderr: "piped",
+    signal: options.signal,
   }).output();
+  options.signal?.throwIfAborted();
   const text = new TextDecoder().decode(output.stdout);
   const line = text.split("\n").find((l) => l.startsWith("BENCH_JSON "));
   if (!output.success || !line) {
@@ -306,16 +388,24 @@ async function wrk(
 }
 
 function startServer(
-  options: { kvPath: string; token: string; port: number; flags: string[] },
+  options: {
+    kvPath: string;
+    token: string;
+    port: number;
+    flags: string[];
+    root: string;
+    env: Record<string, string>;
+  },
 ) {
   const process = new Deno.Command(Deno.execPath(), {
-    args: startArgs(options.flags),
-    cwd: ROOT,
+    args: startArgs(options.flags, options.root),
+    cwd: options.root,
     env: {
+      SEATSERVE_RATE_LIMIT: "off",
+      ...options.env,
       PORT: String(options.port),
       HOSTNAME: "127.0.0.1",
       SEATSERVE_KV_PATH: options.kvPath,
-      SEATSERVE_RATE_LIMIT: "off",
       SEATSERVE_BOOTSTRAP_TOKEN: options.token,
     },
     stdout: "null",
@@ -341,10 +431,11 @@ function startServer(
   };
 }
 
-async function waitUntilUp(base: string, process: Deno.ChildProcess) {
+async function waitUntilUp(base: string, process: Deno.ChildProcess, signal?: AbortSignal) {
   let exited = false;
   process.status.then(() => exited = true);
   for (let i = 0; i < 300; i++) {
+    signal?.throwIfAborted();
     if (exited) throw new Error("the server exited during start-up");
     try {
       const res = await fetch(`${base}/api/health`);
@@ -405,6 +496,14 @@ function childrenCpu(): number {
   const stat = Deno.readTextFileSync("/proc/self/stat");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** CPU ms the whole machine spent busy (all but idle, I/O wait and steal), and ms stolen. */
+function hostCpu(): { busyMs: number; stealMs: number } {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/)
+    .slice(1).map(Number);
+  return { busyMs: (user + nice + system + irq + softirq) * 10, stealMs: steal * 10 };
 }
 
 function freePort(): number {
