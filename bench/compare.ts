@@ -280,14 +280,27 @@ function storeCheck(r: RunResult): string {
     : `FAILED (stored ${r.stored}, answered ${r.answered})`;
 }
 
+/**
+ * The server's CPU time (all its threads) per answered request, in µs. On a shared host this is
+ * steadier than throughput: other work takes cores away from the server, not cycles from its
+ * requests.
+ */
+function serverCpuUs(r: RunResult): number {
+  let ms = 0;
+  for (const [group, value] of Object.entries(r.cpuMs)) if (group.startsWith("server")) ms += value;
+  return ms * 1000 / Math.max(1, r.ok);
+}
+
 function runLine(r: RunResult): string {
   const unit = r.target === "orders" ? "orders/s" : "req/s";
   const wrkUs = (r.cpuMs.wrk ?? 0) * 1000 / Math.max(1, r.requests);
-  return `${r.perSecond.toFixed(0)} ${unit}, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${
-    r.p99Ms.toFixed(2)
-  } ms, errors ${r.errors}, store ${storeCheck(r)}, wrk ${wrkUs.toFixed(1)} µs/req, others ${
-    othersCores(r).toFixed(2)
-  } cores, steal ${(r.host.stealMs / r.host.wallMs * 100).toFixed(1)} %` +
+  return `${r.perSecond.toFixed(0)} ${unit}, server CPU ${serverCpuUs(r).toFixed(1)} µs/req, p50 ${
+    r.p50Ms.toFixed(2)
+  } ms, p99 ${r.p99Ms.toFixed(2)} ms, errors ${r.errors}, store ${storeCheck(r)}, wrk ${
+    wrkUs.toFixed(1)
+  } µs/req, others ${othersCores(r).toFixed(2)} cores, steal ${
+    (r.host.stealMs / r.host.wallMs * 100).toFixed(1)
+  } %` +
     (r.checks.length ? `; CHECKS FAILED: ${r.checks.join("; ")}` : "");
 }
 
@@ -336,6 +349,11 @@ function printSummary(
   const ratios = head.results.map((r, i) => r.perSecond / base.results[i].perSecond);
   const p99Ratio = median(head.results.map((r, i) => r.p99Ms / base.results[i].p99Ms));
   console.log(`\nmedian p99 ratio head/base: ${p99Ratio.toFixed(3)}`);
+  const cpuRatios = head.results.map((r, i) => serverCpuUs(r) / serverCpuUs(base.results[i]));
+  console.log(
+    `median server CPU per request ratio head/base: ${median(cpuRatios).toFixed(3)} ` +
+      "(below 1: head spends less; steadier than throughput on a busy host)",
+  );
   const busiest =
     [base, head].flatMap((side) =>
       side.results.map((r, i) => ({ cores: othersCores(r), run: `round ${i + 1} ${side.name}` }))
