@@ -3,10 +3,8 @@ import { Auth } from "./auth/tokens.ts";
 import { Catalog } from "./catalog/cache.ts";
 import { CatalogService } from "./catalog/service.ts";
 import type { Config } from "./config.ts";
-import type { FeedConsumer } from "./feed/consumer.ts";
 import { Hubs } from "./feed/hub.ts";
 import { OrderIntake } from "./orders/intake.ts";
-import { tableIndex } from "./orders/table_index.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
 
 /** The service graph of one process. */
@@ -20,8 +18,6 @@ export interface Services {
   /** The one writer of the catalog. */
   catalogService: CatalogService;
   intake: OrderIntake;
-  /** The orders-by-table index, written behind the change feed. */
-  tableIndex: FeedConsumer;
   /** The change-feed hubs (kitchen and guest streams), one per location. */
   hubs: Hubs;
 }
@@ -30,7 +26,6 @@ export interface Services {
 export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
   const secrets = await loadSecrets(kv, config);
   const catalog = new Catalog(kv);
-  const index = tableIndex(kv, { retentionMs: config.eventRetentionMs });
   return {
     kv,
     config,
@@ -41,8 +36,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
       cache: catalog,
       retentionMs: config.eventRetentionMs,
     }),
-    tableIndex: index,
-    intake: new OrderIntake(kv, { catalog, tableIndex: index, config }),
+    intake: new OrderIntake(kv, { catalog, config }),
     hubs: new Hubs(kv),
   };
 }
@@ -50,6 +44,5 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
 /** Stops background work (watches, hubs and their streams); the caller closes the store. */
 export function closeServices(services: Services): void {
   services.catalog.close();
-  services.tableIndex.close();
   services.hubs.close();
 }

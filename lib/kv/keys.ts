@@ -70,10 +70,6 @@ export function orderByTableKey(locationId: string, tableId: string, orderId: st
 export function ordersByTablePrefix(locationId: string, tableId: string): Deno.KvKey {
   return ["order_by_table", locationId, tableId];
 }
-/** How far the orders-by-table index is written: a change-feed position (`table_index.ts`). */
-export function tableIndexCursorKey(locationId: string): Deno.KvKey {
-  return ["order_by_table_cursor", locationId];
-}
 /**
  * A remembered `Idempotency-Key` of a table. The client's key is kept as sent (1-255 printable
  * ASCII, checked at the edge) and comes before the table, so time-ordered keys (ULID, UUIDv7, a

@@ -7,7 +7,6 @@
 import type { Catalog, CatalogSnapshot } from "../catalog/cache.ts";
 import type { Config } from "../config.ts";
 import { unauthorized, unavailable } from "../errors.ts";
-import type { FeedConsumer } from "../feed/consumer.ts";
 import { newId } from "../kv/ids.ts";
 import { catalogVersionKey } from "../kv/keys.ts";
 import { encodeJson } from "../kv/codec.ts";
@@ -68,7 +67,6 @@ const MIN_OVERLAPPING_BATCH = 24;
 export class OrderIntake {
   #kv: Deno.Kv;
   #catalog: Catalog;
-  #tableIndex: FeedConsumer;
   #config: Config;
   #queues = new Map<string, Member[]>();
   /** Commits running per location. */
@@ -78,11 +76,10 @@ export class OrderIntake {
 
   constructor(
     kv: Deno.Kv,
-    deps: { catalog: Catalog; tableIndex: FeedConsumer; config: Config },
+    deps: { catalog: Catalog; config: Config },
   ) {
     this.#kv = kv;
     this.#catalog = deps.catalog;
-    this.#tableIndex = deps.tableIndex;
     this.#config = deps.config;
   }
 
@@ -226,7 +223,6 @@ export class OrderIntake {
     release();
     if (committed) {
       const committedAt = performance.now();
-      this.#tableIndex.soon(batch[0].table.locationId);
       for (const member of batch) member.resolve(placed(member, committedAt));
       return;
     }
@@ -273,7 +269,6 @@ export class OrderIntake {
         catalogVersionstamp: member.snapshot.versionstamp,
       });
       if (committed) {
-        this.#tableIndex.soon(locationId);
         return placed(member, performance.now());
       }
     }

@@ -8,6 +8,7 @@ import { appendToFeed } from "../feed/feed.ts";
 import {
   catalogVersionKey,
   orderByStatusKey,
+  orderByTableKey,
   orderKey,
   ordersByStatusPrefix,
   ordersByTablePrefix,
@@ -72,6 +73,8 @@ export async function commitOrderChanges(
       op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
+    // An order never changes table: its table index entry is written once, with the order.
+    if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
   appendToFeed(op, kv, locationId, {

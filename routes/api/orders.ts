@@ -133,9 +133,8 @@ export const orders = router()
     }),
     async (c) => {
       const { status, table, cursor, limit } = c.req.valid("query");
-      const { kv, tableIndex } = c.get("services");
+      const { kv } = c.get("services");
       const locationId = c.get("location").id;
-      if (table) await tableIndex.sync(locationId); // so the index holds every committed order
       const page = await listOrders(kv, locationId, {
         status,
         tableId: table,

@@ -285,7 +285,6 @@ Deno.test("[orders] listOrders()", async (t) => {
     }
 
     await t.step("table, and table with status", async () => {
-      await app.services.tableIndex.sync(app.location.id);
       for (const table of tables) {
         assert.deepEqual(
           await pages({ tableId: table.id }, 5),

@@ -742,10 +742,6 @@ async function setUp() {
   });
   assert.equal(placed.status, 201);
   const order = await placed.json();
-  // Write the table index now, not in the background during the fuzzing: every store change
-  // after this is a request's.
-  await services.tableIndex.sync(location.id);
-  services.tableIndex.close();
   const target: Target = {
     ids: {
       orderId: order.id,
