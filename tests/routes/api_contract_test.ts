@@ -262,15 +262,18 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
     const manager = (await deviceToken(s, "manager")).token;
     let item: Json;
     await t.step("POST by a manager: 201 with the item", async () => {
+      const sent = { name: "Olives", priceCents: 400, category: "Starters", allergens: [] };
       item = expect(
-        await call(s, "POST", "/api/menu/items", {
-          token: manager,
-          body: { name: "Olives", priceCents: 400, category: "Starters", allergens: [] },
-        }),
+        await call(s, "POST", "/api/menu/items", { token: manager, body: sent }),
         201,
       );
       assert.deepEqual(Object.keys(item).sort(), MENU_ITEM_KEYS);
       assert.equal(item.available, true);
+      // What was sent, plus the defaults, in the answer and in the menu read back.
+      const expected = { ...sent, id: item.id, description: "", available: true };
+      assert.deepEqual(item, expected);
+      const menu = expect(await call(s, "GET", "/api/menu?location=demo"), 200);
+      assert.deepEqual(menu.items.find((i: Json) => i.id === item.id), expected);
     });
     await t.step("the kitchen may PATCH `available` only", async () => {
       const path = `/api/menu/items/${item.id}`;
@@ -495,6 +498,53 @@ Deno.test("[api] orders", async (t) => {
         200,
       );
       assert.ok(pending.orders.some((o: Json) => o.id === order.id));
+      // Orders each filter must leave out: another status at this table, and another table.
+      const table5 = await tableToken(s, 5);
+      const queuedHere = await placeOrder(s, { tableToken: table5 });
+      expect(
+        await call(s, "PATCH", `/api/orders/${queuedHere.id}`, {
+          token: OWNER_TOKEN,
+          body: { status: "queued" },
+        }),
+        200,
+      );
+      const elsewhere = await placeOrder(s, { tableToken: await tableToken(s, 6) });
+      const all: Json[] = expect(
+        await call(s, "GET", "/api/orders?limit=200", { token: kitchen }),
+        200,
+      ).orders;
+      const ids = (orders: Json[]) => orders.map((o) => o.id);
+      const where = (keep: (o: Json) => boolean) => ids(all.filter(keep));
+      assert.ok(where((o) => o.tableId !== order.tableId).includes(elsewhere.id));
+      assert.ok(where((o) => o.status !== "pending").includes(queuedHere.id));
+      for (
+        const [query, keep] of [
+          [
+            `status=pending&table=${order.tableId}`,
+            (o: Json) => o.status === "pending" && o.tableId === order.tableId,
+          ],
+          [`status=pending&table=`, (o: Json) => o.status === "pending"],
+          [`status=&table=${order.tableId}`, (o: Json) => o.tableId === order.tableId],
+          [`status=queued&table=&cursor=&limit=`, (o: Json) => o.status === "queued"],
+          [`status=&table=&cursor=&limit=`, () => true],
+        ] as const
+      ) {
+        const listed = expect(
+          await call(s, "GET", `/api/orders?${query}`, { token: kitchen }),
+          200,
+        );
+        assert.deepEqual(ids(listed.orders), where(keep), query);
+        assert.ok(ids(listed.orders).length > 0, query);
+      }
+      const both = expect(
+        await call(s, "GET", `/api/orders?status=pending&table=${order.tableId}`, {
+          token: kitchen,
+        }),
+        200,
+      );
+      assert.ok(ids(both.orders).includes(order.id));
+      assert.ok(!ids(both.orders).includes(queuedHere.id), "an order of another status");
+      assert.ok(!ids(both.orders).includes(elsewhere.id), "an order of another table");
       expect(await call(s, "GET", "/api/orders?status=bogus", { token: kitchen }), 400);
       expect(await call(s, "GET", "/api/orders?limit=0", { token: kitchen }), 400);
     });
