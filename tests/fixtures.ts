@@ -125,6 +125,103 @@ export async function withServices(
   }
 }
 
+/** `main.ts` running as `deno task start` runs it, on a free port. */
+export interface MainProcess extends Api {
+  base: string;
+  port: number;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** SIGTERM, then the exit code and how long the process took to exit. */
+  stop(): Promise<{ code: number; ms: number }>;
+}
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A port nothing listens on (now). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
+ * Deno needs) and waits until it is healthy.
+ */
+export async function startMain(env: Record<string, string>): Promise<MainProcess> {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const inherited: Record<string, string> = {};
+  for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) inherited[name] = value;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
+    cwd: new URL("..", import.meta.url),
+    clearEnv: true,
+    env: { ...inherited, PORT: String(port), HOSTNAME: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  };
+  const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) {
+      await collected;
+      throw new Error(`the server exited before it was healthy:\n${text}`);
+    }
+    try {
+      const response = await fetch(`${base}/api/health`);
+      const body = await response.json();
+      if (response.status === 200 && body.status === "ok") break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await status;
+      await collected;
+      throw new Error(`the server was not healthy within 30 s:\n${text}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    base,
+    port,
+    app: serverClient(base),
+    ownerToken: env.SEATSERVE_BOOTSTRAP_TOKEN,
+    output: () => text,
+    async stop() {
+      const started = Date.now();
+      if (!exited) child.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        status,
+        new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 10_000)),
+      ]);
+      clearTimeout(timer);
+      if (result === null) {
+        child.kill("SIGKILL");
+        await status;
+        await collected;
+        throw new Error(`the server did not exit within 10 s of SIGTERM:\n${text}`);
+      }
+      await collected;
+      return { code: result.code, ms: Date.now() - started };
+    },
+  };
+}
+
 // ---- calling the API ---------------------------------------------------------------------------
 
 /** An answer, read whole. */
@@ -576,12 +673,13 @@ export async function assertPlaced(
   body: OrderBody,
   order: Order,
   priceFrom: Api = api,
-): Promise<void> {
+): Promise<Order> {
   assertRecent(order.createdAt, "createdAt");
   const { orderToken: _, ...stored } = order as Order & { orderToken?: string };
   const expected = await expectedOrder(priceFrom, body, order);
   assert.deepEqual(stored, expected);
   assert.deepEqual(await readOrder(api, order.id), expected);
+  return expected;
 }
 
 /** POSTs an order as a guest; asserts the answer and the order read back are what `body` makes. */
@@ -599,14 +697,14 @@ export async function postOrder(
   assert.equal(typeof created.orderToken, "string");
   assert.ok(created.orderToken.length > 0);
   if (reply.headers.get("idempotent-replayed") !== "true") {
-    await assertPlaced(api, body, created);
+    const expected = await assertPlaced(api, body, created);
     // The guest's token reads the same order.
     const byGuest = await call(
       api,
       "GET",
       `/api/orders/${created.id}?token=${encodeURIComponent(created.orderToken)}`,
     );
-    assert.deepEqual(expect(byGuest, 200), await readOrder(api, created.id));
+    assert.deepEqual(expect(byGuest, 200), expected);
   }
   return created;
 }
