@@ -618,21 +618,34 @@ export interface OrderBody {
   note?: string;
 }
 
+/** What an order is priced from: the menu and tables of its table's location, as the API shows them. */
+export interface PricedFrom {
+  menu: Json;
+  tables: StaffTable[];
+}
+
+/** The menu and tables that an order for table token `tableToken` is priced from, read now. */
+export async function pricedFrom(api: Api, tableToken: string): Promise<PricedFrom> {
+  const menu = expect(
+    await call(api, "GET", `/api/menu?table=${encodeURIComponent(tableToken)}`),
+    200,
+  );
+  return { menu, tables: await readTables(api, { location: menu.location.slug }) };
+}
+
 /**
- * The order `body` makes, priced from the menu and the table the API shows now: every field but
- * the id and times, which are `created`'s (a new order has one `pending` entry at `createdAt`).
+ * The order `body` makes, priced from the menu and the table the API shows now (or `from`): every
+ * field but the id and times, which are `created`'s (a new order has one `pending` entry at
+ * `createdAt`).
  */
 export async function expectedOrder(
   api: Api,
   body: OrderBody,
   created: { id: string; createdAt: string },
+  from?: PricedFrom,
 ): Promise<Order> {
-  const menu = expect(
-    await call(api, "GET", `/api/menu?table=${encodeURIComponent(body.tableToken)}`),
-    200,
-  );
-  const table = (await readTables(api, { location: menu.location.slug }))
-    .find((t) => t.token === body.tableToken);
+  const { menu, tables } = from ?? await pricedFrom(api, body.tableToken);
+  const table = tables.find((t) => t.token === body.tableToken);
   assert.ok(table, "no table has this token");
   const items = body.items.map((line) => {
     const item: MenuItem = menu.items.find((i: MenuItem) => i.id === line.menuItemId);
@@ -666,17 +679,20 @@ export async function expectedOrder(
 
 /**
  * Asserts `order` is what `body` makes (see `expectedOrder`) and that `GET /api/orders/{id}` reads
- * it back the same. `priceFrom`: where to read the menu when `api`'s may be stale.
+ * it back the same. `priceFrom`: where to read the menu when `api`'s may be stale, or the menu and
+ * tables themselves when a test knows they do not change.
  */
 export async function assertPlaced(
   api: Api,
   body: OrderBody,
   order: Order,
-  priceFrom: Api = api,
+  priceFrom: Api | PricedFrom = api,
 ): Promise<Order> {
   assertRecent(order.createdAt, "createdAt");
   const { orderToken: _, ...stored } = order as Order & { orderToken?: string };
-  const expected = await expectedOrder(priceFrom, body, order);
+  const expected = "menu" in priceFrom
+    ? await expectedOrder(api, body, order, priceFrom)
+    : await expectedOrder(priceFrom, body, order);
   assert.deepEqual(stored, expected);
   assert.deepEqual(await readOrder(api, order.id), expected);
   return expected;
@@ -686,7 +702,7 @@ export async function assertPlaced(
 export async function postOrder(
   api: Api,
   body: OrderBody,
-  options: { idempotencyKey?: string } = {},
+  options: { idempotencyKey?: string; priceFrom?: Api | PricedFrom } = {},
 ): Promise<Order & { orderToken: string }> {
   const headers: Record<string, string> = options.idempotencyKey
     ? { "idempotency-key": options.idempotencyKey }
@@ -697,7 +713,7 @@ export async function postOrder(
   assert.equal(typeof created.orderToken, "string");
   assert.ok(created.orderToken.length > 0);
   if (reply.headers.get("idempotent-replayed") !== "true") {
-    const expected = await assertPlaced(api, body, created);
+    const expected = await assertPlaced(api, body, created, options.priceFrom);
     // The guest's token reads the same order.
     const byGuest = await call(
       api,
