@@ -222,6 +222,15 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
   };
 }
 
+/** Registers a test named `name` that gets fresh test services, closed whatever happens. */
+export function servicesTest(
+  name: string,
+  fn: (s: TestServices, t: Deno.TestContext) => Promise<void>,
+  overrides: Record<string, string> = {},
+): void {
+  Deno.test(name, (t) => withServices((s) => fn(s, t), overrides));
+}
+
 // ---- calling the API ---------------------------------------------------------------------------
 
 /** An answer, read whole. */
@@ -723,6 +732,41 @@ export async function postOrder(
     assert.deepEqual(expect(byGuest, 200), expected);
   }
   return created;
+}
+
+/** Options of one order of an `orderSequence`. */
+export interface NextOrderOptions {
+  /** Which table (by index, modulo their number); default the next one. */
+  table?: number;
+  note?: string;
+  lines?: number;
+}
+
+/**
+ * A function that places order after order as a guest, each checked as `postOrder`: the n-th at
+ * the n-th table, its lines the next available items, quantities 1, 2, 3, 1, …. The menu and
+ * tables are read once: for tests that change neither.
+ */
+export async function orderSequence(
+  api: Api,
+): Promise<(options?: NextOrderOptions) => Promise<Order & { orderToken: string }>> {
+  const tableTokens = (await readTables(api)).map((t) => t.token);
+  const itemIds = await menuItemIds(api);
+  const catalog = await pricedFrom(api, tableTokens[0]);
+  let placed = 0;
+  return async (options = {}) => {
+    const n = placed++;
+    const lines = options.lines ?? 1;
+    return await postOrder(api, {
+      tableToken: tableTokens[(options.table ?? n) % tableTokens.length],
+      items: Array.from({ length: lines }, (_, i) => ({
+        menuItemId: itemIds[(n + i) % itemIds.length],
+        quantity: 1 + (i % 3),
+        note: options.note ? options.note.slice(0, 200) : undefined,
+      })),
+      note: options.note,
+    }, { priceFrom: catalog });
+  };
 }
 
 /** A random order body for a table: 1-3 lines of available items. */

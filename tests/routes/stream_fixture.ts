@@ -11,9 +11,9 @@ import {
   menuItemIds,
   moveOrder,
   newTestServices,
+  type NextOrderOptions,
+  orderSequence,
   OWNER_TOKEN,
-  postOrder,
-  pricedFrom,
   readTables,
   serverClient,
 } from "../fixtures.ts";
@@ -32,9 +32,7 @@ export interface StreamServer extends Api {
   tableTokens: string[];
   itemIds: string[];
   /** Places an order (as a guest), checked as `postOrder`, and returns it with its order token. */
-  place(options?: { table?: number; note?: string; lines?: number }): Promise<
-    Order & { orderToken: string }
-  >;
+  place(options?: NextOrderOptions): Promise<Order & { orderToken: string }>;
   /** Moves an order (as the owner), checked as `moveOrder`. */
   move(orderId: string, status: string): Promise<Order>;
   /** The kitchen stream's URL, authenticated by `?access_token=` (default the kitchen token). */
@@ -62,10 +60,9 @@ export async function startStreamServer(
   const api: Api = { app: serverClient(base), ownerToken: OWNER_TOKEN, location };
   const tableTokens = (await readTables(api)).map((t) => t.token);
   const itemIds = await menuItemIds(api);
-  // Stream tests change neither menu nor tables: their orders are priced from these.
-  const catalog = await pricedFrom(api, tableTokens[0]);
+  // Stream tests change neither menu nor tables: their orders are priced from those read once.
+  const place = await orderSequence(api);
   const kitchen = await deviceToken(api, "kitchen");
-  let placed = 0;
   const stream: StreamServer = {
     ...api,
     base,
@@ -76,19 +73,7 @@ export async function startStreamServer(
     kitchenTokenId: kitchen.id,
     tableTokens,
     itemIds,
-    async place(options = {}) {
-      const n = placed++;
-      const lines = options.lines ?? 1;
-      return await postOrder(api, {
-        tableToken: tableTokens[(options.table ?? n) % tableTokens.length],
-        items: Array.from({ length: lines }, (_, i) => ({
-          menuItemId: itemIds[(n + i) % itemIds.length],
-          quantity: 1 + (i % 3),
-          note: options.note ? options.note.slice(0, 200) : undefined,
-        })),
-        note: options.note,
-      }, { priceFrom: catalog });
-    },
+    place,
     async move(orderId, status) {
       return await moveOrder(api, orderId, status);
     },

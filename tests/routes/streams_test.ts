@@ -297,9 +297,8 @@ streamTest(
   "[streams] guest: sees every transition and the stream ends after closed",
   async (server) => {
     const order = await server.place();
-    const url = server.orderUrl(order);
-    const raw = await RawSse.open(url);
-    const es = openEventSource(url);
+    const raw = await server.follow(order);
+    const es = openEventSource(server.orderUrl(order));
     await raw.untilEvents(1);
     await eventually(() => es.orders.length === 1);
     const path = ["queued", "preparing", "ready", "delivered", "closed"];
@@ -320,11 +319,13 @@ streamTest(
     es.source.close();
 
     // Opened after the end: the final state, then the end.
-    const late = await RawSse.open(url);
+    const late = await server.follow(order);
     await late.finished();
     assert.deepEqual(late.orders().map((o) => o.status), ["closed"]);
     assert.deepEqual(late.orders(), [await readOrder(server, order.id)]);
-    const again = await fetch(url, { headers: { "last-event-id": late.events[0].id! } });
+    const again = await fetch(server.orderUrl(order), {
+      headers: { "last-event-id": late.events[0].id! },
+    });
     assert.equal(again.status, 204);
   },
 );
@@ -354,15 +355,14 @@ streamTest(
   "[streams] guest: resumes with Last-Event-ID; a fresh order followed at once misses nothing",
   async (server) => {
     const order = await server.place();
-    const url = server.orderUrl(order);
-    const first = await RawSse.open(url);
+    const first = await server.follow(order);
     await server.move(order.id, "queued");
     await first.untilEvents(2);
     const lastId = first.events[1].id!;
     await first.close();
     const preparing = await server.move(order.id, "preparing");
     const ready = await server.move(order.id, "ready");
-    const back = await RawSse.open(url, { "last-event-id": lastId });
+    const back = await RawSse.open(server.orderUrl(order), { "last-event-id": lastId });
     await back.untilEvents(2);
     assert.deepEqual(back.orders().map((o) => o.status), ["preparing", "ready"]);
     assert.deepEqual(back.orders(), [preparing, ready]);
