@@ -9,15 +9,19 @@
  * errors to statuses is tested in order_test.ts and fuzz_test.ts.
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../../lib/config.ts";
 import { AppError } from "../../lib/errors.ts";
 import { eventsPrefix, ordersPrefix } from "../../lib/kv/keys.ts";
-import { listMenuItems } from "../../lib/catalog/menu.ts";
-import { seedDemo } from "../../lib/catalog/seed.ts";
-import { closeServices, createServices, type Services } from "../../lib/services.ts";
-import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
-import { listTables } from "../../lib/catalog/tables.ts";
-import { createApp } from "../../routes/app.ts";
+import type { Services } from "../../lib/services.ts";
+import type { Order } from "../../lib/schemas.ts";
+import {
+  assertPlaced,
+  changeMenuItem,
+  menuItems,
+  newTestServices,
+  type OrderBody,
+  readOrders,
+  readTables,
+} from "../fixtures.ts";
 
 /** What a guest would have been answered. */
 interface Outcome {
@@ -27,57 +31,49 @@ interface Outcome {
   replayed?: boolean;
 }
 
-const TOKEN = "group-commit-test-owner";
-
 async function setUp(inFlight = "1") {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const config = loadConfig({
-    SEATSERVE_KV_PATH: ":memory:",
-    SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
-    SEATSERVE_RATE_LIMIT: "off",
-    SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight,
-  });
-  const services = await createServices(kv, config);
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
-  const tables = await listTables(kv, location.id);
+  const t = await newTestServices({ SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight });
+  const items = await menuItems(t, true);
+  const tables = await readTables(t);
   const count = async (prefix: Deno.KvKey) => {
     let n = 0;
-    for await (const _ of kv.list({ prefix })) n++;
+    for await (const _ of t.kv.list({ prefix })) n++;
     return n;
   };
-  const opened: Services[] = [services];
   return {
-    kv,
+    t,
     items,
     tables,
     /** Another "process" on the same store: its own catalog and intake. */
-    async otherProcess() {
-      const other = await createServices(kv, config);
-      opened.push(other);
-      return { services: other, app: createApp(other) };
-    },
-    async order(body: CreateOrderInput, key?: string, on = services): Promise<Outcome> {
+    otherProcess: t.otherProcess,
+    /**
+     * Places `body` straight through the intake of `on` (default this process), as the route
+     * would; a new order is then read back through the API and compared with what `body` makes.
+     */
+    async order(body: OrderBody, key?: string, on: Services = t.services): Promise<Outcome> {
       try {
         const placed = await on.intake.place(body, key);
+        if (!placed.replayed) await assertPlaced(t, body, placed.order);
         return { status: 201, order: placed.order, replayed: placed.replayed };
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         return { status: error.status, code: error.code };
       }
     },
-    body(i: number) {
+    body(i: number): OrderBody {
       return {
         tableToken: tables[i % tables.length].token,
         items: [{ menuItemId: items[i % items.length].id, quantity: 1 + (i % 3) }],
       };
     },
-    orders: () => count(ordersPrefix(location.id)),
-    feedEntries: () => count(eventsPrefix(location.id)),
-    close() {
-      for (const s of opened) closeServices(s);
-      kv.close();
+    /** The orders stored, counted in the store and checked against the API's list. */
+    async orders() {
+      const stored = await count(ordersPrefix(t.location.id));
+      assert.equal((await readOrders(t)).length, stored, "the API lists another number");
+      return stored;
     },
+    feedEntries: () => count(eventsPrefix(t.location.id)),
+    close: () => t.close(),
   };
 }
 
@@ -224,12 +220,10 @@ Deno.test("[order_intake] group commit", async (t) => {
       });
       assert.equal((await f.order(body(0, target.id))).status, 201); // menu now cached here
       const elsewhere = await f.otherProcess();
-      const patched = await elsewhere.app.request(`/api/menu/items/${target.id}`, {
-        method: "PATCH",
-        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ available: false }),
+      const patched = await changeMenuItem({ ...f.t, app: elsewhere.app }, target.id, {
+        available: false,
       });
-      assert.equal(patched.status, 200);
+      assert.equal(patched.available, false);
       // Whether this process's watch has dropped its menu yet or not: priced against a stale
       // menu, the batch's catalog check fails and each member is re-priced alone.
       const responses = await inOneBatch(f, [
