@@ -1,15 +1,16 @@
 /** The orders-by-table index, written behind the change feed (lib/table_index.ts). */
 import assert from "node:assert/strict";
 import { eventsPrefix, ordersByTablePrefix, tableIndexCursorKey } from "../../lib/kv/keys.ts";
-import { closeServices, createServices } from "../../lib/services.ts";
 import type { TableIndexCursor } from "../../lib/orders/table_index.ts";
-import { createApp } from "../../routes/app.ts";
 import {
+  type Api,
+  idsOf,
   menuItemIds,
+  moveOrder,
   newTestServices,
-  OWNER_TOKEN,
-  patchOrder,
   placeOrder,
+  postOrder,
+  readOrders,
   tablesOf,
   type TestServices,
 } from "../fixtures.ts";
@@ -29,12 +30,16 @@ function pairsOf(orders: { tableId: string; id: string }[]): string[] {
   return orders.map((o) => `${o.tableId}/${o.id}`).sort();
 }
 
-async function listByTable(app: { request: TestServices["app"]["request"] }, tableId: string) {
-  const res = await app.request(`/api/orders?table=${tableId}&limit=200`, {
-    headers: { authorization: `Bearer ${OWNER_TOKEN}` },
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).orders as { id: string; tableId: string }[];
+/**
+ * `GET /api/orders?table=` as `api` lists it, asserted to be exactly that table's orders of the
+ * unfiltered list, newest first, none of another table's.
+ */
+async function listByTable(api: Api, tableId: string) {
+  const listed = await readOrders(api, `table=${tableId}`);
+  const all = await readOrders(api);
+  assert.deepEqual(listed, all.filter((o) => o.tableId === tableId));
+  assert.ok(listed.every((o) => o.tableId === tableId), "another table's order");
+  return listed;
 }
 
 Deno.test("[table_index] written behind the feed, complete when listed", async (t) => {
@@ -48,7 +53,7 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
       assert.deepEqual(await indexed(s), pairsOf(orders));
       // Moves are in the feed too, and add nothing.
       for (const order of orders.slice(0, 5)) {
-        assert.equal((await patchOrder(s, order.id, "queued")).status, 200);
+        assert.equal((await moveOrder(s, order.id, "queued")).status, "queued");
       }
       await s.services.tableIndex.sync(s.location.id);
       assert.deepEqual(await indexed(s), pairsOf(orders));
@@ -81,34 +86,27 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
     "GET /orders?table= holds an order placed just before, here or elsewhere",
     async () => {
       const s = await newTestServices();
-      const other = await createServices(s.kv, s.config);
-      const otherApp = createApp(other);
+      const other = await s.otherProcess();
+      const elsewhereApi = { ...s, app: other.app };
       try {
         for (let round = 0; round < 5; round++) {
           const order = await placeOrder(s);
-          for (const app of [s.app, otherApp]) {
-            const listed = await listByTable(app, order.tableId);
+          for (const api of [s, elsewhereApi]) {
+            const listed = await listByTable(api, order.tableId);
             assert.equal(listed[0]?.id, order.id, "the newest order of its table comes first");
           }
         }
         // Orders placed by the other process are indexed here from the feed alone.
-        other.tableIndex.close();
+        other.services.tableIndex.close();
         const [tables, itemIds] = [await tablesOf(s), await menuItemIds(s)];
         const elsewhere = await Promise.all(
           Array.from({ length: 6 }, (_, i) =>
-            otherApp.request("/api/orders", {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({
-                tableToken: tables[i % tables.length].token,
-                items: [{ menuItemId: itemIds[i % itemIds.length], quantity: 1 }],
-              }),
+            postOrder(elsewhereApi, {
+              tableToken: tables[i % tables.length].token,
+              items: [{ menuItemId: itemIds[i % itemIds.length], quantity: 1 }],
             })),
         );
-        for (const res of elsewhere) {
-          assert.equal(res.status, 201);
-          await res.body?.cancel();
-        }
+        assert.equal(elsewhere.length, 6);
         await s.services.tableIndex.sync(s.location.id);
         const all = await s.kv.list({ prefix: ["order", s.location.id] });
         const stored: { tableId: string; id: string }[] = [];
@@ -117,8 +115,11 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
           stored.push({ tableId: order.tableId, id: order.id });
         }
         assert.deepEqual(await indexed(s), pairsOf(stored));
+        // And listed here, each under its own table only.
+        for (const order of elsewhere) {
+          assert.ok(idsOf(await listByTable(s, order.tableId)).includes(order.id));
+        }
       } finally {
-        closeServices(other);
         s.close();
       }
     },
@@ -126,7 +127,7 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
 
   await t.step("two processes syncing at once index everything once", async () => {
     const s = await newTestServices();
-    const other = await createServices(s.kv, s.config);
+    const { services: other } = await s.otherProcess();
     try {
       s.services.tableIndex.close();
       other.tableIndex.close();
@@ -138,7 +139,6 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
       ]);
       assert.deepEqual(await indexed(s), pairsOf(orders));
     } finally {
-      closeServices(other);
       s.close();
     }
   });
