@@ -79,6 +79,16 @@ async function setUp(inFlight = "1") {
 
 type Fixture = Awaited<ReturnType<typeof setUp>>;
 
+/** Runs `fn` on a fresh fixture (`inFlight` commits at most in flight), closed whatever happens. */
+async function withFixture(fn: (f: Fixture) => Promise<void>, inFlight = "1"): Promise<void> {
+  const f = await setUp(inFlight);
+  try {
+    await fn(f);
+  } finally {
+    f.close();
+  }
+}
+
 /** Sends a first order, then `bodies` while its commit runs, so that they form one batch. */
 async function inOneBatch(f: Fixture, requests: (() => Promise<Outcome>)[]) {
   const first = f.order(f.body(99), "blocker");
@@ -89,8 +99,7 @@ async function inOneBatch(f: Fixture, requests: (() => Promise<Outcome>)[]) {
 
 Deno.test("[order_intake] group commit", async (t) => {
   await t.step("concurrent orders share one commit and one feed entry", async () => {
-    const f = await setUp();
-    try {
+    await withFixture(async (f) => {
       const responses = await inOneBatch(
         f,
         Array.from({ length: 30 }, (_, i) => () => f.order(f.body(i), `share-${i}`)),
@@ -99,16 +108,13 @@ Deno.test("[order_intake] group commit", async (t) => {
       assert.equal(await f.orders(), 31);
       // The blocker's commit and one for the thirty.
       assert.equal(await f.feedEntries(), 2);
-    } finally {
-      f.close();
-    }
+    });
   });
 
   await t.step(
     "with two commits in flight, every order is committed once and answered",
     async () => {
-      const f = await setUp("2");
-      try {
+      await withFixture(async (f) => {
         const responses = await Promise.all(
           Array.from({ length: 300 }, (_, i) => f.order(f.body(i), `two-${i}`)),
         );
@@ -117,15 +123,12 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.equal(ids.size, 300);
         assert.equal(await f.orders(), 300);
         assert.ok((await f.feedEntries()) < 30, "orders shared commits");
-      } finally {
-        f.close();
-      }
+      }, "2");
     },
   );
 
   await t.step("an unknown item fails alone; the rest of its batch is committed", async () => {
-    const f = await setUp();
-    try {
+    await withFixture(async (f) => {
       const bad = { ...f.body(3), items: [{ menuItemId: "no-such-item", quantity: 1 }] };
       const responses = await inOneBatch(f, [
         ...Array.from({ length: 10 }, (_, i) => () => f.order(f.body(i))),
@@ -138,16 +141,13 @@ Deno.test("[order_intake] group commit", async (t) => {
       assert.deepEqual(statuses.filter((s) => s === 201).length, 20);
       assert.equal(await f.orders(), 21);
       assert.equal(await f.feedEntries(), 2, "the good ones still shared one commit");
-    } finally {
-      f.close();
-    }
+    });
   });
 
   await t.step(
     "a key reused with another body fails its batch's check; it alone gets 409",
     async () => {
-      const f = await setUp();
-      try {
+      await withFixture(async (f) => {
         const first = await f.order(f.body(0), "reused-key");
         assert.equal(first.status, 201);
         // The same key for the same table, another body: the in-process map has forgotten it,
@@ -168,17 +168,14 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.equal(await f.feedEntries(), 1 + 1 + 16);
         const ids = new Set(responses.toSpliced(8, 1).map((r) => r.order!.id));
         assert.equal(ids.size, 16);
-      } finally {
-        f.close();
-      }
+      });
     },
   );
 
   await t.step(
     "a key already claimed by another process fails alone; same body replays",
     async () => {
-      const f = await setUp();
-      try {
+      await withFixture(async (f) => {
         const elsewhere = await f.otherProcess();
         const claimed = await f.order(f.body(5), "claimed-elsewhere", elsewhere.services);
         assert.equal(claimed.status, 201);
@@ -203,15 +200,12 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.deepEqual(statuses.toSpliced(6, 2), Array(12).fill(201));
         assert.equal(await f.orders(), 2 + 1 + 12);
         assert.equal(await f.feedEntries(), 2 + 1 + 12, "the failed batch was retried one by one");
-      } finally {
-        f.close();
-      }
+      });
     },
   );
 
   await t.step("an item 86'd by another process fails alone, however stale the menu", async () => {
-    const f = await setUp();
-    try {
+    await withFixture(async (f) => {
       const target = f.items[0];
       const keep = f.items.slice(1);
       const body = (i: number, id: string) => ({
@@ -236,8 +230,6 @@ Deno.test("[order_intake] group commit", async (t) => {
       assert.equal(responses[5].code, "item_unavailable");
       assert.deepEqual(statuses.toSpliced(5, 1), Array(10).fill(201));
       assert.equal(await f.orders(), 1 + 1 + 10);
-    } finally {
-      f.close();
-    }
+    });
   });
 });

@@ -7,12 +7,12 @@ import {
   idsOf,
   menuItemIds,
   moveOrder,
-  newTestServices,
   placeOrder,
   postOrder,
   readOrders,
   tablesOf,
   type TestServices,
+  withServices,
 } from "../fixtures.ts";
 
 /** Every (table, order) pair in the index. */
@@ -44,8 +44,7 @@ async function listByTable(api: Api, tableId: string) {
 
 Deno.test("[table_index] written behind the feed, complete when listed", async (t) => {
   await t.step("the order commit writes no entry; sync writes every one", async () => {
-    const s = await newTestServices();
-    try {
+    await withServices(async (s) => {
       s.services.tableIndex.close(); // no background sync: this step does it by hand
       const orders = await Promise.all(Array.from({ length: 30 }, () => placeOrder(s)));
       assert.deepEqual(await indexed(s), [], "the order commit wrote index entries");
@@ -63,32 +62,26 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
         newest = entry.key.at(-1) as string;
       }
       assert.equal(cursor?.versionstamp, newest, "the cursor is the newest feed entry");
-    } finally {
-      s.close();
-    }
+    });
   });
 
   await t.step("a background sync follows the commits by itself", async () => {
-    const s = await newTestServices();
-    try {
+    await withServices(async (s) => {
       const orders = await Promise.all(Array.from({ length: 10 }, () => placeOrder(s)));
       const deadline = Date.now() + 5_000;
       while ((await indexed(s)).length < orders.length && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       assert.deepEqual(await indexed(s), pairsOf(orders));
-    } finally {
-      s.close();
-    }
+    });
   });
 
   await t.step(
     "GET /orders?table= holds an order placed just before, here or elsewhere",
     async () => {
-      const s = await newTestServices();
-      const other = await s.otherProcess();
-      const elsewhereApi = { ...s, app: other.app };
-      try {
+      await withServices(async (s) => {
+        const other = await s.otherProcess();
+        const elsewhereApi = { ...s, app: other.app };
         for (let round = 0; round < 5; round++) {
           const order = await placeOrder(s);
           for (const api of [s, elsewhereApi]) {
@@ -119,16 +112,13 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
         for (const order of elsewhere) {
           assert.ok(idsOf(await listByTable(s, order.tableId)).includes(order.id));
         }
-      } finally {
-        s.close();
-      }
+      });
     },
   );
 
   await t.step("two processes syncing at once index everything once", async () => {
-    const s = await newTestServices();
-    const { services: other } = await s.otherProcess();
-    try {
+    await withServices(async (s) => {
+      const { services: other } = await s.otherProcess();
       s.services.tableIndex.close();
       other.tableIndex.close();
       const orders = await Promise.all(Array.from({ length: 40 }, () => placeOrder(s)));
@@ -138,14 +128,11 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
         s.services.tableIndex.sync(s.location.id),
       ]);
       assert.deepEqual(await indexed(s), pairsOf(orders));
-    } finally {
-      s.close();
-    }
+    });
   });
 
   await t.step("a cursor older than the feed's retention is repaired from the orders", async () => {
-    const s = await newTestServices({ SEATSERVE_EVENT_RETENTION_DAYS: "1" });
-    try {
+    await withServices(async (s) => {
       s.services.tableIndex.close();
       const early = await Promise.all(Array.from({ length: 5 }, () => placeOrder(s)));
       await s.services.tableIndex.sync(s.location.id);
@@ -162,8 +149,6 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
       assert.deepEqual(await indexed(s), pairsOf([...early, ...late]));
       const after = (await s.kv.get<TableIndexCursor>(key)).value!;
       assert.ok(Date.now() - after.at < 60_000, "the repaired cursor is fresh");
-    } finally {
-      s.close();
-    }
+    }, { SEATSERVE_EVENT_RETENTION_DAYS: "1" });
   });
 });
