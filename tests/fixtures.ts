@@ -386,6 +386,8 @@ export async function readOrders(
       200,
     );
     assert.ok(body.orders.length <= limit, `${path}: ${body.orders.length} > ${limit}`);
+    const again = body.orders.filter((o: Order) => seen.some((s) => s.id === o.id));
+    assert.deepEqual(idsOf(again), [], `${path}: orders of an earlier page again`);
     seen.push(...body.orders);
     cursor = body.cursor;
     if (!cursor) return seen;
