@@ -5,130 +5,27 @@
  * generated owner token (printed once, on first start only) and `SEATSERVE_SEED=0`.
  */
 import assert from "node:assert/strict";
+import {
+  addLocation,
+  assertPlaced,
+  assertTokenActsAs,
+  call,
+  expect,
+  idsOf,
+  type Json,
+  type MainProcess as Server,
+  moveOrder,
+  type OrderBody,
+  readOrder,
+  readOrders,
+  type Reply,
+  startMain as startServer,
+} from "./fixtures.ts";
 
-const ROOT = new URL("..", import.meta.url);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/** A parsed response body; the asserts check its fields. */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-interface Server {
-  base: string;
-  /** Everything the process printed so far. */
-  output(): string;
-  /** SIGTERM, then the exit code and how long the process took to exit. */
-  stop(): Promise<{ code: number; ms: number }>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** Starts `main.ts` with only the given settings (nothing inherited from this environment). */
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const inherited: Record<string, string> = {};
-  for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) inherited[name] = value;
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
-    cwd: ROOT,
-    clearEnv: true,
-    env: { ...inherited, PORT: String(port), HOSTNAME: "127.0.0.1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let text = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
-  };
-  const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
-  let exited = false;
-  const status = child.status.finally(() => exited = true);
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) {
-      await collected;
-      throw new Error(`the server exited before it was healthy:\n${text}`);
-    }
-    try {
-      const response = await fetch(`${base}/api/health`);
-      const body = await response.json();
-      if (response.status === 200 && body.status === "ok") break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      await status;
-      await collected;
-      throw new Error(`the server was not healthy within 30 s:\n${text}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-
-  return {
-    base,
-    output: () => text,
-    async stop() {
-      const started = Date.now();
-      child.kill("SIGTERM");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const result = await Promise.race([
-        status,
-        new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 10_000)),
-      ]);
-      clearTimeout(timer);
-      if (result === null) {
-        child.kill("SIGKILL");
-        await status;
-        await collected;
-        throw new Error(`the server did not exit within 10 s of SIGTERM:\n${text}`);
-      }
-      await collected;
-      return { code: result.code, ms: Date.now() - started };
-    },
-  };
-}
-
-async function call(
-  server: Server,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: Json; text: string; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${server.base}${path}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: Json = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = text;
-  }
-  return { status: response.status, body, text, headers: response.headers };
-}
-
-async function expectStatus(
-  promise: ReturnType<typeof call>,
-  status: number,
-): Promise<Awaited<ReturnType<typeof call>>> {
-  const result = await promise;
-  assert.equal(result.status, status, result.text);
+/** The reply, once its status is `status`. */
+async function expectStatus(reply: Promise<Reply>, status: number): Promise<Reply> {
+  const result = await reply;
+  expect(result, status);
   return result;
 }
 
@@ -175,7 +72,10 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
     let tables: Json[] = [];
     let kitchen = "";
     let floor = "";
+    /** How each device token shows in an order's history. */
+    const by = { kitchen: "", floor: "" };
     let order: Json;
+    let closedOrder: Json;
 
     await t.step("the demo restaurant is seeded", async () => {
       menu = (await expectStatus(call(server, "GET", "/api/menu?location=demo"), 200)).body;
@@ -190,25 +90,32 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
     });
 
     await t.step("device tokens for the kitchen and the floor", async () => {
-      kitchen = (await expectStatus(
-        call(server, "POST", "/api/auth/tokens", {
-          token: owner,
-          body: { role: "kitchen", label: "pass" },
-        }),
-        201,
-      )).body.token;
-      floor = (await expectStatus(
-        call(server, "POST", "/api/auth/tokens", {
-          token: owner,
-          body: { role: "server", label: "floor" },
-        }),
-        201,
-      )).body.token;
+      const [demo] = (await expectStatus(
+        call(server, "GET", "/api/locations", { token: owner }),
+        200,
+      )).body.locations;
+      const issue = async (role: "kitchen" | "server", label: string) => {
+        const issued = (await expectStatus(
+          call(server, "POST", "/api/auth/tokens", { token: owner, body: { role, label } }),
+          201,
+        )).body;
+        const { token, id, expiresAt } = issued;
+        assert.deepEqual(issued, { token, id, expiresAt, role, locationId: demo.id, label });
+        // What the token then does, read back through the API.
+        await assertTokenActsAs(server, token, role, demo.id);
+        return { token, by: `${role}:${id}` };
+      };
+      const pass = await issue("kitchen", "pass");
+      const floorToken = await issue("server", "floor");
+      kitchen = pass.token;
+      floor = floorToken.token;
+      by.kitchen = pass.by;
+      by.floor = floorToken.by;
     });
 
     await t.step("a guest orders from a table token; a retry gets the same answer", async () => {
       const [first, second] = menu.items.filter((i: Json) => i.available);
-      const body = {
+      const body: OrderBody = {
         tableToken: tables[4].token,
         items: [
           { menuItemId: first.id, quantity: 2, note: "no basil 🌿" },
@@ -238,10 +145,18 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
       assert.equal(retry.headers.get("server-timing"), null, "a replay commits nothing");
       const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
       assert.equal(list.body.orders.length, 1, "the retry created a second order");
+      // Every field sent or computed, in the answer and as read back, by staff and the guest.
+      const stored = await assertPlaced(server, body, order);
+      const byGuest = await expectStatus(
+        call(server, "GET", `/api/orders/${order.id}?token=${order.orderToken}`),
+        200,
+      );
+      assert.deepEqual(byGuest.body, stored);
+      assert.deepEqual(list.body.orders, [stored]);
     });
 
     await t.step("concurrent requests with one Idempotency-Key get one order", async () => {
-      const body = {
+      const body: OrderBody = {
         tableToken: tables[7].token,
         items: [{ menuItemId: menu.items.find((i: Json) => i.available).id, quantity: 3 }],
       };
@@ -254,19 +169,19 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         assert.equal(answer.text, answers[0].text);
       }
       const burst = answers[0].body;
+      await assertPlaced(server, body, burst);
       // Cancel it, so the order above stays the only one in the lifecycle checks below.
-      await expectStatus(
-        call(server, "PATCH", `/api/orders/${burst.id}`, {
-          token: floor,
-          body: { status: "cancelled" },
-        }),
-        200,
-      );
+      const cancelled = await moveOrder(server, burst.id, "cancelled", {
+        as: { token: floor, by: by.floor },
+      });
       const mine = await expectStatus(
         call(server, "GET", `/api/orders?table=${tables[7].id}`, { token: floor }),
         200,
       );
       assert.deepEqual(mine.body.orders.map((o: Json) => o.id), [burst.id]);
+      assert.deepEqual(mine.body.orders, [cancelled]);
+      // The first order, at another table, is there but not in this table's list.
+      assert.deepEqual(idsOf(await readOrders(server)), [burst.id, order.id]);
     });
 
     await t.step("staff walk the lifecycle, each move by the role that owns it", async () => {
@@ -278,6 +193,7 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         ["closed", floor],
       ];
       // A kitchen screen may not accept an order for the floor.
+      const before = await readOrder(server, order.id);
       await expectStatus(
         call(server, "PATCH", `/api/orders/${order.id}`, {
           token: kitchen,
@@ -285,19 +201,18 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         }),
         403,
       );
+      assert.deepEqual(await readOrder(server, order.id), before, "a refused move changed it");
       let version = order.version;
       for (const [status, token] of moves) {
-        const moved = await expectStatus(
-          call(server, "PATCH", `/api/orders/${order.id}`, {
-            token,
-            body: { status },
-            headers: { "if-match": `"${version}"` },
-          }),
-          200,
-        );
-        assert.equal(moved.body.status, status);
-        assert.equal(moved.body.version, version + 1);
-        version = moved.body.version;
+        // Checked: the answer and the order read back are the one before plus this move by it.
+        const moved = await moveOrder(server, order.id, status, {
+          as: { token, by: token === kitchen ? by.kitchen : by.floor },
+          ifMatch: `"${version}"`,
+        });
+        assert.equal(moved.status, status);
+        assert.equal(moved.version, version + 1);
+        version = moved.version;
+        closedOrder = moved;
       }
       const list = await expectStatus(call(server, "GET", "/api/orders", { token: floor }), 200);
       // Newest first: the cancelled burst order, then this one.
@@ -314,6 +229,12 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         200,
       );
       assert.deepEqual(closed.body.orders.map((o: Json) => o.id), [order.id]);
+      assert.deepEqual(closed.body.orders, [closedOrder]);
+      assert.deepEqual(list.body.orders[1], closedOrder);
+      // The cancelled one is left out of the closed ones, and the other way round.
+      assert.equal(list.body.orders[0].status, "cancelled");
+      const cancelled = await readOrders(server, "status=cancelled", { token: kitchen });
+      assert.deepEqual(idsOf(cancelled), [list.body.orders[0].id]);
     });
 
     await t.step(
@@ -406,6 +327,8 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
         200,
       );
       assert.equal(guest.text, seen.text);
+      // Every field as it was before the restart, `by` of each move included.
+      assert.deepEqual(seen.body, closedOrder);
       const list = await expectStatus(
         call(server, "GET", "/api/orders?status=closed", { token: floor }),
         200,
@@ -427,15 +350,12 @@ Deno.test("[e2e] a real server: seeded demo, guest order, lifecycle, restart on 
       );
       assert.deepEqual(locations.body.locations.map((l: Json) => l.slug), ["demo"]);
       // The table token still orders.
-      await expectStatus(
-        call(server, "POST", "/api/orders", {
-          body: {
-            tableToken: tables[0].token,
-            items: [{ menuItemId: order.items[0].menuItemId, quantity: 1 }],
-          },
-        }),
-        201,
-      );
+      const body = {
+        tableToken: tables[0].token,
+        items: [{ menuItemId: order.items[0].menuItemId, quantity: 1 }],
+      };
+      const placed = await expectStatus(call(server, "POST", "/api/orders", { body }), 201);
+      await assertPlaced(server, body, placed.body);
       await stopCleanly(server);
     });
   } finally {
@@ -509,15 +429,13 @@ Deno.test("[e2e] SEATSERVE_SEED=0 starts with an empty store", async () => {
       200,
     );
     assert.deepEqual(locations.body.locations, []);
-    // The store is usable: the owner creates the first location.
-    await expectStatus(
-      call(server, "POST", "/api/locations", {
-        token: owner,
-        body: { slug: "first", name: "First", currency: "EUR" },
-      }),
-      201,
-    );
+    // The store is usable: the owner creates the first location, read back as sent.
+    const first = await addLocation(server, { slug: "first", name: "First", currency: "EUR" });
     await expectStatus(call(server, "GET", "/api/menu?location=first"), 200);
+    assert.deepEqual(
+      (await expectStatus(call(server, "GET", "/api/locations", { token: owner }), 200)).body,
+      { locations: [first] },
+    );
   } finally {
     await stopCleanly(server);
     await Deno.remove(dir, { recursive: true });

@@ -1,14 +1,16 @@
 /**
- * Shared test fixtures: a seeded in-memory service graph and random factories. Not a test file.
+ * Shared test fixtures: a seeded in-memory service graph; an HTTP client for it or for a real
+ * server; checked writes that read back through the API what they created or changed and compare
+ * every field; and random factories. They go through `app.request()` (or `fetch`) rather than
+ * `lib/`, so tests follow the contract, not the code's layout. Not a test file.
  */
+import assert from "node:assert/strict";
 import type { Principal } from "../lib/auth/principal.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
-import { listMenuItems } from "../lib/catalog/menu.ts";
 import type { Role } from "../lib/auth/roles.ts";
-import type { Location, MenuItem, Order, Table } from "../lib/schemas.ts";
+import type { Location, MenuItem, Order } from "../lib/schemas.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
-import { listTables } from "../lib/catalog/tables.ts";
 import { createApp } from "../routes/app.ts";
 
 /** The bootstrap (owner) token of every fixture. */
@@ -23,13 +25,51 @@ export const BOOTSTRAP: Principal = {
   label: "bootstrap",
 };
 
+/** How the bootstrap token shows in an order's history. */
+export const OWNER_BY = "owner:bootstrap";
+
+/** A parsed response body; the asserts check its fields. */
+// deno-lint-ignore no-explicit-any
+export type Json = any;
+
+/** Whatever answers HTTP requests: an app (`app.request`) or a real server (`fetch`). */
+export interface Client {
+  request(path: string, init?: RequestInit): Response | Promise<Response>;
+}
+
+/** A SeatServe to call: its client, its owner token and its first location when known. */
+export interface Api {
+  app: Client;
+  /** The bootstrap token (default `OWNER_TOKEN`). */
+  ownerToken?: string;
+  /** The location staff act on without `?location=` (default: the first one listed). */
+  location?: { id: string; slug: string };
+}
+
+/** A real server at `base`, as a client. */
+export function serverClient(base: string): Client {
+  return { request: (path, init) => fetch(`${base}${path}`, init) };
+}
+
+/** A table as staff see it. */
+export interface StaffTable {
+  id: string;
+  number: number;
+  seats: number;
+  status: string;
+  token: string;
+  qrUrl: string;
+}
+
 /** A seeded in-memory store with its services and app. */
-export interface TestServices {
+export interface TestServices extends Api {
   kv: Deno.Kv;
   services: Services;
   app: ReturnType<typeof createApp>;
   config: Config;
   location: Location;
+  /** Another "process" on the same store: its own services and app, closed with this one. */
+  otherProcess(): Promise<{ services: Services; app: ReturnType<typeof createApp> }>;
   close(): void;
 }
 
@@ -46,59 +86,218 @@ export async function newTestServices(
     ...overrides,
   });
   const services = await createServices(kv, config);
-  const app = createApp(services);
+  const opened = [services];
   let closed = false;
   return {
     kv,
     services,
-    app,
+    app: createApp(services),
     config,
     location,
+    ownerToken: overrides.SEATSERVE_BOOTSTRAP_TOKEN ?? OWNER_TOKEN,
+    async otherProcess() {
+      const other = await createServices(kv, config);
+      opened.push(other);
+      return { services: other, app: createApp(other) };
+    },
     close() {
       if (closed) return;
       closed = true;
-      closeServices(services);
-      kv.close();
+      for (const s of opened) closeServices(s);
+      try {
+        kv.close();
+      } catch {
+        // a test closed the store itself
+      }
     },
   };
 }
 
-/** The seeded location's tables, by number. */
-export async function tablesOf(t: TestServices): Promise<Table[]> {
-  return await listTables(t.kv, t.location.id);
+/** Runs `fn` on fresh test services and closes them whatever happens. */
+export async function withServices(
+  fn: (t: TestServices) => Promise<void>,
+  overrides: Record<string, string> = {},
+): Promise<void> {
+  const t = await newTestServices(overrides);
+  try {
+    await fn(t);
+  } finally {
+    t.close();
+  }
 }
 
-/** The QR token of table `number` (default: a random seeded table). */
-export async function tableToken(t: TestServices, number?: number): Promise<string> {
-  const tables = await tablesOf(t);
-  const table = number === undefined ? pick(tables) : tables.find((x) => x.number === number);
-  if (!table) throw new Error(`no table ${number}`);
-  return table.token;
+/** `main.ts` running as `deno task start` runs it, on a free port. */
+export interface MainProcess extends Api {
+  base: string;
+  port: number;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** SIGTERM, then the exit code and how long the process took to exit. */
+  stop(): Promise<{ code: number; ms: number }>;
 }
 
-/** The seeded menu items; `available` filters by availability when given. */
-export async function menuItems(t: TestServices, available?: boolean): Promise<MenuItem[]> {
-  const items = await listMenuItems(t.kv, t.location.id);
-  return available === undefined ? items : items.filter((i) => i.available === available);
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A port nothing listens on (now). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
-/** Ids of available menu items. */
-export async function menuItemIds(t: TestServices): Promise<string[]> {
-  return (await menuItems(t, true)).map((i) => i.id);
+/**
+ * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
+ * Deno needs) and waits until it is healthy.
+ */
+export async function startMain(env: Record<string, string>): Promise<MainProcess> {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const inherited: Record<string, string> = {};
+  for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) inherited[name] = value;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
+    cwd: new URL("..", import.meta.url),
+    clearEnv: true,
+    env: { ...inherited, PORT: String(port), HOSTNAME: "127.0.0.1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  };
+  const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) {
+      await collected;
+      throw new Error(`the server exited before it was healthy:\n${text}`);
+    }
+    try {
+      const response = await fetch(`${base}/api/health`);
+      const body = await response.json();
+      if (response.status === 200 && body.status === "ok") break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      await status;
+      await collected;
+      throw new Error(`the server was not healthy within 30 s:\n${text}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  return {
+    base,
+    port,
+    app: serverClient(base),
+    ownerToken: env.SEATSERVE_BOOTSTRAP_TOKEN,
+    output: () => text,
+    async stop() {
+      const started = Date.now();
+      if (!exited) child.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const result = await Promise.race([
+        status,
+        new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 10_000)),
+      ]);
+      clearTimeout(timer);
+      if (result === null) {
+        child.kill("SIGKILL");
+        await status;
+        await collected;
+        throw new Error(`the server did not exit within 10 s of SIGTERM:\n${text}`);
+      }
+      await collected;
+      return { code: result.code, ms: Date.now() - started };
+    },
+  };
 }
 
-/** Issues a device token of `role` for the seeded location; returns the token and its id. */
-export async function deviceToken(
-  t: TestServices,
-  role: Role,
-  options: { ttlSeconds?: number; locationId?: string } = {},
-): Promise<{ token: string; id: string }> {
-  const { token, record } = await t.services.auth.issueDeviceToken(BOOTSTRAP, {
-    role,
-    locationId: options.locationId ?? t.location.id,
-    ttlSeconds: options.ttlSeconds,
+/** Registers a test named `name` that gets fresh test services, closed whatever happens. */
+export function servicesTest(
+  name: string,
+  fn: (s: TestServices, t: Deno.TestContext) => Promise<void>,
+  overrides: Record<string, string> = {},
+): void {
+  Deno.test(name, (t) => withServices((s) => fn(s, t), overrides));
+}
+
+// ---- calling the API ---------------------------------------------------------------------------
+
+/** An answer, read whole. */
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: Json;
+}
+
+/** Options of `call`: a bearer token, a body (an object is sent as JSON), more headers. */
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Sends one request and reads the answer whole (`body` is null when it is not JSON). */
+export async function call(
+  api: Api,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = {
+    ...(options.body !== undefined ? jsonHeaders(options.token) : {}),
+    ...(options.body === undefined && options.token
+      ? { authorization: `Bearer ${options.token}` }
+      : {}),
+    ...options.headers,
+  };
+  const response = await api.app.request(path, {
+    method,
+    headers,
+    body: options.body === undefined
+      ? undefined
+      : typeof options.body === "string"
+      ? options.body
+      : JSON.stringify(options.body),
   });
-  return { token, id: record.id };
+  const text = await response.text();
+  let body: Json = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (SVG, 304)
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+/** Asserts the status, and for errors the contract's one error body; returns the body. */
+export function expect(reply: Reply, status: number, code?: string): Json {
+  assert.equal(reply.status, status, `expected ${status}, got ${reply.status}: ${reply.text}`);
+  if (status >= 400) assertErrorBody(reply, code);
+  return reply.body;
+}
+
+/** Asserts the contract's one error body, with `code` when given. */
+export function assertErrorBody(reply: Reply, code?: string): void {
+  assert.match(reply.headers.get("content-type") ?? "", /^application\/json/);
+  assert.deepEqual(Object.keys(reply.body), ["error"], reply.text);
+  const keys = Object.keys(reply.body.error).sort().join();
+  assert.ok(keys === "code,message" || keys === "code,details,message", reply.text);
+  assert.match(reply.body.error.code, /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/);
+  assert.ok(reply.body.error.message.length > 0);
+  if (code) assert.equal(reply.body.error.code, code, reply.text);
 }
 
 /** Headers for a JSON request with an optional bearer token. */
@@ -110,11 +309,474 @@ export function jsonHeaders(token?: string, extra: Record<string, string> = {}) 
   };
 }
 
+function ownerOf(api: Api): string {
+  return api.ownerToken ?? OWNER_TOKEN;
+}
+
+function locationQuery(slug?: string, joiner = "?"): string {
+  return slug === undefined ? "" : `${joiner}location=${encodeURIComponent(slug)}`;
+}
+
+// ---- reading back ------------------------------------------------------------------------------
+
+/** Every location, as the owner lists them. */
+export async function readLocations(api: Api): Promise<Location[]> {
+  return expect(await call(api, "GET", "/api/locations", { token: ownerOf(api) }), 200).locations;
+}
+
+/** The location staff act on by default: the fixture's, or the first created. */
+export async function homeLocation(api: Api): Promise<{ id: string; slug: string }> {
+  return api.location ?? (await readLocations(api))[0];
+}
+
+/** `GET /api/menu` of a location (default: the home location). */
+export async function readMenu(api: Api, slug?: string): Promise<Json> {
+  slug ??= (await homeLocation(api)).slug;
+  return expect(await call(api, "GET", `/api/menu?location=${encodeURIComponent(slug)}`), 200);
+}
+
+/** One item as `GET /api/menu` lists it, or undefined. */
+export async function readMenuItem(
+  api: Api,
+  id: string,
+  slug?: string,
+): Promise<MenuItem | undefined> {
+  return (await readMenu(api, slug)).items.find((i: MenuItem) => i.id === id);
+}
+
+/** `GET /api/tables` as `token` (default the owner) of a location (default the home one). */
+export async function readTables(
+  api: Api,
+  options: { token?: string; location?: string } = {},
+): Promise<StaffTable[]> {
+  const path = `/api/tables${locationQuery(options.location)}`;
+  return expect(await call(api, "GET", path, { token: options.token ?? ownerOf(api) }), 200)
+    .tables;
+}
+
+/** One table as `GET /api/tables` lists it, or undefined. */
+export async function readTable(
+  api: Api,
+  id: string,
+  location?: string,
+): Promise<StaffTable | undefined> {
+  return (await readTables(api, { location })).find((t) => t.id === id);
+}
+
+/** `GET /api/orders/{id}` as `token` (default the owner). */
+export async function readOrder(api: Api, id: string, token = ownerOf(api)): Promise<Order> {
+  return expect(await call(api, "GET", `/api/orders/${id}`, { token }), 200);
+}
+
+/**
+ * Every order `GET /api/orders?<query>` lists, newest first, page by page (`limit` per page),
+ * asserting that only the last page is short and that it alone has no cursor.
+ */
+export async function readOrders(
+  api: Api,
+  query = "",
+  options: { limit?: number; token?: string } = {},
+): Promise<Order[]> {
+  const limit = options.limit ?? 200;
+  const seen: Order[] = [];
+  let cursor = "";
+  for (let page = 0; page < 1_000; page++) {
+    const path = `/api/orders?${query}${query ? "&" : ""}limit=${limit}&cursor=${cursor}`;
+    const body = expect(
+      await call(api, "GET", path, { token: options.token ?? ownerOf(api) }),
+      200,
+    );
+    assert.ok(body.orders.length <= limit, `${path}: ${body.orders.length} > ${limit}`);
+    const again = body.orders.filter((o: Order) => seen.some((s) => s.id === o.id));
+    assert.deepEqual(idsOf(again), [], `${path}: orders of an earlier page again`);
+    seen.push(...body.orders);
+    cursor = body.cursor;
+    if (!cursor) return seen;
+    assert.equal(body.orders.length, limit, `${path}: only the last page may be short`);
+  }
+  assert.fail("paging did not end");
+}
+
+/** The ids of `orders`, in their order. */
+export function idsOf(orders: readonly { id: string }[]): string[] {
+  return orders.map((o) => o.id);
+}
+
+// ---- checked writes: each reads back what it wrote ---------------------------------------------
+
+/** Asserts `at` is an ISO 8601 UTC time within a minute of now. */
+export function assertRecent(at: string, what = "time"): void {
+  assert.equal(new Date(at).toISOString(), at, `${what} is not ISO 8601 UTC: ${at}`);
+  assert.ok(Math.abs(Date.parse(at) - Date.now()) < 60_000, `${what} is not recent: ${at}`);
+}
+
+/** POSTs a location as the owner; the answer and the list read back hold every field sent. */
+export async function addLocation(
+  api: Api,
+  sent: { slug: string; name: string; currency: string; defaultLanguage?: string },
+): Promise<Location> {
+  const created = expect(
+    await call(api, "POST", "/api/locations", { token: ownerOf(api), body: sent }),
+    201,
+  );
+  const expected = { defaultLanguage: "en", ...sent, id: created.id, createdAt: created.createdAt };
+  assert.deepEqual(created, expected);
+  assertRecent(created.createdAt, "createdAt");
+  assert.deepEqual((await readLocations(api)).find((l) => l.id === created.id), expected);
+  const menu = await readMenu(api, sent.slug);
+  assert.deepEqual(menu.location, {
+    id: created.id,
+    slug: sent.slug,
+    name: sent.name,
+    currency: sent.currency,
+  });
+  return created;
+}
+
+/** A menu item's fields as POST /api/menu/items takes them. */
+export interface MenuItemInput {
+  name: string;
+  priceCents: number;
+  category: string;
+  description?: string;
+  available?: boolean;
+  allergens?: string[];
+}
+
+/** POSTs a menu item; the answer and the menu read back are what was sent plus the defaults. */
+export async function addMenuItem(
+  api: Api,
+  sent: MenuItemInput,
+  options: { token?: string; location?: string } = {},
+): Promise<MenuItem> {
+  const path = `/api/menu/items${locationQuery(options.location)}`;
+  const created = expect(
+    await call(api, "POST", path, { token: options.token ?? ownerOf(api), body: sent }),
+    201,
+  );
+  const expected = { description: "", available: true, allergens: [], ...sent, id: created.id };
+  assert.deepEqual(created, expected);
+  assert.deepEqual(await readMenuItem(api, created.id, options.location), expected);
+  return created;
+}
+
+/** PATCHes a menu item; the answer and the menu read back are the item before with `patch` on. */
+export async function changeMenuItem(
+  api: Api,
+  id: string,
+  patch: Partial<MenuItemInput>,
+  options: { token?: string; location?: string } = {},
+): Promise<MenuItem> {
+  const before = await readMenuItem(api, id, options.location);
+  assert.ok(before, `no menu item ${id}`);
+  const path = `/api/menu/items/${id}${locationQuery(options.location)}`;
+  const changed = expect(
+    await call(api, "PATCH", path, { token: options.token ?? ownerOf(api), body: patch }),
+    200,
+  );
+  const expected = { ...before, ...patch };
+  assert.deepEqual(changed, expected);
+  assert.deepEqual(await readMenuItem(api, id, options.location), expected);
+  return changed;
+}
+
+/** Asserts the guest URL of a table's QR code names its token. */
+function assertQrUrl(table: StaffTable): void {
+  assert.ok(table.token.length >= 16, `a short table token: ${table.token}`);
+  assert.match(table.qrUrl, /^https?:\/\/[^/]+\/t\//);
+  assert.ok(table.qrUrl.endsWith(`/t/${encodeURIComponent(table.token)}`), table.qrUrl);
+}
+
+/** Asserts a table token opens the menu of the location with `slug` (or is refused: 401). */
+async function assertTableTokenOpens(api: Api, token: string, slug: string | null) {
+  const reply = await call(api, "GET", `/api/menu?table=${encodeURIComponent(token)}`);
+  if (slug === null) return void expect(reply, 401, "invalid_table_token");
+  assert.equal(expect(reply, 200).location.slug, slug);
+}
+
+/** POSTs a table; the answer and the list read back hold its number and seats, and its token works. */
+export async function addTable(
+  api: Api,
+  sent: { number: number; seats: number },
+  options: { token?: string; location?: string } = {},
+): Promise<StaffTable> {
+  const path = `/api/tables${locationQuery(options.location)}`;
+  const created = expect(
+    await call(api, "POST", path, { token: options.token ?? ownerOf(api), body: sent }),
+    201,
+  );
+  const expected = {
+    ...sent,
+    id: created.id,
+    status: "available",
+    token: created.token,
+    qrUrl: created.qrUrl,
+  };
+  assert.deepEqual(created, expected);
+  assertQrUrl(created);
+  assert.deepEqual(await readTable(api, created.id, options.location), expected);
+  const slug = options.location ?? (await homeLocation(api)).slug;
+  await assertTableTokenOpens(api, created.token, slug);
+  return created;
+}
+
+/**
+ * PATCHes a table; the answer and the list read back are the table before with `patch` on. With
+ * `rotateToken`, the token and QR URL are new, the old token is refused and the new one works.
+ */
+export async function changeTable(
+  api: Api,
+  id: string,
+  patch: { number?: number; seats?: number; status?: string; rotateToken?: true },
+  options: { token?: string; location?: string } = {},
+): Promise<StaffTable> {
+  const before = await readTable(api, id, options.location);
+  assert.ok(before, `no table ${id}`);
+  const path = `/api/tables/${id}${locationQuery(options.location)}`;
+  const changed = expect(
+    await call(api, "PATCH", path, { token: options.token ?? ownerOf(api), body: patch }),
+    200,
+  );
+  const { rotateToken, ...fields } = patch;
+  const expected = { ...before, ...fields };
+  if (rotateToken) {
+    assert.notEqual(changed.token, before.token, "rotateToken kept the token");
+    expected.token = changed.token;
+    expected.qrUrl = before.qrUrl.replace(
+      `/t/${encodeURIComponent(before.token)}`,
+      `/t/${encodeURIComponent(changed.token)}`,
+    );
+  }
+  assert.deepEqual(changed, expected);
+  assertQrUrl(changed);
+  assert.deepEqual(await readTable(api, id, options.location), expected);
+  const slug = options.location ?? (await homeLocation(api)).slug;
+  await assertTableTokenOpens(api, changed.token, slug);
+  if (rotateToken) await assertTableTokenOpens(api, before.token, null);
+  return changed;
+}
+
+/** A device token as the API issued it, and how it shows in an order's history. */
+export interface DeviceToken {
+  token: string;
+  id: string;
+  role: Role;
+  locationId: string;
+  /** `<role>:<id>`, the `by` of the moves it makes. */
+  by: string;
+}
+
+const DEFAULT_TOKEN_TTL_SECONDS = 90 * 24 * 60 * 60;
+
+/**
+ * Issues a device token through `POST /api/auth/tokens` as the owner (for the home location unless
+ * `locationId`); asserts the answer holds what was asked and the token acts as that role there.
+ */
+export async function deviceToken(
+  api: Api,
+  role: Role,
+  options: { ttlSeconds?: number; locationId?: string; label?: string } = {},
+): Promise<DeviceToken> {
+  const sent = { role, ...options };
+  const asked = Date.now();
+  const created = expect(
+    await call(api, "POST", "/api/auth/tokens", { token: ownerOf(api), body: sent }),
+    201,
+  );
+  const locationId = options.locationId ?? (await homeLocation(api)).id;
+  assert.deepEqual(created, {
+    token: created.token,
+    id: created.id,
+    expiresAt: created.expiresAt,
+    role,
+    locationId,
+    label: options.label ?? "",
+  });
+  const ttl = (options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS) * 1000;
+  const expires = Date.parse(created.expiresAt) - asked;
+  assert.ok(expires > ttl - 5_000 && expires <= ttl + 1_000, `expiresAt ${created.expiresAt}`);
+  await assertTokenActsAs(api, created.token, role, locationId);
+  return { token: created.token, id: created.id, role, locationId, by: `${role}:${created.id}` };
+}
+
+/** Reads back what a staff token may do: its location's orders and tables, and its role's limits. */
+export async function assertTokenActsAs(
+  api: Api,
+  token: string,
+  role: Role,
+  locationId: string,
+): Promise<void> {
+  const orders = expect(await call(api, "GET", "/api/orders?limit=200", { token }), 200).orders;
+  assert.ok(orders.every((o: Order) => o.locationId === locationId), "another location's orders");
+  const location = (await readLocations(api)).find((l) => l.id === locationId);
+  assert.ok(location, `no location ${locationId}`);
+  const tables = await call(api, "GET", "/api/tables", { token });
+  if (role === "kitchen") expect(tables, 403, "forbidden");
+  else {
+    assert.deepEqual(
+      idsOf(expect(tables, 200).tables),
+      idsOf(await readTables(api, { location: location.slug })),
+    );
+  }
+  const locations = await call(api, "GET", "/api/locations", { token });
+  if (role === "owner") assert.deepEqual(idsOf(expect(locations, 200).locations), [locationId]);
+  else expect(locations, 403);
+}
+
+/** A guest's order body. */
+export interface OrderBody {
+  tableToken: string;
+  items: { menuItemId: string; quantity: number; note?: string }[];
+  note?: string;
+}
+
+/** What an order is priced from: the menu and tables of its table's location, as the API shows them. */
+export interface PricedFrom {
+  menu: Json;
+  tables: StaffTable[];
+}
+
+/** The menu and tables that an order for table token `tableToken` is priced from, read now. */
+export async function pricedFrom(api: Api, tableToken: string): Promise<PricedFrom> {
+  const menu = expect(
+    await call(api, "GET", `/api/menu?table=${encodeURIComponent(tableToken)}`),
+    200,
+  );
+  return { menu, tables: await readTables(api, { location: menu.location.slug }) };
+}
+
+/**
+ * The order `body` makes, priced from the menu and the table the API shows now (or `from`): every
+ * field but the id and times, which are `created`'s (a new order has one `pending` entry at
+ * `createdAt`).
+ */
+export async function expectedOrder(
+  api: Api,
+  body: OrderBody,
+  created: { id: string; createdAt: string },
+  from?: PricedFrom,
+): Promise<Order> {
+  const { menu, tables } = from ?? await pricedFrom(api, body.tableToken);
+  const table = tables.find((t) => t.token === body.tableToken);
+  assert.ok(table, "no table has this token");
+  const items = body.items.map((line) => {
+    const item: MenuItem = menu.items.find((i: MenuItem) => i.id === line.menuItemId);
+    assert.ok(item, `no menu item ${line.menuItemId}`);
+    return {
+      menuItemId: item.id,
+      name: item.name,
+      quantity: line.quantity,
+      unitPriceCents: item.priceCents,
+      lineTotalCents: item.priceCents * line.quantity,
+      note: line.note ?? "",
+    };
+  });
+  const at = created.createdAt;
+  return {
+    id: created.id,
+    locationId: menu.location.id,
+    tableId: table.id,
+    tableNumber: table.number,
+    items,
+    note: body.note ?? "",
+    totalCents: items.reduce((sum, line) => sum + line.lineTotalCents, 0),
+    currency: menu.location.currency,
+    status: "pending",
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+    history: [{ status: "pending", at, by: "guest" }],
+  };
+}
+
+/**
+ * Asserts `order` is what `body` makes (see `expectedOrder`) and that `GET /api/orders/{id}` reads
+ * it back the same. `priceFrom`: where to read the menu when `api`'s may be stale, or the menu and
+ * tables themselves when a test knows they do not change.
+ */
+export async function assertPlaced(
+  api: Api,
+  body: OrderBody,
+  order: Order,
+  priceFrom: Api | PricedFrom = api,
+): Promise<Order> {
+  assertRecent(order.createdAt, "createdAt");
+  const { orderToken: _, ...stored } = order as Order & { orderToken?: string };
+  const expected = "menu" in priceFrom
+    ? await expectedOrder(api, body, order, priceFrom)
+    : await expectedOrder(priceFrom, body, order);
+  assert.deepEqual(stored, expected);
+  assert.deepEqual(await readOrder(api, order.id), expected);
+  return expected;
+}
+
+/** POSTs an order as a guest; asserts the answer and the order read back are what `body` makes. */
+export async function postOrder(
+  api: Api,
+  body: OrderBody,
+  options: { idempotencyKey?: string; priceFrom?: Api | PricedFrom } = {},
+): Promise<Order & { orderToken: string }> {
+  const headers: Record<string, string> = options.idempotencyKey
+    ? { "idempotency-key": options.idempotencyKey }
+    : {};
+  const reply = await call(api, "POST", "/api/orders", { body, headers });
+  if (reply.status !== 201) throw new Error(`postOrder: ${reply.status} ${reply.text}`);
+  const created = reply.body;
+  assert.equal(typeof created.orderToken, "string");
+  assert.ok(created.orderToken.length > 0);
+  if (reply.headers.get("idempotent-replayed") !== "true") {
+    const expected = await assertPlaced(api, body, created, options.priceFrom);
+    // The guest's token reads the same order.
+    const byGuest = await call(
+      api,
+      "GET",
+      `/api/orders/${created.id}?token=${encodeURIComponent(created.orderToken)}`,
+    );
+    assert.deepEqual(expect(byGuest, 200), expected);
+  }
+  return created;
+}
+
+/** Options of one order of an `orderSequence`. */
+export interface NextOrderOptions {
+  /** Which table (by index, modulo their number); default the next one. */
+  table?: number;
+  note?: string;
+  lines?: number;
+}
+
+/**
+ * A function that places order after order as a guest, each checked as `postOrder`: the n-th at
+ * the n-th table, its lines the next available items, quantities 1, 2, 3, 1, …. The menu and
+ * tables are read once: for tests that change neither.
+ */
+export async function orderSequence(
+  api: Api,
+): Promise<(options?: NextOrderOptions) => Promise<Order & { orderToken: string }>> {
+  const tableTokens = (await readTables(api)).map((t) => t.token);
+  const itemIds = await menuItemIds(api);
+  const catalog = await pricedFrom(api, tableTokens[0]);
+  let placed = 0;
+  return async (options = {}) => {
+    const n = placed++;
+    const lines = options.lines ?? 1;
+    return await postOrder(api, {
+      tableToken: tableTokens[(options.table ?? n) % tableTokens.length],
+      items: Array.from({ length: lines }, (_, i) => ({
+        menuItemId: itemIds[(n + i) % itemIds.length],
+        quantity: 1 + (i % 3),
+        note: options.note ? options.note.slice(0, 200) : undefined,
+      })),
+      note: options.note,
+    }, { priceFrom: catalog });
+  };
+}
+
 /** A random order body for a table: 1-3 lines of available items. */
 export async function randomOrderBody(
-  t: TestServices,
+  t: Api,
   options: { tableToken?: string; lines?: number } = {},
-) {
+): Promise<OrderBody> {
   const ids = await menuItemIds(t);
   const lines = options.lines ?? 1 + randomInt(3);
   return {
@@ -128,27 +790,28 @@ export async function randomOrderBody(
   };
 }
 
-/** Places an order through the app as a guest; returns the created order with its token. */
+/** Places a random order (checked, as `postOrder`); returns the created order with its token. */
 export async function placeOrder(
-  t: TestServices,
+  t: Api,
   options: { tableToken?: string; idempotencyKey?: string; lines?: number } = {},
 ): Promise<Order & { orderToken: string }> {
-  const body = await randomOrderBody(t, options);
-  const res = await t.app.request("/api/orders", {
-    method: "POST",
-    headers: jsonHeaders(
-      undefined,
-      options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {},
-    ),
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 201) throw new Error(`placeOrder: ${res.status} ${await res.text()}`);
-  return await res.json();
+  return await postOrder(t, await randomOrderBody(t, options), options);
+}
+
+/** The order after a move to `status` by `by`, at `at`: one version on, one history entry more. */
+export function expectedMove(before: Order, status: string, by: string, at: string): Order {
+  return {
+    ...before,
+    status: status as Order["status"],
+    version: before.version + 1,
+    updatedAt: at,
+    history: [...before.history, { status: status as Order["status"], at, by }],
+  };
 }
 
 /** Moves an order through the app with the owner token; returns the response. */
 export async function patchOrder(
-  t: TestServices,
+  t: Api,
   orderId: string,
   status: string,
   options: { token?: string; ifMatch?: string } = {},
@@ -156,12 +819,66 @@ export async function patchOrder(
   return await t.app.request(`/api/orders/${orderId}`, {
     method: "PATCH",
     headers: jsonHeaders(
-      options.token ?? OWNER_TOKEN,
+      options.token ?? ownerOf(t),
       options.ifMatch ? { "if-match": options.ifMatch } : {},
     ),
     body: JSON.stringify({ status }),
   });
 }
+
+/**
+ * Moves an order as `as` (default the owner): asserts a 200 with the order before, one version
+ * on, with the move in its history and `ETag` its version, and that it reads back the same.
+ */
+export async function moveOrder(
+  api: Api,
+  orderId: string,
+  status: string,
+  options: { as?: { token: string; by: string }; ifMatch?: string } = {},
+): Promise<Order> {
+  const as = options.as ?? { token: ownerOf(api), by: OWNER_BY };
+  const before = await readOrder(api, orderId);
+  const reply = await call(api, "PATCH", `/api/orders/${orderId}`, {
+    token: as.token,
+    body: { status },
+    headers: options.ifMatch ? { "if-match": options.ifMatch } : {},
+  });
+  const moved: Order = expect(reply, 200);
+  assertRecent(moved.updatedAt, "updatedAt");
+  assert.ok(moved.updatedAt >= before.updatedAt, "updatedAt went back");
+  assert.deepEqual(moved, expectedMove(before, status, as.by, moved.updatedAt));
+  assert.equal(reply.headers.get("etag"), `"${moved.version}"`);
+  assert.deepEqual(await readOrder(api, orderId), moved);
+  return moved;
+}
+
+// ---- the seeded demo ---------------------------------------------------------------------------
+
+/** The home location's tables, by number (read through the API). */
+export async function tablesOf(t: Api): Promise<StaffTable[]> {
+  return await readTables(t);
+}
+
+/** The QR token of table `number` (default: a random seeded table). */
+export async function tableToken(t: Api, number?: number): Promise<string> {
+  const tables = await tablesOf(t);
+  const table = number === undefined ? pick(tables) : tables.find((x) => x.number === number);
+  if (!table) throw new Error(`no table ${number}`);
+  return table.token;
+}
+
+/** The home location's menu items; `available` filters by availability when given. */
+export async function menuItems(t: Api, available?: boolean): Promise<MenuItem[]> {
+  const items: MenuItem[] = (await readMenu(t)).items;
+  return available === undefined ? items : items.filter((i) => i.available === available);
+}
+
+/** Ids of available menu items. */
+export async function menuItemIds(t: Api): Promise<string[]> {
+  return (await menuItems(t, true)).map((i) => i.id);
+}
+
+// ---- random values -----------------------------------------------------------------------------
 
 /** A random integer in [0, n). */
 export function randomInt(n: number): number {

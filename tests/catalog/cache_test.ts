@@ -5,232 +5,197 @@
  */
 import assert from "node:assert/strict";
 import { Catalog } from "../../lib/catalog/cache.ts";
-import { CatalogService } from "../../lib/catalog/service.ts";
-import { loadConfig } from "../../lib/config.ts";
 import { newId } from "../../lib/kv/ids.ts";
 import { catalogVersionKey, ordersPrefix } from "../../lib/kv/keys.ts";
-import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { newOrder, priceLines } from "../../lib/orders/pricing.ts";
 import { commitOrderChanges } from "../../lib/orders/store.ts";
-import { seedDemo } from "../../lib/catalog/seed.ts";
-import { closeServices, createServices, type Services } from "../../lib/services.ts";
-import { listTables } from "../../lib/catalog/tables.ts";
-import { createApp } from "../../routes/app.ts";
-import { BOOTSTRAP } from "../fixtures.ts";
+import type { Table } from "../../lib/schemas.ts";
+import {
+  type Api,
+  call,
+  changeMenuItem,
+  changeTable,
+  expect,
+  menuItems,
+  newTestServices,
+  type OrderBody,
+  postOrder,
+  readMenu,
+  readOrders,
+  readTables,
+} from "../fixtures.ts";
 
-const TOKEN = "catalog-test-owner";
-const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-
+/** A seeded store, its available items and tables, and what each step needs of it. */
 async function setUp() {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const config = loadConfig({
-    SEATSERVE_KV_PATH: ":memory:",
-    SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
-    SEATSERVE_RATE_LIMIT: "off",
-  });
-  const opened: Services[] = [];
-  const process = async () => {
-    const services = await createServices(kv, config);
-    opened.push(services);
-    return { services, app: createApp(services) };
-  };
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
-  const tables = await listTables(kv, location.id);
-  return {
-    kv,
-    location,
-    items,
-    tables,
-    process,
-    close() {
-      for (const s of opened) closeServices(s);
-      kv.close();
-    },
-  };
+  const t = await newTestServices();
+  const items = await menuItems(t, true);
+  const tables = await readTables(t);
+  return { t, items, tables };
 }
 
-function order(app: ReturnType<typeof createApp>, tableToken: string, menuItemId: string) {
-  return app.request("/api/orders", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ tableToken, items: [{ menuItemId, quantity: 2 }] }),
-  });
+/** Runs one step on a fresh store, closed whatever happens. */
+async function onFreshStore(fn: (f: Awaited<ReturnType<typeof setUp>>) => Promise<void>) {
+  const f = await setUp();
+  try {
+    await fn(f);
+  } finally {
+    f.t.close();
+  }
 }
 
-async function menu(app: ReturnType<typeof createApp>) {
-  const res = await app.request("/api/menu?location=demo");
-  assert.equal(res.status, 200);
-  return { etag: res.headers.get("etag"), body: await res.json() };
+function orderBody(tableToken: string, menuItemId: string): OrderBody {
+  return { tableToken, items: [{ menuItemId, quantity: 2 }] };
+}
+
+/** An order that must be refused: the reply. */
+async function refusedOrder(api: Api, tableToken: string, menuItemId: string) {
+  return await call(api, "POST", "/api/orders", { body: orderBody(tableToken, menuItemId) });
+}
+
+/** An order that must be placed, checked against the menu `priceFrom` reads (default `api`'s). */
+async function order(api: Api, tableToken: string, menuItemId: string, priceFrom: Api = api) {
+  return await postOrder(api, orderBody(tableToken, menuItemId), { priceFrom });
+}
+
+async function menu(api: Api) {
+  const reply = await call(api, "GET", "/api/menu?location=demo");
+  expect(reply, 200);
+  return { etag: reply.headers.get("etag"), body: reply.body };
 }
 
 Deno.test("[catalog] never stale after an acknowledged edit", async (t) => {
   await t.step("a PATCHed price is on the very next menu read and order", async () => {
-    const f = await setUp();
-    try {
-      const { app } = await f.process();
-      const item = f.items[0];
-      const before = await menu(app); // cached from here on
-      await order(app, f.tables[0].token, item.id);
-      const res = await app.request(`/api/menu/items/${item.id}`, {
-        method: "PATCH",
-        headers: auth,
-        body: JSON.stringify({ priceCents: item.priceCents + 111 }),
-      });
-      assert.equal(res.status, 200);
-      const after = await menu(app);
+    await onFreshStore(async ({ t: here, items, tables }) => {
+      const item = items[0];
+      const before = await menu(here); // cached from here on
+      await order(here, tables[0].token, item.id);
+      const changed = await changeMenuItem(here, item.id, { priceCents: item.priceCents + 111 });
+      assert.deepEqual(changed, { ...item, priceCents: item.priceCents + 111 });
+      const after = await menu(here);
       assert.notEqual(after.etag, before.etag);
       const listed = after.body.items.find((i: { id: string }) => i.id === item.id);
       assert.equal(listed.priceCents, item.priceCents + 111);
-      const placed = await order(app, f.tables[0].token, item.id);
-      assert.equal(placed.status, 201);
-      const body = await placed.json();
+      // The rest of the menu is as it was.
+      assert.deepEqual(after.body, {
+        ...before.body,
+        items: before.body.items.map((i: { id: string }) => i.id === item.id ? changed : i),
+      });
+      const body = await order(here, tables[0].token, item.id);
       assert.equal(body.items[0].unitPriceCents, item.priceCents + 111);
       assert.equal(body.totalCents, (item.priceCents + 111) * 2);
-    } finally {
-      f.close();
-    }
+    });
   });
 
   await t.step("an 86'd item is refused by the very next order", async () => {
-    const f = await setUp();
-    try {
-      const { app } = await f.process();
-      const item = f.items[1];
-      assert.equal((await order(app, f.tables[1].token, item.id)).status, 201);
-      const res = await app.request(`/api/menu/items/${item.id}`, {
-        method: "PATCH",
-        headers: auth,
-        body: JSON.stringify({ available: false }),
-      });
-      assert.equal(res.status, 200);
-      const refused = await order(app, f.tables[1].token, item.id);
+    await onFreshStore(async ({ t: here, items, tables }) => {
+      const item = items[1];
+      await order(here, tables[1].token, item.id);
+      await changeMenuItem(here, item.id, { available: false });
+      const refused = await refusedOrder(here, tables[1].token, item.id);
       assert.equal(refused.status, 409);
-      assert.equal((await refused.json()).error.code, "item_unavailable");
-    } finally {
-      f.close();
-    }
+      assert.equal(refused.body.error.code, "item_unavailable");
+      expect(refused, 409, "item_unavailable");
+      assert.equal((await readOrders(here)).length, 1, "the refused order was stored");
+    });
   });
 
   await t.step("a rotated table token stops working at once; the new one works", async () => {
-    const f = await setUp();
-    try {
-      const { app } = await f.process();
-      const table = f.tables[2];
-      assert.equal((await order(app, table.token, f.items[0].id)).status, 201);
-      const res = await app.request(`/api/tables/${table.id}`, {
-        method: "PATCH",
-        headers: auth,
-        body: JSON.stringify({ rotateToken: true }),
-      });
-      assert.equal(res.status, 200);
-      const { token } = await res.json();
+    await onFreshStore(async ({ t: here, items, tables }) => {
+      const table = tables[2];
+      await order(here, table.token, items[0].id);
+      // Checked: the new token and QR URL are read back, the old token refused, the new one works.
+      const { token } = await changeTable(here, table.id, { rotateToken: true });
       assert.notEqual(token, table.token);
-      assert.equal((await order(app, table.token, f.items[0].id)).status, 401);
-      assert.equal((await app.request(`/api/menu?table=${table.token}`)).status, 401);
-      assert.equal((await order(app, token, f.items[0].id)).status, 201);
-      assert.equal((await app.request(`/api/menu?table=${token}`)).status, 200);
-    } finally {
-      f.close();
-    }
+      assert.equal((await refusedOrder(here, table.token, items[0].id)).status, 401);
+      assert.equal((await here.app.request(`/api/menu?table=${table.token}`)).status, 401);
+      const placed = await order(here, token, items[0].id);
+      assert.equal(placed.tableId, table.id);
+      assert.equal((await here.app.request(`/api/menu?table=${token}`)).status, 200);
+    });
   });
 
   await t.step("another process's edit prices the next order here, watch or no watch", async () => {
-    const f = await setUp();
-    try {
-      const here = await f.process();
-      const there = await f.process();
-      const item = f.items[2];
-      await menu(here.app);
-      const res = await there.app.request(`/api/menu/items/${item.id}`, {
-        method: "PATCH",
-        headers: auth,
-        body: JSON.stringify({ priceCents: item.priceCents + 7 }),
-      });
-      assert.equal(res.status, 200);
+    await onFreshStore(async ({ t: here, items, tables }) => {
+      const there = { ...here, app: (await here.otherProcess()).app };
+      const item = items[2];
+      await menu(here);
+      await changeMenuItem(there, item.id, { priceCents: item.priceCents + 7 });
       // No waiting for the watch: if this process still holds the old menu, the commit's check
-      // of the catalog versionstamp fails and the order is re-priced with the new one.
-      const placed = await order(here.app, f.tables[3].token, item.id);
-      assert.equal(placed.status, 201);
-      assert.equal((await placed.json()).items[0].unitPriceCents, item.priceCents + 7);
-    } finally {
-      f.close();
-    }
+      // of the catalog versionstamp fails and the order is re-priced with the new one. Checked
+      // against the menu as the process that made the edit reads it.
+      const placed = await order(here, tables[3].token, item.id, there);
+      assert.equal(placed.items[0].unitPriceCents, item.priceCents + 7);
+    });
   });
 
   await t.step("the watch drops another process's stale menu from memory", async () => {
-    const f = await setUp();
-    try {
-      const here = await f.process();
-      const there = await f.process();
-      const item = f.items[3];
-      const before = await menu(here.app);
-      const res = await there.app.request(`/api/menu/items/${item.id}`, {
-        method: "PATCH",
-        headers: auth,
-        body: JSON.stringify({ name: "Renamed elsewhere" }),
-      });
-      assert.equal(res.status, 200);
-      let after = await menu(here.app);
+    await onFreshStore(async ({ t: here, items }) => {
+      const there = { ...here, app: (await here.otherProcess()).app };
+      const item = items[3];
+      const before = await menu(here);
+      await changeMenuItem(there, item.id, { name: "Renamed elsewhere" });
+      let after = await menu(here);
       for (let i = 0; i < 100 && after.etag === before.etag; i++) {
         await new Promise((r) => setTimeout(r, 10));
-        after = await menu(here.app);
+        after = await menu(here);
       }
       assert.notEqual(after.etag, before.etag);
       assert.equal(
         after.body.items.find((i: { id: string }) => i.id === item.id).name,
         "Renamed elsewhere",
       );
-    } finally {
-      f.close();
-    }
+      assert.deepEqual(after.body, (await menu(there)).body);
+    });
   });
 
   await t.step("a commit priced with a stale snapshot is refused by the store", async () => {
-    const f = await setUp();
-    const catalog = new Catalog(f.kv);
-    const other = new Catalog(f.kv);
-    try {
-      const stale = (await catalog.get(f.location.id))!;
-      const item = f.items[4];
-      await new CatalogService(f.kv, { cache: other, retentionMs: 60_000 }).updateMenuItem(
-        { by: BOOTSTRAP, locationId: f.location.id },
-        item.id,
-        { priceCents: 1 },
-      );
-      other.invalidate(f.location.id);
-      const fresh = (await other.get(f.location.id))!;
-      assert.notEqual(fresh.versionstamp, stale.versionstamp);
-      assert.equal(
-        fresh.versionstamp,
-        (await f.kv.get(catalogVersionKey(f.location.id))).versionstamp,
-      );
-      const priced = priceLines([{ menuItemId: item.id, quantity: 1 }], stale.items);
-      const staleOrder = newOrder({
-        id: newId(),
-        table: f.tables[0],
-        currency: "EUR",
-        lines: priced.lines,
-        totalCents: priced.totalCents,
-        note: "",
-        now: new Date(),
-      });
-      const options = { now: new Date(), retentionMs: 60_000 };
-      const change = { order: staleOrder, previous: null };
-      assert.equal(
-        await commitOrderChanges(f.kv, [change], {
-          ...options,
-          catalogVersionstamp: stale.versionstamp,
-        }),
-        null,
-      );
-      let stored = 0;
-      for await (const _ of f.kv.list({ prefix: ordersPrefix(f.location.id) })) stored++;
-      assert.equal(stored, 0, "nothing priced with the old menu was written");
-    } finally {
-      catalog.close();
-      other.close();
-      f.close();
-    }
+    await onFreshStore(async ({ t: s, items, tables }) => {
+      const catalog = new Catalog(s.kv);
+      const other = new Catalog(s.kv);
+      try {
+        const stale = (await catalog.get(s.location.id))!;
+        const item = items[4];
+        await changeMenuItem(s, item.id, { priceCents: 1 });
+        other.invalidate(s.location.id);
+        const fresh = (await other.get(s.location.id))!;
+        assert.notEqual(fresh.versionstamp, stale.versionstamp);
+        assert.equal(
+          fresh.versionstamp,
+          (await s.kv.get(catalogVersionKey(s.location.id))).versionstamp,
+        );
+        const priced = priceLines([{ menuItemId: item.id, quantity: 1 }], stale.items);
+        const table: Table = { ...tables[0], locationId: s.location.id, status: "available" };
+        const staleOrder = newOrder({
+          id: newId(),
+          table,
+          currency: "EUR",
+          lines: priced.lines,
+          totalCents: priced.totalCents,
+          note: "",
+          now: new Date(),
+        });
+        const options = { now: new Date(), retentionMs: 60_000 };
+        const change = { order: staleOrder, previous: null };
+        assert.equal(
+          await commitOrderChanges(s.kv, [change], {
+            ...options,
+            catalogVersionstamp: stale.versionstamp,
+          }),
+          null,
+        );
+        let stored = 0;
+        for await (const _ of s.kv.list({ prefix: ordersPrefix(s.location.id) })) stored++;
+        assert.equal(stored, 0, "nothing priced with the old menu was written");
+        assert.deepEqual(await readOrders(s), []);
+        assert.equal(
+          (await readMenu(s)).items.find((i: { id: string }) => i.id === item.id)
+            .priceCents,
+          1,
+        );
+      } finally {
+        catalog.close();
+        other.close();
+      }
+    });
   });
 });

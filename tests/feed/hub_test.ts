@@ -1,51 +1,37 @@
 /** The change-feed hub on a real in-memory store, driven through the real write paths. */
 import assert from "node:assert/strict";
-import { loadConfig } from "../../lib/config.ts";
-import {
-  type FeedChange,
-  listChangesAfter,
-  type OrderFeedChange,
-  parseFeedEventId,
-} from "../../lib/feed/feed.ts";
+import { listChangesAfter, type OrderFeedChange, parseFeedEventId } from "../../lib/feed/feed.ts";
 import { Hubs, type Subscription } from "../../lib/feed/hub.ts";
 import { eventKey, eventsPrefix } from "../../lib/kv/keys.ts";
 import type { OrderStatus } from "../../lib/orders/lifecycle.ts";
-import { listMenuItems } from "../../lib/catalog/menu.ts";
-import { moveOrderStatus } from "../../lib/orders/moves.ts";
-import { getOrder } from "../../lib/orders/store.ts";
 import type { Order } from "../../lib/schemas.ts";
-import { seedDemo } from "../../lib/catalog/seed.ts";
-import { closeServices, createServices } from "../../lib/services.ts";
-import { listTables } from "../../lib/catalog/tables.ts";
+import {
+  moveOrder,
+  orderSequence,
+  readOrder,
+  servicesTest,
+  type TestServices,
+} from "../fixtures.ts";
 
-async function setup() {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const services = await createServices(kv, loadConfig({ SEATSERVE_KV_PATH: ":memory:" }));
-  const tables = await listTables(kv, location.id);
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
-  let n = 0;
-  const place = async () => {
-    const i = n++;
-    return (await services.intake.place({
-      tableToken: tables[i % tables.length].token,
-      items: [{ menuItemId: items[i % items.length].id, quantity: 1 }],
-    })).order;
+/** The store of a hub test, and its writes: orders placed and moved through the API, checked. */
+async function hubFixture(s: TestServices) {
+  const place = await orderSequence(s);
+  return {
+    kv: s.kv,
+    services: s.services,
+    locationId: s.location.id,
+    place: () => place(),
+    move: (id: string, to: OrderStatus) => moveOrder(s, id, to),
+    read: (id: string) => readOrder(s, id),
   };
-  const move = (id: string, to: OrderStatus) =>
-    moveOrderStatus(kv, {
-      locationId: location.id,
-      orderId: id,
-      to,
-      role: "owner",
-      by: "test",
-      retentionMs: 60_000,
-    });
-  const close = () => {
-    closeServices(services);
-    kv.close();
-  };
-  return { kv, services, locationId: location.id, place, move, close };
+}
+
+/** Registers a hub test on a fresh seeded store (`[hub] …`). */
+function hubTest(
+  name: string,
+  fn: (t: Awaited<ReturnType<typeof hubFixture>>, step: Deno.TestContext) => Promise<void>,
+) {
+  servicesTest(name, async (s, step) => await fn(await hubFixture(s), step));
 }
 
 /** The open orders as of `cursor`, folded from the whole feed: the ground truth. */
@@ -69,7 +55,7 @@ function replayed(s: Subscription): readonly OrderFeedChange[] {
   return (s.start as { changes: readonly OrderFeedChange[] }).changes;
 }
 
-function ids(changes: readonly FeedChange[]) {
+function ids(changes: readonly OrderFeedChange[]) {
   return changes.map((c) => c.id);
 }
 
@@ -89,9 +75,9 @@ const NEXT: Partial<Record<OrderStatus, OrderStatus>> = {
   delivered: "closed",
 };
 
-Deno.test("[hub] start: the snapshot is exactly the open orders at the cursor, under writes", async () => {
-  const t = await setup();
-  try {
+hubTest(
+  "[hub] start: the snapshot is exactly the open orders at the cursor, under writes",
+  async (t) => {
     const live: Order[] = [];
     for (let i = 0; i < 30; i++) live.push(await t.place());
     let writing = true;
@@ -99,7 +85,7 @@ Deno.test("[hub] start: the snapshot is exactly the open orders at the cursor, u
       let i = 0;
       while (writing) {
         const order = live[i++ % live.length];
-        const current = (await getOrder(t.kv, t.locationId, order.id))!;
+        const current = await t.read(order.id);
         const next = i % 7 === 0 && current.status === "pending"
           ? "cancelled"
           : NEXT[current.status];
@@ -127,131 +113,113 @@ Deno.test("[hub] start: the snapshot is exactly the open orders at the cursor, u
     }
     writing = false;
     await writer;
-  } finally {
-    t.close();
+  },
+);
+
+hubTest("[hub] fans out every change once, in commit order, to every subscriber", async (t) => {
+  const hub = await t.services.hubs.get(t.locationId);
+  assert.equal(await t.services.hubs.get(t.locationId), hub, "one hub per location");
+  const subscriptions = await Promise.all(Array.from({ length: 5 }, () => hub.subscribe()));
+  const placed = await Promise.all(Array.from({ length: 200 }, () => t.place()));
+  await hub.sync();
+  const expected: string[] = [];
+  for await (const change of listChangesAfter(t.kv, t.locationId, null)) {
+    if (change.type === "order") expected.push(change.id);
   }
+  assert.equal(expected.length, 200);
+  for (const s of subscriptions) assert.deepEqual(ids(s.take()), expected);
+  assert.equal(hub.openOrders().length, placed.length);
+  // The open orders are the orders as placed, every field.
+  const asPlaced = placed.map(({ orderToken: _, ...order }) => order as Order)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  assert.deepEqual(hub.openOrders(), asPlaced);
 });
 
-Deno.test("[hub] fans out every change once, in commit order, to every subscriber", async () => {
-  const t = await setup();
-  try {
-    const hub = await t.services.hubs.get(t.locationId);
-    assert.equal(await t.services.hubs.get(t.locationId), hub, "one hub per location");
-    const subscriptions = await Promise.all(Array.from({ length: 5 }, () => hub.subscribe()));
-    const placed = await Promise.all(Array.from({ length: 200 }, () => t.place()));
+hubTest("[hub] resume: from memory, from the store, and too old → snapshot", async (t, step) => {
+  const hubs = new Hubs(t.kv, { windowSize: 4 });
+  const hub = await hubs.get(t.locationId);
+  const first = await t.place();
+  for (let i = 0; i < 9; i++) await t.place();
+  await t.move(first.id, "queued");
+  await hub.sync();
+  const all: OrderFeedChange[] = [];
+  for await (const change of listChangesAfter(t.kv, t.locationId, null)) {
+    if (change.type === "order") all.push(change);
+  }
+  assert.equal(all.length, 11);
+
+  await step.step("recent: from memory", async () => {
+    const s = await hub.subscribe({ after: all[8].id });
+    assert.equal(s.start.kind, "replay");
+    assert.deepEqual(ids(replayed(s)), ids(all.slice(9)));
+    s.close();
+  });
+  await step.step("older: from the store, then live without a gap", async () => {
+    const s = await hub.subscribe({ after: all[1].id });
+    const later = await t.place();
     await hub.sync();
-    const expected: string[] = [];
-    for await (const change of listChangesAfter(t.kv, t.locationId, null)) {
-      if (change.type === "order") expected.push(change.id);
-    }
-    assert.equal(expected.length, 200);
-    for (const s of subscriptions) assert.deepEqual(ids(s.take()), expected);
-    assert.equal(hub.openOrders().length, placed.length);
-  } finally {
-    t.close();
-  }
+    assert.deepEqual(ids(replayed(s)), ids(all.slice(2)));
+    assert.deepEqual(s.take().map((c) => c.order.id), [later.id]);
+    s.close();
+  });
+  await step.step("its entry expired: a snapshot", async () => {
+    await t.kv.delete(eventKey(t.locationId, all[0].versionstamp));
+    const s = await hub.subscribe({ after: all[0].id });
+    assert.equal(s.start.kind, "snapshot");
+    s.close();
+  });
+  await step.step("filtered to one order", async () => {
+    const s = await hub.subscribe({ after: all[1].id, orderId: first.id });
+    assert.deepEqual(replayed(s).map((c) => c.order.status), [
+      "queued",
+    ]);
+    s.close();
+  });
+  hubs.close();
 });
 
-Deno.test("[hub] resume: from memory, from the store, and too old → snapshot", async (step) => {
-  const t = await setup();
-  try {
-    const hubs = new Hubs(t.kv, { windowSize: 4 });
-    const hub = await hubs.get(t.locationId);
-    const first = await t.place();
-    for (let i = 0; i < 9; i++) await t.place();
-    await t.move(first.id, "queued");
+hubTest("[hub] a subscriber that stops taking is dropped at maxQueued; others go on", async (t) => {
+  const hubs = new Hubs(t.kv, { maxQueued: 50 });
+  const hub = await hubs.get(t.locationId);
+  const slow = await hub.subscribe();
+  const fast = await hub.subscribe();
+  const seen: string[] = [];
+  for (let round = 0; round < 10; round++) {
+    await Promise.all(Array.from({ length: 10 }, () => t.place()));
     await hub.sync();
-    const all: FeedChange[] = [];
-    for await (const change of listChangesAfter(t.kv, t.locationId, null)) {
-      if (change.type === "order") all.push(change);
-    }
-    assert.equal(all.length, 11);
-
-    await step.step("recent: from memory", async () => {
-      const s = await hub.subscribe({ after: all[8].id });
-      assert.equal(s.start.kind, "replay");
-      assert.deepEqual(ids(replayed(s)), ids(all.slice(9)));
-      s.close();
-    });
-    await step.step("older: from the store, then live without a gap", async () => {
-      const s = await hub.subscribe({ after: all[1].id });
-      const later = await t.place();
-      await hub.sync();
-      assert.deepEqual(ids(replayed(s)), ids(all.slice(2)));
-      assert.deepEqual(s.take().map((c) => c.order.id), [later.id]);
-      s.close();
-    });
-    await step.step("its entry expired: a snapshot", async () => {
-      await t.kv.delete(eventKey(t.locationId, all[0].versionstamp));
-      const s = await hub.subscribe({ after: all[0].id });
-      assert.equal(s.start.kind, "snapshot");
-      s.close();
-    });
-    await step.step("filtered to one order", async () => {
-      const s = await hub.subscribe({ after: all[1].id, orderId: first.id });
-      assert.deepEqual(replayed(s).map((c) => c.order.status), [
-        "queued",
-      ]);
-      s.close();
-    });
-    hubs.close();
-  } finally {
-    t.close();
+    seen.push(...ids(fast.take()));
   }
+  assert.equal(seen.length, 100);
+  assert.equal(slow.ended, "overflow");
+  assert.equal(slow.queued, 0, "its backlog is freed");
+  assert.equal(fast.ended, null);
+  assert.equal(hub.subscriberCount, 1);
+  hubs.close();
+  assert.equal(fast.ended, "shutdown");
 });
 
-Deno.test("[hub] a subscriber that stops taking is dropped at maxQueued; others go on", async () => {
-  const t = await setup();
-  try {
-    const hubs = new Hubs(t.kv, { maxQueued: 50 });
-    const hub = await hubs.get(t.locationId);
-    const slow = await hub.subscribe();
-    const fast = await hub.subscribe();
-    const seen: string[] = [];
-    for (let round = 0; round < 10; round++) {
-      await Promise.all(Array.from({ length: 10 }, () => t.place()));
-      await hub.sync();
-      seen.push(...ids(fast.take()));
-    }
-    assert.equal(seen.length, 100);
-    assert.equal(slow.ended, "overflow");
-    assert.equal(slow.queued, 0, "its backlog is freed");
-    assert.equal(fast.ended, null);
-    assert.equal(hub.subscriberCount, 1);
-    hubs.close();
-    assert.equal(fast.ended, "shutdown");
-  } finally {
-    t.close();
-  }
+hubTest("[hub] wait() wakes on changes, on wake() and on the end", async (t) => {
+  const hub = await t.services.hubs.get(t.locationId);
+  const s: Subscription = await hub.subscribe();
+  let woken = false;
+  const poked = s.wait().then(() => woken = true);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(woken, false, "nothing happened yet");
+  s.wake();
+  await poked;
+  const woke = s.wait();
+  await t.place();
+  await woke;
+  await waitFor(() => s.queued === 1);
+  const ended = s.wait();
+  t.services.hubs.close();
+  await ended;
+  assert.equal(s.ended, "shutdown");
 });
 
-Deno.test("[hub] wait() wakes on changes, on wake() and on the end", async () => {
-  const t = await setup();
-  try {
-    const hub = await t.services.hubs.get(t.locationId);
-    const s: Subscription = await hub.subscribe();
-    let woken = false;
-    const poked = s.wait().then(() => woken = true);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(woken, false, "nothing happened yet");
-    s.wake();
-    await poked;
-    const woke = s.wait();
-    await t.place();
-    await woke;
-    await waitFor(() => s.queued === 1);
-    const ended = s.wait();
-    t.services.hubs.close();
-    await ended;
-    assert.equal(s.ended, "shutdown");
-  } finally {
-    t.close();
-  }
-});
-
-Deno.test("[hub] started on an empty feed: real ids replay from memory, unknown ones get a snapshot", async () => {
-  const t = await setup();
-  try {
+hubTest(
+  "[hub] started on an empty feed: real ids replay from memory, unknown ones get a snapshot",
+  async (t) => {
     // The seed's catalog entry is the feed's only one: without it, the feed is empty.
     for await (const entry of t.kv.list({ prefix: eventsPrefix(t.locationId) })) {
       await t.kv.delete(entry.key);
@@ -267,7 +235,5 @@ Deno.test("[hub] started on an empty feed: real ids replay from memory, unknown 
     assert.deepEqual(ids(replayed(await hub.subscribe({ after: first.id }))), [second.id]);
     const unknown = await hub.subscribe({ after: "00000000000000000001-0" });
     assert.equal(unknown.start.kind, "snapshot");
-  } finally {
-    t.close();
-  }
-});
+  },
+);

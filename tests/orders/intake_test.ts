@@ -9,17 +9,21 @@
  * errors to statuses is tested in order_test.ts and fuzz_test.ts.
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../../lib/config.ts";
 import { AppError } from "../../lib/errors.ts";
 import { decodeFeedEntry } from "../../lib/feed/feed.ts";
-import { statusOf } from "../../routes/error_response.ts";
 import { eventsPrefix, ordersPrefix } from "../../lib/kv/keys.ts";
-import { listMenuItems } from "../../lib/catalog/menu.ts";
-import { seedDemo } from "../../lib/catalog/seed.ts";
-import { closeServices, createServices, type Services } from "../../lib/services.ts";
-import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
-import { listTables } from "../../lib/catalog/tables.ts";
-import { createApp } from "../../routes/app.ts";
+import { statusOf } from "../../routes/error_response.ts";
+import type { Services } from "../../lib/services.ts";
+import type { Order } from "../../lib/schemas.ts";
+import {
+  assertPlaced,
+  changeMenuItem,
+  menuItems,
+  newTestServices,
+  type OrderBody,
+  readOrders,
+  readTables,
+} from "../fixtures.ts";
 
 /** What a guest would have been answered. */
 interface Outcome {
@@ -29,68 +33,70 @@ interface Outcome {
   replayed?: boolean;
 }
 
-const TOKEN = "group-commit-test-owner";
-
 async function setUp(inFlight = "1") {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const config = loadConfig({
-    SEATSERVE_KV_PATH: ":memory:",
-    SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
-    SEATSERVE_RATE_LIMIT: "off",
-    SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight,
-  });
-  const services = await createServices(kv, config);
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
-  const tables = await listTables(kv, location.id);
+  const t = await newTestServices({ SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight });
+  const items = await menuItems(t, true);
+  const tables = await readTables(t);
   const count = async (prefix: Deno.KvKey) => {
     let n = 0;
-    for await (const _ of kv.list({ prefix })) n++;
+    for await (const _ of t.kv.list({ prefix })) n++;
     return n;
   };
-  const opened: Services[] = [services];
   return {
-    kv,
+    t,
     items,
     tables,
     /** Another "process" on the same store: its own catalog and intake. */
-    async otherProcess() {
-      const other = await createServices(kv, config);
-      opened.push(other);
-      return { services: other, app: createApp(other) };
-    },
-    async order(body: CreateOrderInput, key?: string, on = services): Promise<Outcome> {
+    otherProcess: t.otherProcess,
+    /**
+     * Places `body` straight through the intake of `on` (default this process), as the route
+     * would; a new order is then read back through the API and compared with what `body` makes.
+     */
+    async order(body: OrderBody, key?: string, on: Services = t.services): Promise<Outcome> {
       try {
         const placed = await on.intake.place(body, key);
+        if (!placed.replayed) await assertPlaced(t, body, placed.order);
         return { status: 201, order: placed.order, replayed: placed.replayed };
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         return { status: statusOf(error), code: error.code };
       }
     },
-    body(i: number) {
+    body(i: number): OrderBody {
       return {
         tableToken: tables[i % tables.length].token,
         items: [{ menuItemId: items[i % items.length].id, quantity: 1 + (i % 3) }],
       };
     },
-    orders: () => count(ordersPrefix(location.id)),
+    /** The orders stored, counted in the store and checked against the API's list. */
+    async orders() {
+      const stored = await count(ordersPrefix(t.location.id));
+      assert.equal((await readOrders(t)).length, stored, "the API lists another number");
+      return stored;
+    },
     /** Feed entries holding orders (the seed's catalog entry aside). */
     async feedEntries() {
       let n = 0;
-      for await (const entry of kv.list<Uint8Array>({ prefix: eventsPrefix(location.id) })) {
+      for await (const entry of t.kv.list<Uint8Array>({ prefix: eventsPrefix(t.location.id) })) {
         if (decodeFeedEntry(entry.value).changes.some((c) => c.type === "order")) n++;
       }
       return n;
     },
-    close() {
-      for (const s of opened) closeServices(s);
-      kv.close();
-    },
+    close: () => t.close(),
   };
 }
 
 type Fixture = Awaited<ReturnType<typeof setUp>>;
+
+/** Runs `fn` on a fresh fixture (`inFlight` commits at most in flight), closed whatever happens. */
+async function withFixture(fn: (f: Fixture) => Promise<void>, inFlight = "1"): Promise<void> {
+  const f = await setUp(inFlight);
+  try {
+    await fn(f);
+  } finally {
+    f.close();
+  }
+}
 
 /** Sends a first order, then `bodies` while its commit runs, so that they form one batch. */
 async function inOneBatch(f: Fixture, requests: (() => Promise<Outcome>)[]) {
@@ -102,8 +108,7 @@ async function inOneBatch(f: Fixture, requests: (() => Promise<Outcome>)[]) {
 
 Deno.test("[order_intake] group commit", async (t) => {
   await t.step("concurrent orders share one commit and one feed entry", async () => {
-    const f = await setUp();
-    try {
+    await withFixture(async (f) => {
       const responses = await inOneBatch(
         f,
         Array.from({ length: 30 }, (_, i) => () => f.order(f.body(i), `share-${i}`)),
@@ -112,16 +117,13 @@ Deno.test("[order_intake] group commit", async (t) => {
       assert.equal(await f.orders(), 31);
       // The blocker's commit and one for the thirty.
       assert.equal(await f.feedEntries(), 2);
-    } finally {
-      f.close();
-    }
+    });
   });
 
   await t.step(
     "with two commits in flight, every order is committed once and answered",
     async () => {
-      const f = await setUp("2");
-      try {
+      await withFixture(async (f) => {
         const responses = await Promise.all(
           Array.from({ length: 300 }, (_, i) => f.order(f.body(i), `two-${i}`)),
         );
@@ -130,15 +132,12 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.equal(ids.size, 300);
         assert.equal(await f.orders(), 300);
         assert.ok((await f.feedEntries()) < 30, "orders shared commits");
-      } finally {
-        f.close();
-      }
+      }, "2");
     },
   );
 
   await t.step("an unknown item fails alone; the rest of its batch is committed", async () => {
-    const f = await setUp();
-    try {
+    await withFixture(async (f) => {
       const bad = { ...f.body(3), items: [{ menuItemId: "no-such-item", quantity: 1 }] };
       const responses = await inOneBatch(f, [
         ...Array.from({ length: 10 }, (_, i) => () => f.order(f.body(i))),
@@ -151,16 +150,13 @@ Deno.test("[order_intake] group commit", async (t) => {
       assert.deepEqual(statuses.filter((s) => s === 201).length, 20);
       assert.equal(await f.orders(), 21);
       assert.equal(await f.feedEntries(), 2, "the good ones still shared one commit");
-    } finally {
-      f.close();
-    }
+    });
   });
 
   await t.step(
     "a key reused with another body fails its batch's check; it alone gets 409",
     async () => {
-      const f = await setUp();
-      try {
+      await withFixture(async (f) => {
         const first = await f.order(f.body(0), "reused-key");
         assert.equal(first.status, 201);
         // The same key for the same table, another body: the in-process map has forgotten it,
@@ -181,17 +177,14 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.equal(await f.feedEntries(), 1 + 1 + 16);
         const ids = new Set(responses.toSpliced(8, 1).map((r) => r.order!.id));
         assert.equal(ids.size, 16);
-      } finally {
-        f.close();
-      }
+      });
     },
   );
 
   await t.step(
     "a key already claimed by another process fails alone; same body replays",
     async () => {
-      const f = await setUp();
-      try {
+      await withFixture(async (f) => {
         const elsewhere = await f.otherProcess();
         const claimed = await f.order(f.body(5), "claimed-elsewhere", elsewhere.services);
         assert.equal(claimed.status, 201);
@@ -216,15 +209,12 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.deepEqual(statuses.toSpliced(6, 2), Array(12).fill(201));
         assert.equal(await f.orders(), 2 + 1 + 12);
         assert.equal(await f.feedEntries(), 2 + 1 + 12, "the failed batch was retried one by one");
-      } finally {
-        f.close();
-      }
+      });
     },
   );
 
   await t.step("an item 86'd by another process fails alone, however stale the menu", async () => {
-    const f = await setUp();
-    try {
+    await withFixture(async (f) => {
       const target = f.items[0];
       const keep = f.items.slice(1);
       const body = (i: number, id: string) => ({
@@ -233,12 +223,10 @@ Deno.test("[order_intake] group commit", async (t) => {
       });
       assert.equal((await f.order(body(0, target.id))).status, 201); // menu now cached here
       const elsewhere = await f.otherProcess();
-      const patched = await elsewhere.app.request(`/api/menu/items/${target.id}`, {
-        method: "PATCH",
-        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ available: false }),
+      const patched = await changeMenuItem({ ...f.t, app: elsewhere.app }, target.id, {
+        available: false,
       });
-      assert.equal(patched.status, 200);
+      assert.equal(patched.available, false);
       // Whether this process's watch has dropped its menu yet or not: priced against a stale
       // menu, the batch's catalog check fails and each member is re-priced alone.
       const responses = await inOneBatch(f, [
@@ -251,8 +239,6 @@ Deno.test("[order_intake] group commit", async (t) => {
       assert.equal(responses[5].code, "item_unavailable");
       assert.deepEqual(statuses.toSpliced(5, 1), Array(10).fill(201));
       assert.equal(await f.orders(), 1 + 1 + 10);
-    } finally {
-      f.close();
-    }
+    });
   });
 });

@@ -13,22 +13,30 @@ import { getOrder, listOrders } from "../../lib/orders/store.ts";
 import { statusOf } from "../../routes/error_response.ts";
 import type { Role } from "../../lib/auth/roles.ts";
 import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
-import { closeServices, createServices } from "../../lib/services.ts";
 import {
+  assertPlaced,
+  idsOf,
   newTestServices,
   pick,
   randomKey,
   randomOrderBody,
+  readOrder,
+  readOrders,
   tablesOf,
   type TestServices,
 } from "../fixtures.ts";
 
+/** Places an order through the intake; it is read back through the API and compared. */
 async function place(t: TestServices, body?: CreateOrderInput): Promise<Order> {
-  return (await t.services.intake.place(body ?? await randomOrderBody(t))).order;
+  body ??= await randomOrderBody(t);
+  const order = (await t.services.intake.place(body)).order;
+  await assertPlaced(t, body, order);
+  return order;
 }
 
-function move(t: TestServices, orderId: string, to: OrderStatus, role: Role = "owner") {
-  return moveOrderStatus(t.kv, {
+/** Moves an order through the store; a move made is read back through the API and compared. */
+async function move(t: TestServices, orderId: string, to: OrderStatus, role: Role = "owner") {
+  const moved = await moveOrderStatus(t.kv, {
     locationId: t.location.id,
     orderId,
     to,
@@ -36,6 +44,10 @@ function move(t: TestServices, orderId: string, to: OrderStatus, role: Role = "o
     by: `${role}:test`,
     retentionMs: t.config.eventRetentionMs,
   });
+  assert.equal(moved.status, to);
+  assert.deepEqual(moved.history.at(-1), { status: to, at: moved.updatedAt, by: `${role}:test` });
+  assert.deepEqual(await readOrder(t, orderId), moved);
+  return moved;
 }
 
 async function changesOf(t: TestServices, orderId: string): Promise<Order[]> {
@@ -51,6 +63,8 @@ async function countOrders(kv: Deno.Kv, locationId: string): Promise<number> {
   for await (const _ of kv.list({ prefix: ordersPrefix(locationId) })) n++;
   return n;
 }
+
+type Placed = Awaited<ReturnType<TestServices["services"]["intake"]["place"]>>;
 
 function codeOf(result: PromiseSettledResult<unknown>): string {
   if (result.status === "fulfilled") return "ok";
@@ -73,6 +87,7 @@ Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
       assert.equal(codes.filter((c) => c === "ok").length, 1, codes.join());
       assert.equal(codes.filter((c) => c === "409 illegal_transition").length, 19, codes.join());
       const stored = (await getOrder(app.kv, app.location.id, order.id))!;
+      assert.deepEqual(await readOrder(app, order.id), stored);
       assert.equal(stored.status, "queued");
       assert.equal(stored.version, 2);
       assert.deepEqual(stored.history.map((h) => h.status), ["pending", "queued"]);
@@ -124,6 +139,7 @@ Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
         kind: "not_found",
       });
       assert.equal((await getOrder(app.kv, app.location.id, order.id))!.version, 1);
+      assert.deepEqual(await readOrder(app, order.id), order);
       assert.equal((await changesOf(app, order.id)).length, 1);
     });
 
@@ -143,6 +159,7 @@ Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
         { kind: "conflict", code: "version_conflict" },
       );
       assert.equal((await getOrder(app.kv, app.location.id, order.id))!.status, "queued");
+      assert.equal((await readOrder(app, order.id)).version, 2);
     });
   } finally {
     app.close();
@@ -166,6 +183,7 @@ Deno.test("[orders] idempotent creation", async (t) => {
         await getOrder(app.kv, app.location.id, placed[0].order.id),
         placed[0].order,
       );
+      await assertPlaced(app, body, placed[0].order);
 
       // A later retry, after the order moved on, gets the first answer.
       await move(app, placed[0].order.id, "queued");
@@ -176,25 +194,22 @@ Deno.test("[orders] idempotent creation", async (t) => {
     });
 
     await t.step("two processes on one store: still one order", async () => {
-      const other = await createServices(app.kv, app.config);
-      try {
-        for (let round = 0; round < 5; round++) {
-          const before = await countOrders(app.kv, app.location.id);
-          const body = await randomOrderBody(app);
-          const key = randomKey();
-          const placed = await Promise.all(
-            Array.from(
-              { length: 10 },
-              (_, i) =>
-                (i % 2 ? other.intake : app.services.intake).place(structuredClone(body), key),
-            ),
-          );
-          assert.equal(await countOrders(app.kv, app.location.id), before + 1, `round ${round}`);
-          for (const p of placed) assert.deepEqual(p.order, placed[0].order);
-          assert.equal(placed.filter((p) => !p.replayed).length, 1);
-        }
-      } finally {
-        closeServices(other);
+      const { services: other } = await app.otherProcess();
+      for (let round = 0; round < 5; round++) {
+        const before = await countOrders(app.kv, app.location.id);
+        const body = await randomOrderBody(app);
+        const key = randomKey();
+        const placed = await Promise.all(
+          Array.from(
+            { length: 10 },
+            (_, i) =>
+              (i % 2 ? other.intake : app.services.intake).place(structuredClone(body), key),
+          ),
+        );
+        assert.equal(await countOrders(app.kv, app.location.id), before + 1, `round ${round}`);
+        for (const p of placed) assert.deepEqual(p.order, placed[0].order);
+        assert.equal(placed.filter((p) => !p.replayed).length, 1);
+        await assertPlaced(app, body, placed[0].order);
       }
     });
 
@@ -210,6 +225,7 @@ Deno.test("[orders] idempotent creation", async (t) => {
         app.services.intake.place(changed, key),
       ]);
       assert.deepEqual(results.map(codeOf), ["ok", "409 idempotency_key_reused"]);
+      await assertPlaced(app, body, (results[0] as PromiseFulfilledResult<Placed>).value.order);
       // Later: the stored key decides.
       await assert.rejects(app.services.intake.place(changed, key), {
         kind: "conflict",
@@ -231,6 +247,8 @@ Deno.test("[orders] idempotent creation", async (t) => {
       );
       assert.notEqual(first.order.id, second.order.id);
       assert.equal(second.replayed, false);
+      assert.equal((await readOrder(app, first.order.id)).tableId, a.id);
+      assert.equal((await readOrder(app, second.order.id)).tableId, b.id);
     });
   } finally {
     app.close();
@@ -281,6 +299,9 @@ Deno.test("[orders] listOrders()", async (t) => {
       await t.step(`status ${status}`, async () => {
         const expected = newestFirst.filter((o) => o.status === status);
         assert.deepEqual(await pages({ status }, 4), expected);
+        // Orders of other statuses exist, and are left out.
+        assert.ok(newestFirst.some((o) => o.status !== status));
+        assert.ok(status === "ready" || expected.length > 0, status);
       });
     }
 
@@ -293,6 +314,29 @@ Deno.test("[orders] listOrders()", async (t) => {
         assert.deepEqual(
           await pages({ tableId: table.id, status: "pending" }, 2),
           newestFirst.filter((o) => o.tableId === table.id && o.status === "pending"),
+        );
+        // Other tables' orders, and this table's of other statuses, exist and are left out.
+        assert.ok(newestFirst.some((o) => o.tableId !== table.id));
+        assert.ok(newestFirst.some((o) => o.tableId === table.id && o.status !== "pending"));
+      }
+    });
+
+    await t.step("GET /api/orders pages and filters the same, read back whole", async () => {
+      assert.deepEqual(await readOrders(app, "", { limit: 7 }), newestFirst);
+      for (const status of ["pending", "queued", "cancelled"] as const) {
+        assert.deepEqual(
+          idsOf(await readOrders(app, `status=${status}`, { limit: 4 })),
+          idsOf(newestFirst.filter((o) => o.status === status)),
+        );
+      }
+      for (const table of tables) {
+        assert.deepEqual(
+          await readOrders(app, `table=${table.id}`, { limit: 5 }),
+          newestFirst.filter((o) => o.tableId === table.id),
+        );
+        assert.deepEqual(
+          idsOf(await readOrders(app, `table=${table.id}&status=queued`, { limit: 2 })),
+          idsOf(newestFirst.filter((o) => o.tableId === table.id && o.status === "queued")),
         );
       }
     });

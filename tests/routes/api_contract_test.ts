@@ -7,22 +7,41 @@
 import assert from "node:assert/strict";
 import type { QRCode } from "jsqr";
 import jsqrModule from "jsqr";
-import { loadConfig } from "../../lib/config.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { seedDemo } from "../../lib/catalog/seed.ts";
-import { closeServices, createServices } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
-import { createApp } from "../../routes/app.ts";
 import {
+  addLocation,
+  addMenuItem,
+  addTable,
+  assertErrorBody,
+  assertPlaced,
+  assertTokenActsAs,
   BOOTSTRAP,
+  call,
+  changeMenuItem,
+  changeTable,
   deviceToken,
-  jsonHeaders,
+  expect,
+  expectedMove,
+  idsOf,
+  type Json,
   menuItemIds,
-  newTestServices,
+  menuItems,
+  moveOrder,
+  OWNER_BY,
   OWNER_TOKEN,
   placeOrder,
+  readLocations,
+  readMenu,
+  readMenuItem,
+  readOrder,
+  readOrders,
+  readTable,
+  readTables,
   tableToken,
   type TestServices,
+  withServices,
 } from "../fixtures.ts";
 
 /** `jsqr` is CommonJS: at run time its default export is the decoder itself. */
@@ -31,66 +50,6 @@ const jsQR = ((jsqrModule as { default?: unknown }).default ?? jsqrModule) as (
   width: number,
   height: number,
 ) => QRCode | null;
-
-/** A parsed response body; the asserts check its fields. */
-// deno-lint-ignore no-explicit-any
-type Json = any;
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Json;
-}
-
-async function call(
-  t: TestServices,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = {
-    ...(options.body !== undefined ? jsonHeaders(options.token) : {}),
-    ...(options.body === undefined && options.token
-      ? { authorization: `Bearer ${options.token}` }
-      : {}),
-    ...options.headers,
-  };
-  const response = await t.app.request(path, {
-    method,
-    headers,
-    body: options.body === undefined
-      ? undefined
-      : typeof options.body === "string"
-      ? options.body
-      : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  let body: Json = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON (SVG, 304)
-  }
-  return { status: response.status, headers: response.headers, text, body };
-}
-
-/** Asserts the status, and for errors the contract's one error body. */
-function expect(reply: Reply, status: number, code?: string): Json {
-  assert.equal(reply.status, status, `expected ${status}, got ${reply.status}: ${reply.text}`);
-  if (status >= 400) assertErrorBody(reply, code);
-  return reply.body;
-}
-
-function assertErrorBody(reply: Reply, code?: string): void {
-  assert.match(reply.headers.get("content-type") ?? "", /^application\/json/);
-  assert.deepEqual(Object.keys(reply.body), ["error"], reply.text);
-  const keys = Object.keys(reply.body.error).sort().join();
-  assert.ok(keys === "code,message" || keys === "code,details,message", reply.text);
-  assert.match(reply.body.error.code, /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/);
-  assert.ok(reply.body.error.message.length > 0);
-  if (code) assert.equal(reply.body.error.code, code, reply.text);
-}
 
 const MENU_ITEM_KEYS = ["allergens", "available", "category", "description", "id", "name"]
   .concat("priceCents").sort();
@@ -110,24 +69,9 @@ const ORDER_KEYS = [
   "version",
 ].sort();
 
-async function withServices(fn: (t: TestServices) => Promise<void>): Promise<void> {
-  const t = await newTestServices();
-  try {
-    await fn(t);
-  } finally {
-    t.close();
-  }
-}
-
-/** Creates a second location (bootstrap token) and returns it. */
+/** Creates a second location (bootstrap token), checked, and returns it. */
 async function secondLocation(t: TestServices, slug = "second"): Promise<Json> {
-  return expect(
-    await call(t, "POST", "/api/locations", {
-      token: OWNER_TOKEN,
-      body: { slug, name: "Second Place", currency: "USD" },
-    }),
-    201,
-  );
+  return await addLocation(t, { slug, name: "Second Place", currency: "USD" });
 }
 
 Deno.test("[api] GET /health", async (t) => {
@@ -138,22 +82,16 @@ Deno.test("[api] GET /health", async (t) => {
     });
   });
   await t.step("503 with the same shape when the store does not answer", async () => {
-    const kv = await Deno.openKv(":memory:");
-    const config = loadConfig({ SEATSERVE_KV_PATH: ":memory:", SEATSERVE_BOOTSTRAP_TOKEN: "x" });
-    const services = await createServices(kv, config);
-    const app = createApp(services);
-    try {
-      const ok = await app.request("/api/health");
+    await withServices(async (s) => {
+      const ok = await s.app.request("/api/health");
       const okBody = await ok.json();
-      kv.close();
-      const down = await app.request("/api/health");
+      s.kv.close();
+      const down = await s.app.request("/api/health");
       assert.equal(down.status, 503);
       const body = await down.json();
       assert.deepEqual(Object.keys(body).sort(), Object.keys(okBody).sort());
       assert.notEqual(body.status, "ok");
-    } finally {
-      closeServices(services);
-    }
+    });
   });
 });
 
@@ -223,24 +161,45 @@ Deno.test("[api] GET /menu", async (t) => {
     });
     await t.step("an edit changes the ETag; the old one no longer gives 304", async () => {
       const item = menu.items[0];
-      expect(
-        await call(s, "PATCH", `/api/menu/items/${item.id}`, {
-          token: OWNER_TOKEN,
-          body: { available: !item.available },
-        }),
-        200,
-      );
+      await changeMenuItem(s, item.id, { available: !item.available });
       const reply = await call(s, "GET", "/api/menu?location=demo", {
         headers: { "if-none-match": etag },
       });
       expect(reply, 200);
       assert.notEqual(reply.headers.get("etag"), etag);
+      // The menu read back is the one before, with only that item's availability changed.
+      assert.deepEqual(reply.body, {
+        ...menu,
+        items: menu.items.map((i: Json) =>
+          i.id === item.id ? { ...i, available: !item.available } : i
+        ),
+      });
     });
     await t.step("another location's slug is its menu; an unknown slug is 404", async () => {
       await secondLocation(s);
       const other = expect(await call(s, "GET", "/api/menu?location=second"), 200);
       assert.equal(other.location.slug, "second");
       assert.deepEqual(other.items, []);
+      // Each location's menu holds its own items and none of the other's.
+      const theirs = await addMenuItem(s, {
+        name: "Poutine",
+        priceCents: 900,
+        category: "Mains",
+        allergens: ["milk"],
+      }, { location: "second" });
+      const demo = await readMenu(s, "demo");
+      assert.deepEqual((await readMenu(s, "second")).items, [theirs]);
+      assert.ok(!idsOf(demo.items).includes(theirs.id), "another location's item on the menu");
+      assert.deepEqual(idsOf(demo.items), idsOf(menu.items));
+      // And a table's token opens its own location's menu, not the other's.
+      const table = await addTable(s, { number: 3, seats: 2 }, { location: "second" });
+      const byTable = expect(await call(s, "GET", `/api/menu?table=${table.token}`), 200);
+      assert.deepEqual(byTable, await readMenu(s, "second"));
+      const demoByTable = expect(
+        await call(s, "GET", `/api/menu?table=${await tableToken(s, 3)}`),
+        200,
+      );
+      assert.deepEqual(demoByTable, demo);
       expect(await call(s, "GET", "/api/menu?location=nowhere"), 404, "not_found");
       expect(await call(s, "GET", "/api/menu?location=%F0%9F%98%80"), 404);
     });
@@ -262,15 +221,60 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
     const manager = (await deviceToken(s, "manager")).token;
     let item: Json;
     await t.step("POST by a manager: 201 with the item", async () => {
+      const sent = { name: "Olives", priceCents: 400, category: "Starters", allergens: [] };
       item = expect(
-        await call(s, "POST", "/api/menu/items", {
-          token: manager,
-          body: { name: "Olives", priceCents: 400, category: "Starters", allergens: [] },
-        }),
+        await call(s, "POST", "/api/menu/items", { token: manager, body: sent }),
         201,
       );
       assert.deepEqual(Object.keys(item).sort(), MENU_ITEM_KEYS);
       assert.equal(item.available, true);
+      // What was sent, plus the defaults, in the answer and in the menu read back.
+      const expected = { ...sent, id: item.id, description: "", available: true };
+      assert.deepEqual(item, expected);
+      const menu = expect(await call(s, "GET", "/api/menu?location=demo"), 200);
+      assert.deepEqual(menu.items.find((i: Json) => i.id === item.id), expected);
+    });
+    await t.step("POST with every field: each one is read back as sent", async () => {
+      await addMenuItem(s, {
+        name: "Burrata",
+        description: "Puglia, with datterini tomatoes",
+        priceCents: 1250,
+        category: "Starters",
+        available: false,
+        allergens: ["milk", "nuts"],
+      }, { token: manager });
+    });
+    await t.step("a manager's PATCH of every field, then of each alone, is read back", async () => {
+      const changed = await changeMenuItem(s, item.id, {
+        name: "Marinated olives",
+        description: "Taggiasca, lemon zest",
+        priceCents: 450,
+        category: "Snacks",
+        available: true,
+        allergens: ["sulphites"],
+      }, { token: manager });
+      assert.equal(changed.priceCents, 450);
+      const alone = [
+        { name: "Olives" },
+        { description: "" },
+        { priceCents: 400 },
+        { category: "Starters" },
+        { allergens: ["celery", "mustard"] },
+        { allergens: [] },
+        { available: false },
+        { available: true },
+      ];
+      for (const patch of alone) await changeMenuItem(s, item.id, patch, { token: manager });
+      item = await readMenuItem(s, item.id);
+      assert.deepEqual(item, {
+        id: item.id,
+        name: "Olives",
+        description: "",
+        priceCents: 400,
+        category: "Starters",
+        available: true,
+        allergens: [],
+      });
     });
     await t.step("the kitchen may PATCH `available` only", async () => {
       const path = `/api/menu/items/${item.id}`;
@@ -279,17 +283,24 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
         200,
       );
       assert.equal(patched.available, false);
+      assert.deepEqual(patched, { ...item, available: false });
+      assert.deepEqual(await readMenuItem(s, item.id), { ...item, available: false });
+      const before = await readMenu(s);
       expect(
         await call(s, "PATCH", path, { token: kitchen, body: { available: true, priceCents: 1 } }),
         403,
       );
       expect(await call(s, "POST", "/api/menu/items", { token: kitchen, body: item }), 403);
       expect(await call(s, "DELETE", path, { token: kitchen }), 403);
+      assert.deepEqual(await readMenu(s), before, "a refused request changed the menu");
+      await changeMenuItem(s, item.id, { available: true }, { token: kitchen });
     });
     await t.step("servers may not touch the menu", async () => {
       const path = `/api/menu/items/${item.id}`;
+      const before = await readMenu(s);
       expect(await call(s, "PATCH", path, { token: server, body: { available: true } }), 403);
       expect(await call(s, "DELETE", path, { token: server }), 403);
+      assert.deepEqual(await readMenu(s), before, "a refused request changed the menu");
     });
     await t.step("no token is 401; an unknown item is 404; DELETE is 204 then 404", async () => {
       const path = `/api/menu/items/${item.id}`;
@@ -301,7 +312,14 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
         }),
         404,
       );
+      const before = await readMenu(s);
       expect(await call(s, "DELETE", path, { token: manager }), 204);
+      // Gone from the menu, and nothing else with it.
+      assert.equal(await readMenuItem(s, item.id), undefined);
+      assert.deepEqual(
+        (await readMenu(s)).items,
+        before.items.filter((i: Json) => i.id !== item.id),
+      );
       expect(await call(s, "DELETE", path, { token: manager }), 404);
     });
   });
@@ -356,17 +374,23 @@ Deno.test("[api] tables: servers and managers", async (t) => {
           "token",
         ]);
       }
+      // The seeded twelve, as the owner reads them too, each token opening the demo menu.
+      assert.deepEqual(tables, await readTables(s));
+      assert.deepEqual(tables.map((x) => x.number), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      assert.ok(tables.every((x) => x.status === "available" && x.seats >= 1));
+      const demo = await readMenu(s);
+      for (const table of tables) {
+        assert.deepEqual(expect(await call(s, "GET", `/api/menu?table=${table.token}`), 200), demo);
+      }
       expect(await call(s, "GET", "/api/tables"), 401);
       expect(await call(s, "GET", "/api/tables", { token: "garbage" }), 401);
       expect(await call(s, "GET", "/api/tables", { token: kitchen }), 403, "forbidden");
     });
     await t.step("POST {number, seats}: 201; a duplicate number is 409", async () => {
-      const table = expect(
-        await call(s, "POST", "/api/tables", { token: server, body: { number: 40, seats: 4 } }),
-        201,
-      );
+      const table = await addTable(s, { number: 40, seats: 4 }, { token: server });
       assert.equal(table.number, 40);
       assert.ok(table.token && table.qrUrl);
+      const before = await readTables(s);
       expect(
         await call(s, "POST", "/api/tables", { token: server, body: { number: 40, seats: 2 } }),
         409,
@@ -375,7 +399,32 @@ Deno.test("[api] tables: servers and managers", async (t) => {
         await call(s, "PATCH", `/api/tables/${table.id}`, { token: server, body: { number: 1 } }),
         409,
       );
+      assert.deepEqual(await readTables(s), before, "a refused request changed the tables");
+      // Every field a PATCH takes, together and alone, is read back.
+      await changeTable(s, table.id, { number: 41, seats: 6, status: "occupied" }, {
+        token: server,
+      });
+      await changeTable(s, table.id, { seats: 3 }, { token: server });
+      await changeTable(s, table.id, { number: 40 }, { token: server });
+      await changeTable(s, table.id, { status: "available" }, { token: server });
+      await changeTable(s, table.id, { rotateToken: true }, { token: server });
+      await changeTable(s, table.id, { seats: 5, rotateToken: true }, { token: server });
+      const changed = await readTable(s, table.id);
+      assert.deepEqual({ ...changed, token: "", qrUrl: "" }, {
+        id: table.id,
+        number: 40,
+        seats: 5,
+        status: "available",
+        token: "",
+        qrUrl: "",
+      });
+      const others = (await readTables(s)).filter((x) => x.id !== table.id);
+      assert.deepEqual(others, before.filter((x) => x.id !== table.id), "another table changed");
       expect(await call(s, "DELETE", `/api/tables/${table.id}`, { token: server }), 204);
+      // Gone from the list, and its token opens nothing.
+      assert.equal(await readTable(s, table.id), undefined);
+      assert.deepEqual(await readTables(s), others);
+      expect(await call(s, "GET", `/api/menu?table=${changed!.token}`), 401, "invalid_table_token");
       expect(await call(s, "DELETE", `/api/tables/${table.id}`, { token: server }), 404);
       expect(
         await call(s, "PATCH", `/api/tables/${table.id}`, { token: server, body: { seats: 2 } }),
@@ -405,34 +454,53 @@ Deno.test("[api] tables: servers and managers", async (t) => {
 
 Deno.test("[api] orders", async (t) => {
   await withServices(async (s) => {
-    const kitchen = (await deviceToken(s, "kitchen")).token;
+    const kitchenDevice = await deviceToken(s, "kitchen");
+    const kitchen = kitchenDevice.token;
     let order: Json;
     await t.step(
       "POST: 201, pending, server-priced, orderToken only in this response",
       async () => {
-        const [first] = await menuItemIds(s);
-        const reply = await call(s, "POST", "/api/orders", {
-          body: {
-            tableToken: await tableToken(s, 5),
-            items: [{ menuItemId: first, quantity: 2, unitPriceCents: 1 }],
-            totalCents: 1,
-          },
-        });
+        const [first, second] = await menuItemIds(s);
+        const body = {
+          tableToken: await tableToken(s, 5),
+          items: [
+            { menuItemId: first, quantity: 2, unitPriceCents: 1 },
+            { menuItemId: second, quantity: 3, note: "no ice", lineTotalCents: 0 },
+            { menuItemId: first, quantity: 1 },
+          ],
+          note: "by the window",
+          totalCents: 1,
+        };
+        const reply = await call(s, "POST", "/api/orders", { body });
         order = expect(reply, 201);
         assert.deepEqual(Object.keys(order).sort(), [...ORDER_KEYS, "orderToken"].sort());
         assert.equal(order.status, "pending");
-        const price = (await listMenuItems(s.kv, s.location.id)).find((i) => i.id === first)!;
-        assert.equal(order.totalCents, price.priceCents * 2);
+        const items = await menuItems(s);
+        const price = items.find((i) => i.id === first)!;
+        const price2 = items.find((i) => i.id === second)!;
+        assert.equal(order.totalCents, price.priceCents * 3 + price2.priceCents * 3);
+        assert.equal(order.tableNumber, 5);
+        assert.equal(order.currency, s.location.currency);
+        assert.deepEqual(order.items.map((l: Json) => [l.name, l.unitPriceCents, l.note]), [
+          [price.name, price.priceCents, ""],
+          [price2.name, price2.priceCents, "no ice"],
+          [price.name, price.priceCents, ""],
+        ]);
+        // Every field, sent or computed, in the answer and as read back.
+        await assertPlaced(s, body, order);
+        const { orderToken: _, ...stored } = order;
         const byGuest = expect(
           await call(s, "GET", `/api/orders/${order.id}?token=${order.orderToken}`),
           200,
         );
         assert.deepEqual(Object.keys(byGuest).sort(), ORDER_KEYS);
+        assert.deepEqual(byGuest, stored);
         const byStaff = expect(
           await call(s, "GET", `/api/orders/${order.id}`, { token: kitchen }),
           200,
         );
         assert.deepEqual(Object.keys(byStaff).sort(), ORDER_KEYS);
+        assert.deepEqual(byStaff, stored);
         expect(await call(s, "GET", `/api/orders/${order.id}?token=garbage`), 401);
         expect(await call(s, "GET", `/api/orders/${order.id}`), 401);
       },
@@ -472,6 +540,26 @@ Deno.test("[api] orders", async (t) => {
           if (!cursor) break;
         }
         assert.deepEqual(seen, placed.reverse());
+        // Each page is exactly the next `limit` orders: a cursor leaves out what came before.
+        for (const limit of [1, 2, 3, 5, 7]) {
+          const pages: string[][] = [];
+          cursor = "";
+          do {
+            const body = expect(
+              await call(s, "GET", `/api/orders?limit=${limit}&cursor=${cursor}`, {
+                token: kitchen,
+              }),
+              200,
+            );
+            pages.push(idsOf(body.orders));
+            cursor = body.cursor;
+          } while (cursor && pages.length < 10);
+          const expected = Array.from(
+            { length: Math.ceil(placed.length / limit) },
+            (_, i) => placed.slice(i * limit, (i + 1) * limit),
+          );
+          assert.deepEqual(pages, expected, `limit ${limit}`);
+        }
         for (const limit of [100, 200]) {
           const body = expect(
             await call(s, "GET", `/api/orders?limit=${limit}`, { token: kitchen }),
@@ -495,10 +583,52 @@ Deno.test("[api] orders", async (t) => {
         200,
       );
       assert.ok(pending.orders.some((o: Json) => o.id === order.id));
+      // Orders each filter must leave out: another status at this table, and another table.
+      const table5 = await tableToken(s, 5);
+      const queuedHere = await placeOrder(s, { tableToken: table5 });
+      await moveOrder(s, queuedHere.id, "queued");
+      const elsewhere = await placeOrder(s, { tableToken: await tableToken(s, 6) });
+      const all: Json[] = expect(
+        await call(s, "GET", "/api/orders?limit=200", { token: kitchen }),
+        200,
+      ).orders;
+      const ids = (orders: Json[]) => orders.map((o) => o.id);
+      const where = (keep: (o: Json) => boolean) => ids(all.filter(keep));
+      assert.ok(where((o) => o.tableId !== order.tableId).includes(elsewhere.id));
+      assert.ok(where((o) => o.status !== "pending").includes(queuedHere.id));
+      for (
+        const [query, keep] of [
+          [
+            `status=pending&table=${order.tableId}`,
+            (o: Json) => o.status === "pending" && o.tableId === order.tableId,
+          ],
+          [`status=pending&table=`, (o: Json) => o.status === "pending"],
+          [`status=&table=${order.tableId}`, (o: Json) => o.tableId === order.tableId],
+          [`status=queued&table=&cursor=&limit=`, (o: Json) => o.status === "queued"],
+          [`status=&table=&cursor=&limit=`, () => true],
+        ] as const
+      ) {
+        const listed = expect(
+          await call(s, "GET", `/api/orders?${query}`, { token: kitchen }),
+          200,
+        );
+        assert.deepEqual(ids(listed.orders), where(keep), query);
+        assert.ok(ids(listed.orders).length > 0, query);
+      }
+      const both = expect(
+        await call(s, "GET", `/api/orders?status=pending&table=${order.tableId}`, {
+          token: kitchen,
+        }),
+        200,
+      );
+      assert.ok(ids(both.orders).includes(order.id));
+      assert.ok(!ids(both.orders).includes(queuedHere.id), "an order of another status");
+      assert.ok(!ids(both.orders).includes(elsewhere.id), "an order of another table");
       expect(await call(s, "GET", "/api/orders?status=bogus", { token: kitchen }), 400);
       expect(await call(s, "GET", "/api/orders?limit=0", { token: kitchen }), 400);
     });
     await t.step("PATCH: If-Match `*` matches any version; a stale one is 409", async () => {
+      const before = await readOrder(s, order.id);
       const moved = expect(
         await call(s, "PATCH", `/api/orders/${order.id}`, {
           token: OWNER_TOKEN,
@@ -508,6 +638,8 @@ Deno.test("[api] orders", async (t) => {
         200,
       );
       assert.equal(moved.status, "queued");
+      assert.deepEqual(moved, expectedMove(before, "queued", OWNER_BY, moved.updatedAt));
+      assert.deepEqual(await readOrder(s, order.id), moved);
       expect(
         await call(s, "PATCH", `/api/orders/${order.id}`, {
           token: OWNER_TOKEN,
@@ -525,8 +657,20 @@ Deno.test("[api] orders", async (t) => {
         409,
         "illegal_transition",
       );
+      assert.deepEqual(await readOrder(s, order.id), moved, "a refused move changed the order");
+      // Moves with the right If-Match, by the role that owns each, are read back with their `by`.
+      const preparing = await moveOrder(s, order.id, "preparing", {
+        as: kitchenDevice,
+        ifMatch: `"${moved.version}"`,
+      });
+      assert.equal(preparing.history.at(-1)!.by, `kitchen:${kitchenDevice.id}`);
+      await moveOrder(s, order.id, "ready", {
+        as: kitchenDevice,
+        ifMatch: `W/"${preparing.version}"`,
+      });
     });
     await t.step("a device token of another location sees none of these orders", async () => {
+      const before = await readOrder(s, order.id);
       const other = await secondLocation(s);
       const foreign = (await deviceToken(s, "manager", { locationId: other.id })).token;
       expect(await call(s, "GET", `/api/orders/${order.id}`, { token: foreign }), 404);
@@ -539,6 +683,64 @@ Deno.test("[api] orders", async (t) => {
       );
       expect(await call(s, "GET", "/api/orders?location=demo", { token: foreign }), 403);
       expect(await call(s, "GET", "/api/orders", { token: foreign }), 200);
+      // Its own location's list holds none of them; this one is as it was.
+      assert.deepEqual(await readOrders(s, "", { token: foreign }), []);
+      assert.deepEqual(await readOrder(s, order.id), before);
+    });
+  });
+});
+
+Deno.test("[api] GET /orders filters: exactly the matching orders, page by page", async (t) => {
+  await withServices(async (s) => {
+    const tables = (await readTables(s)).slice(0, 3);
+    for (let i = 0; i < 18; i++) {
+      const order = await placeOrder(s, { tableToken: tables[i % 3].token });
+      if (i % 3 === 0) await moveOrder(s, order.id, "queued");
+      if (i % 4 === 0) await moveOrder(s, order.id, "cancelled");
+      if (i % 6 === 1) await moveOrder(s, order.id, "queued");
+    }
+    const all = await readOrders(s);
+    assert.equal(all.length, 18);
+    const ids = (keep: (o: Json) => boolean) => idsOf(all.filter(keep));
+    const statuses = ["pending", "queued", "cancelled"] as const;
+
+    await t.step("status: its orders, none of another status", async () => {
+      for (const status of statuses) {
+        const expected = ids((o) => o.status === status);
+        assert.ok(expected.length > 0 && expected.length < all.length, status);
+        for (const limit of [2, 5, 200]) {
+          assert.deepEqual(idsOf(await readOrders(s, `status=${status}`, { limit })), expected);
+        }
+      }
+      assert.deepEqual(await readOrders(s, "status=preparing"), []);
+    });
+    await t.step("table: its orders, none of another table's", async () => {
+      for (const table of tables) {
+        const expected = ids((o) => o.tableId === table.id);
+        assert.equal(expected.length, 6);
+        for (const limit of [2, 4, 200]) {
+          assert.deepEqual(idsOf(await readOrders(s, `table=${table.id}`, { limit })), expected);
+        }
+      }
+      const unused = (await readTables(s))[5];
+      assert.deepEqual(await readOrders(s, `table=${unused.id}`), []);
+      assert.deepEqual(await readOrders(s, "table=01NOSUCHTABLE000000000000"), []);
+    });
+    await t.step("status and table: only orders matching both", async () => {
+      for (const table of tables) {
+        for (const status of statuses) {
+          const expected = ids((o) => o.tableId === table.id && o.status === status);
+          const other = ids((o) => (o.tableId === table.id) !== (o.status === status));
+          assert.ok(other.length > 0, "nothing a filter could wrongly keep");
+          const listed = idsOf(
+            await readOrders(s, `status=${status}&table=${table.id}`, {
+              limit: 2,
+            }),
+          );
+          assert.deepEqual(listed, expected, `${status} at table ${table.number}`);
+          assert.ok(!listed.some((id) => other.includes(id)));
+        }
+      }
     });
   });
 });
@@ -563,32 +765,41 @@ Deno.test("[api] locations and ?location=<slug>", async (t) => {
         }),
         403,
       );
+      // The refused ones changed nothing: the first "second" is as it was created.
+      assert.deepEqual(await readLocations(s), [s.location, created]);
       const list = expect(await call(s, "GET", "/api/locations", { token: OWNER_TOKEN }), 200);
       assert.deepEqual(list.locations.map((l: Json) => l.slug), ["demo", "second"]);
       expect(await call(s, "GET", "/api/locations", { token: manager }), 403);
+      // Every field sent, the optional one too, is read back.
+      const fourth = await addLocation(s, {
+        slug: "fourth",
+        name: "Vierte Stube",
+        currency: "CHF",
+        defaultLanguage: "de-CH",
+      });
+      assert.deepEqual(await readLocations(s), [s.location, created, fourth]);
     });
     await t.step(
       "the bootstrap token acts on the first location unless ?location= names one",
       async () => {
         const demo = expect(await call(s, "GET", "/api/tables", { token: OWNER_TOKEN }), 200);
         assert.equal(demo.tables.length, 12);
-        expect(
-          await call(s, "POST", "/api/tables?location=second", {
-            token: OWNER_TOKEN,
-            body: { number: 1, seats: 2 },
-          }),
-          201,
-        );
+        const table = await addTable(s, { number: 1, seats: 2 }, { location: "second" });
         const second = expect(
           await call(s, "GET", "/api/tables?location=second", { token: OWNER_TOKEN }),
           200,
         );
         assert.equal(second.tables.length, 1);
+        assert.deepEqual(second.tables, [table]);
         const blank = expect(
           await call(s, "GET", "/api/tables?location=", { token: OWNER_TOKEN }),
           200,
         );
         assert.equal(blank.tables.length, 12);
+        // The first location's tables, without the one added elsewhere.
+        assert.deepEqual(blank.tables, demo.tables);
+        assert.deepEqual(await readTables(s), demo.tables);
+        assert.ok(!idsOf(blank.tables).includes(table.id));
         expect(await call(s, "GET", "/api/tables?location=nowhere", { token: OWNER_TOKEN }), 404);
         expect(await call(s, "GET", "/api/tables?location=second", { token: manager }), 403);
       },
@@ -613,6 +824,24 @@ Deno.test("[api] device tokens: issue and revoke", async (t) => {
       const ttl = Date.parse(kitchen.expiresAt) - Date.now();
       assert.ok(ttl > 3590_000 && ttl <= 3600_000, kitchen.expiresAt);
       expect(await call(s, "GET", "/api/orders", { token: kitchen.token }), 200);
+      // What was asked for, in the answer and in what the token then does.
+      assert.deepEqual(kitchen, {
+        token: kitchen.token,
+        id: kitchen.id,
+        expiresAt: kitchen.expiresAt,
+        role: "kitchen",
+        locationId: s.location.id,
+        label: "pass",
+      });
+      await assertTokenActsAs(s, kitchen.token, "kitchen", s.location.id);
+      const order = await placeOrder(s);
+      await moveOrder(s, order.id, "queued");
+      await moveOrder(s, order.id, "preparing", {
+        as: { token: kitchen.token, by: `kitchen:${kitchen.id}` },
+      });
+      for (const role of ["owner", "manager", "server", "kitchen"] as const) {
+        await deviceToken(s, role, { label: `${role} screen`, ttlSeconds: 600 });
+      }
     });
     await t.step("a manager may not mint an owner token; kitchen and server none", async () => {
       const refused = expect(
@@ -646,6 +875,20 @@ Deno.test("[api] device tokens: issue and revoke", async (t) => {
       );
       const tables = expect(await call(s, "GET", "/api/tables", { token: there.token }), 200);
       assert.deepEqual(tables.tables, []);
+      assert.equal(there.locationId, other.id);
+      assert.equal(there.role, "server");
+      await assertTokenActsAs(s, there.token, "server", other.id);
+      // Without ?location=, its writes land in its own location.
+      const table = expect(
+        await call(s, "POST", "/api/tables", { token: there.token, body: { number: 9, seats: 4 } }),
+        201,
+      );
+      assert.deepEqual(await readTables(s, { location: "second" }), [table]);
+      assert.deepEqual(
+        { ...table, id: "", token: "", qrUrl: "" },
+        { id: "", number: 9, seats: 4, status: "available", token: "", qrUrl: "" },
+      );
+      assert.ok(!idsOf(await readTables(s)).includes(table.id), "added to the wrong location");
       expect(await call(s, "GET", "/api/tables?location=demo", { token: there.token }), 403);
     });
     await t.step(
@@ -704,7 +947,10 @@ Deno.test("[api] errors: one body, the contract's statuses, never a 500", async 
       const other = await secondLocation(s);
       const foreign = (await deviceToken(s, "kitchen", { locationId: other.id })).token;
       const revoked = await deviceToken(s, "server");
-      await s.services.auth.revokeDeviceToken(revoked.id);
+      expect(
+        await call(s, "DELETE", `/api/auth/tokens/${revoked.id}`, { token: OWNER_TOKEN }),
+        204,
+      );
       const odd = [
         "/api/orders/%00",
         "/api/orders/..%2F..%2Fx",

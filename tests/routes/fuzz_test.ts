@@ -9,19 +9,20 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { loadConfig } from "../../lib/config.ts";
 import { ORDER_STATUSES } from "../../lib/orders/lifecycle.ts";
-import { listMenuItems } from "../../lib/catalog/menu.ts";
-import { seedDemo } from "../../lib/catalog/seed.ts";
-import { closeServices, createServices } from "../../lib/services.ts";
-import { listTables } from "../../lib/catalog/tables.ts";
-import { createApp } from "../../routes/app.ts";
+import {
+  menuItems,
+  newTestServices,
+  postOrder,
+  readTables,
+  type TestServices,
+} from "../fixtures.ts";
 
 const OWNER = "fuzz-owner-token-0123456789abcdef";
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261125);
 const MAX_BODY = 64 * 1024;
 
-type App = ReturnType<typeof createApp>;
+type App = TestServices["app"];
 
 /** A JSON value written as raw text, so bodies can hold `__proto__` keys and non-JSON tokens. */
 type Raw = string;
@@ -717,31 +718,18 @@ function prototypeState(): string {
 // ---- setup ---------------------------------------------------------------------------------------
 
 async function setUp() {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const services = await createServices(
-    kv,
-    loadConfig({
-      SEATSERVE_KV_PATH: ":memory:",
-      SEATSERVE_BOOTSTRAP_TOKEN: OWNER,
-      SEATSERVE_RATE_LIMIT: "off",
-    }),
-  );
-  const app = createApp(services);
-  const items = await listMenuItems(kv, location.id);
-  const tables = await listTables(kv, location.id);
+  const t = await newTestServices({ SEATSERVE_BOOTSTRAP_TOKEN: OWNER });
+  const { kv, app, services, location } = t;
+  const items = await menuItems(t);
+  const tables = await readTables(t);
   const available = items.find((i) => i.available)!;
   const soldOut = items.find((i) => !i.available)!;
-  const placed = await app.request("/api/orders", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      tableToken: tables[0].token,
-      items: [{ menuItemId: available.id, quantity: 1 }],
-    }),
+  // Checked: the order is read back and compared with its body.
+  const order = await postOrder(t, {
+    tableToken: tables[0].token,
+    items: [{ menuItemId: available.id, quantity: 1 }],
   });
-  assert.equal(placed.status, 201);
-  const order = await placed.json();
+  assert.equal(order.status, "pending");
   const target: Target = {
     ids: {
       orderId: order.id,
@@ -757,10 +745,7 @@ async function setUp() {
     kv,
     app,
     target,
-    close() {
-      closeServices(services);
-      kv.close();
-    },
+    close: () => t.close(),
   };
 }
 

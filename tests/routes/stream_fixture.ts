@@ -1,33 +1,51 @@
 /**
- * A real server on a free port for stream tests, with a raw SSE reader. Not a test file itself.
+ * A real server on a free port for stream tests, with a raw SSE reader, and `streamTest`, which
+ * gives each test its own server. Not a test file itself.
  */
+import { createSession } from "../../lib/auth/sessions.ts";
 import { type HubOptions, Hubs } from "../../lib/feed/hub.ts";
-import { listMenuItems } from "../../lib/catalog/menu.ts";
 import type { Order } from "../../lib/schemas.ts";
 import type { Services } from "../../lib/services.ts";
-import { listTables } from "../../lib/catalog/tables.ts";
-import { createSession } from "../../lib/auth/sessions.ts";
-import { newTestServices, OWNER_TOKEN } from "../fixtures.ts";
+import {
+  type Api,
+  deviceToken,
+  menuItemIds,
+  moveOrder,
+  newTestServices,
+  type NextOrderOptions,
+  orderSequence,
+  OWNER_TOKEN,
+  readTables,
+  serverClient,
+} from "../fixtures.ts";
 
 export { OWNER_TOKEN };
 
-/** A running server and what tests need to drive it. */
-export interface StreamServer {
+/** A running server and what tests need to drive it; an `Api`, for the fixtures' checked calls. */
+export interface StreamServer extends Api {
   base: string;
   services: Services;
+  location: { id: string; slug: string };
   locationId: string;
   kitchenToken: string;
+  /** A session opened with the kitchen token, as a signed-in screen holds it: its cookie value. */
   kitchenSession(): Promise<string>;
   /** The kitchen token's id (to revoke it). */
   kitchenTokenId: string;
   tableTokens: string[];
   itemIds: string[];
-  /** Places an order (as a guest) and returns it with its order token. */
-  place(options?: { table?: number; note?: string; lines?: number }): Promise<
-    Order & { orderToken: string }
-  >;
-  /** Moves an order (as the owner). */
+  /** Places an order (as a guest), checked as `postOrder`, and returns it with its order token. */
+  place(options?: NextOrderOptions): Promise<Order & { orderToken: string }>;
+  /** Moves an order (as the owner), checked as `moveOrder`. */
   move(orderId: string, status: string): Promise<Order>;
+  /** The kitchen stream's URL, authenticated by `?access_token=` (default the kitchen token). */
+  kitchenUrl(token?: string): string;
+  /** A guest's stream of `order`, by its order token. */
+  orderUrl(order: { id: string; orderToken: string }): string;
+  /** Opens the kitchen stream with `headers` (default: the kitchen token as a bearer). */
+  kitchen(headers?: Record<string, string>): Promise<RawSse>;
+  /** Opens the guest stream of `order`. */
+  follow(order: { id: string; orderToken: string }): Promise<RawSse>;
   close(): Promise<void>;
 }
 
@@ -42,23 +60,22 @@ export async function startStreamServer(
   services.hubs = new Hubs(kv, hubOptions);
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, test.app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
-  const tableTokens = (await listTables(kv, location.id)).map((t) => t.token);
-  const itemIds = (await listMenuItems(kv, location.id)).filter((i) => i.available).map((i) =>
-    i.id
-  );
-  const { token: kitchenToken, record: kitchenRecord } = await services.auth.issueDeviceToken(
-    { role: "owner", via: "bootstrap", id: "bootstrap", locations: "all", label: "test" },
-    { role: "kitchen", locationId: location.id },
-  );
-  let placed = 0;
-  return {
+  const api: Api = { app: serverClient(base), ownerToken: OWNER_TOKEN, location };
+  const tableTokens = (await readTables(api)).map((t) => t.token);
+  const itemIds = await menuItemIds(api);
+  // Stream tests change neither menu nor tables: their orders are priced from those read once.
+  const place = await orderSequence(api);
+  const kitchen = await deviceToken(api, "kitchen");
+  const stream: StreamServer = {
+    ...api,
     base,
     services,
+    location,
     locationId: location.id,
-    kitchenToken,
-    /** A session opened with the kitchen token, as a signed-in screen holds it. */
-    async kitchenSession(): Promise<string> {
-      const principal = await services.auth.authenticate(kitchenToken);
+    kitchenToken: kitchen.token,
+    kitchenTokenId: kitchen.id,
+    async kitchenSession() {
+      const principal = await services.auth.authenticate(kitchen.token);
       const { id } = await createSession(kv, {
         principal: principal!,
         locationId: location.id,
@@ -66,42 +83,23 @@ export async function startStreamServer(
       });
       return id;
     },
-    kitchenTokenId: kitchenRecord.id,
     tableTokens,
     itemIds,
-    async place(options = {}) {
-      const n = placed++;
-      const lines = options.lines ?? 1;
-      const response = await fetch(`${base}/api/orders`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          tableToken: tableTokens[(options.table ?? n) % tableTokens.length],
-          items: Array.from({ length: lines }, (_, i) => ({
-            menuItemId: itemIds[(n + i) % itemIds.length],
-            quantity: 1 + (i % 3),
-            note: options.note ? options.note.slice(0, 200) : undefined,
-          })),
-          note: options.note,
-        }),
-      });
-      const body = await response.json();
-      if (response.status !== 201) {
-        throw new Error(`place: ${response.status} ${JSON.stringify(body)}`);
-      }
-      return body;
-    },
+    place,
     async move(orderId, status) {
-      const response = await fetch(`${base}/api/orders/${orderId}`, {
-        method: "PATCH",
-        headers: { "content-type": "application/json", authorization: `Bearer ${OWNER_TOKEN}` },
-        body: JSON.stringify({ status }),
-      });
-      const body = await response.json();
-      if (response.status !== 200) {
-        throw new Error(`move: ${response.status} ${JSON.stringify(body)}`);
-      }
-      return body;
+      return await moveOrder(api, orderId, status);
+    },
+    kitchenUrl(token = kitchen.token) {
+      return `${base}/api/kitchen/stream?access_token=${token}`;
+    },
+    orderUrl(order) {
+      return `${base}/api/orders/${order.id}/events?token=${order.orderToken}`;
+    },
+    async kitchen(headers = { authorization: `Bearer ${kitchen.token}` }) {
+      return await RawSse.open(`${base}/api/kitchen/stream`, headers);
+    },
+    async follow(order) {
+      return await RawSse.open(stream.orderUrl(order));
     },
     async close() {
       services.hubs.close();
@@ -109,6 +107,42 @@ export async function startStreamServer(
       test.close();
     },
   };
+  return stream;
+}
+
+/** What a stream test may ask of its server. */
+export interface StreamTestOptions {
+  hub?: Partial<HubOptions>;
+  env?: Record<string, string>;
+}
+
+/**
+ * Registers a stream test named `name` (`[streams] …`): it gets its own server, closed whatever
+ * happens. Streams and keep-alive timers outlive a step, so the sanitizers are off.
+ */
+export function streamTest(
+  name: string,
+  fn: (server: StreamServer) => Promise<void>,
+  options: StreamTestOptions = {},
+): void {
+  Deno.test(name, { sanitizeOps: false, sanitizeResources: false }, async () => {
+    const server = await startStreamServer(options.hub, options.env);
+    try {
+      await fn(server);
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+/**
+ * A client that sends `GET <path>` on a raw connection to `port` and never reads a byte, so the
+ * server's writes to it back up.
+ */
+export async function stalledClient(port: number, path: string): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`));
+  return conn;
 }
 
 /** One server-sent event as read off the wire. */
@@ -167,6 +201,11 @@ export class RawSse {
         });
       });
     }
+  }
+
+  /** Waits until exactly `count` events came (see `until`). */
+  async untilEvents(count: number, timeoutMs?: number): Promise<void> {
+    await this.until(() => this.events.length === count, timeoutMs);
   }
 
   /** Waits for the server to end the stream. */
