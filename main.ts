@@ -1,15 +1,13 @@
 /** Starts SeatServe: open the store, seed it when empty, build the services and serve. */
 import { configFromEnv } from "./lib/config.ts";
+import { openStore } from "./lib/kv/store.ts";
 import { firstLocation } from "./lib/catalog/locations.ts";
 import { seedDemo } from "./lib/catalog/seed.ts";
 import { closeServices, createServices } from "./lib/services.ts";
 import { createApp } from "./routes/app.ts";
 
 const config = configFromEnv();
-if (config.kvPath && config.kvPath !== ":memory:") {
-  await Deno.mkdir(config.kvPath.replace(/[^/]*$/, "") || ".", { recursive: true });
-}
-const kv = await Deno.openKv(config.kvPath);
+const kv = await openStore(config);
 if (config.seed) await seedDemo(kv, { retentionMs: config.eventRetentionMs });
 const services = await createServices(kv, config);
 const app = createApp(services);

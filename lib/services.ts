@@ -25,7 +25,7 @@ export interface Services {
 /** Builds the services on an open store. */
 export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
   const secrets = await loadSecrets(kv, config);
-  const catalog = new Catalog(kv);
+  const catalog = new Catalog(kv, { revalidate: config.catalogRevalidate });
   return {
     kv,
     config,

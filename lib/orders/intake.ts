@@ -189,7 +189,8 @@ export class OrderIntake {
     let count = 0;
     const versionstamp = queue[0].snapshot.versionstamp;
     for (const member of queue) {
-      const memberChecks = member.idempotency ? 2 : 1;
+      // A new order's key is fresh and not checked; a claimed idempotency key is.
+      const memberChecks = member.idempotency ? 1 : 0;
       const bytes = member.json.length;
       const fits = count < batchMaxOrders && checks + memberChecks <= batchMaxChecks &&
         feedBytes + bytes <= FEED_ENTRY_BUDGET_BYTES &&

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { Catalog } from "../../lib/catalog/cache.ts";
 import { CatalogService } from "../../lib/catalog/service.ts";
-import { loadConfig } from "../../lib/config.ts";
 import { newId } from "../../lib/kv/ids.ts";
 import { catalogVersionKey, ordersPrefix } from "../../lib/kv/keys.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
@@ -16,19 +15,15 @@ import { seedDemo } from "../../lib/catalog/seed.ts";
 import { closeServices, createServices, type Services } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createApp } from "../../routes/app.ts";
-import { BOOTSTRAP } from "../fixtures.ts";
+import { BOOTSTRAP, openTestStore, testConfig } from "../fixtures.ts";
 
 const TOKEN = "catalog-test-owner";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
 
 async function setUp() {
-  const kv = await Deno.openKv(":memory:");
+  const config = testConfig({ SEATSERVE_BOOTSTRAP_TOKEN: TOKEN });
+  const kv = await openTestStore(config);
   const location = (await seedDemo(kv))!;
-  const config = loadConfig({
-    SEATSERVE_KV_PATH: ":memory:",
-    SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
-    SEATSERVE_RATE_LIMIT: "off",
-  });
   const opened: Services[] = [];
   const process = async () => {
     const services = await createServices(kv, config);
