@@ -17,13 +17,18 @@ const server = Deno.serve({
   port: config.port,
   hostname: config.hostname,
   signal: shutdown.signal,
-  onListen: ({ port }) => announce(port),
+  onListen: ({ port }) => {
+    services.readiness.ready();
+    announce(port);
+  },
 }, app.fetch);
+services.backups.start();
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
-    // End the event streams first, each with a comment saying why, and let those bytes go out
-    // before the server stops.
+    // Not ready from now on; end the event streams first, each with a comment saying why, and
+    // let those bytes go out before the server stops.
+    services.readiness.drain();
     services.hubs.close();
     setTimeout(() => shutdown.abort(), 200);
   });

@@ -71,6 +71,7 @@ export async function newTestServices(
   const kv = await openTestStore(config);
   const location = (await seedDemo(kv)) ?? (await firstLocation(kv))!;
   const services = await createServices(kv, config);
+  services.readiness.ready();
   const app = createApp(services);
   let closed = false;
   return {
