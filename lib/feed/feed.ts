@@ -24,6 +24,8 @@ export type ChangeType = ChangeData["type"];
 /** One feed entry: what one commit changed. */
 export interface FeedEntry {
   at: string;
+  /** When the entry expires (ms since the epoch); entries written before it was added lack it. */
+  expiresAt?: number;
   changes: ChangeData[];
 }
 
@@ -77,7 +79,9 @@ export function appendToFeed(
     others?: readonly ChangeData[];
   },
 ): Deno.AtomicOperation {
-  const head = `{"at":${JSON.stringify(entry.at)},"changes":[`;
+  // The entry carries its expiry, so an import into another store can give it the same one.
+  const expiresAt = Date.parse(entry.at) + entry.retentionMs;
+  const head = `{"at":${JSON.stringify(entry.at)},"expiresAt":${expiresAt},"changes":[`;
   const others = (entry.others ?? []).map((change) => JSON.stringify(change)).join(",");
   const orders = entry.orders ?? [];
   const tail = (others && orders.length ? "," : "") + others + "]}";
