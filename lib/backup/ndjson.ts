@@ -26,6 +26,7 @@ import {
   EXPIRING_KEY_KINDS,
   FEED_HEAD_KEY_KIND,
   FEED_KEY_KIND,
+  feedEpochKey,
 } from "../kv/keys.ts";
 import { NO_VALUE } from "../kv/codec.ts";
 
@@ -156,7 +157,8 @@ export async function importStore(
     const value = decodeValue(v);
     const kind = key[0];
     if (++seen % 1000 === 0) options.onProgress?.(seen);
-    if (kind === FEED_HEAD_KEY_KIND) continue; // rewritten by each re-appended entry
+    // Head keys are rewritten by each re-appended entry; the epoch is set anew at the end.
+    if (kind === FEED_HEAD_KEY_KIND || kind === feedEpochKey()[0]) continue;
     let expireIn: number | undefined;
     if (typeof kind === "string" && EXPIRING_KEY_KINDS.includes(kind)) {
       const expiresAt = expiryOf(value, kind === FEED_KEY_KIND ? options.retentionMs : null);
@@ -189,6 +191,8 @@ export async function importStore(
   }
   await flush();
   if (!header) throw new Error("not a SeatServe export (no header line)");
+  // A new epoch: ids and cursors of the old store name no place in this one.
+  await kv.set(feedEpochKey(), crypto.randomUUID().replaceAll("-", "").slice(0, 12));
   options.onProgress?.(seen);
   return result;
 }

@@ -11,7 +11,13 @@
  * idempotent: a batch may be applied again after a repair or a lost race.
  */
 import { eventsHeadKey } from "../kv/keys.ts";
-import { type FeedChange, type FeedPosition, listChangesAfter, readFeedEntry } from "./feed.ts";
+import {
+  type FeedChange,
+  type FeedPosition,
+  listChangesAfter,
+  readFeedEntry,
+  readFeedEpoch,
+} from "./feed.ts";
 
 /** A sink's cursor as read, with what `apply` checks to advance it. */
 export interface SinkCursor {
@@ -149,11 +155,17 @@ export class FeedConsumer {
         // Never applied anything: the feed may have lost entries before this sink existed.
         repairSince = 0;
       }
+      const epoch = await readFeedEpoch(this.#kv);
       let after = read.position;
-      if (after && !(await readFeedEntry(this.#kv, locationId, after.versionstamp))) {
-        // The cursor's entry is not in the feed: it expired while nothing new came, or the store
-        // was imported (a new epoch: versionstamps do not move). Bring the effects up to date
-        // since the cursor's time, then apply the whole feed again; effects are idempotent.
+      if (
+        after &&
+        ((after.epoch ?? "") !== epoch ||
+          !(await readFeedEntry(this.#kv, locationId, after.versionstamp)))
+      ) {
+        // The cursor is not a place in this feed: the store was imported since (a new epoch:
+        // versionstamps do not move, and new ones may repeat old ones), or its entry expired
+        // while nothing new came. Bring the effects up to date since the cursor's time, then
+        // apply the whole feed again; effects are idempotent.
         const since = read.at === null ? 0 : read.at - REPAIR_MARGIN_MS;
         repairSince = Math.min(repairSince ?? since, since);
         after = null;
@@ -173,7 +185,9 @@ export class FeedConsumer {
         changes.push(change);
       }
       const newest = changes[changes.length - 1];
-      const next = newest ? { versionstamp: newest.versionstamp, index: newest.index } : after;
+      const next = newest
+        ? { versionstamp: newest.versionstamp, index: newest.index, ...(epoch ? { epoch } : {}) }
+        : after;
       const stale = read.at === null || now - read.at > this.#options.retentionMs / 2;
       // Nothing new: done, unless the cursor's time should move on so no repair is needed later,
       // or it must leave an entry that is not in the feed.

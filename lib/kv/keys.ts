@@ -110,6 +110,11 @@ export function eventsHeadKey(locationId: string): Deno.KvKey {
   return ["events_head", locationId];
 }
 
+/** The store's feed epoch: set by each import, since versionstamps cannot move between stores. */
+export function feedEpochKey(): Deno.KvKey {
+  return ["feed_epoch"];
+}
+
 /** A staff device token's record (for revocation and listing). */
 export function authTokenKey(tokenId: string): Deno.KvKey {
   return ["auth_token", tokenId];
