@@ -269,7 +269,10 @@ export class LocationHub {
         (this.#windowFloor
           ? compare(after, this.#windowFloor) >= 0
           // The feed was empty when the hub started: the window holds all of it.
-          : this.#window.length > 0 && compare(after, this.#window[0]) >= 0)
+          : this.#window.length > 0 && compare(after, this.#window[0]) >= 0) &&
+        // Only a place this hub knows is in its feed: versionstamps are the store's, so an id
+        // of another location's feed may fall in this window's range.
+        this.#knows(after)
       ) {
         const start = this.#window.findIndex((change) => compare(change, after) > 0);
         const changes = start < 0 ? [] : this.#window.slice(start);
@@ -298,6 +301,22 @@ export class LocationHub {
       null,
       options.orderId,
     );
+  }
+
+  /** Whether `position` is a change in the window, the window's floor or the cursor. */
+  #knows(position: FeedPosition): boolean {
+    const same = (other: FeedPosition | null) => other !== null && compare(other, position) === 0;
+    if (same(this.#cursor) || same(this.#windowFloor)) return true;
+    let low = 0;
+    let high = this.#window.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const order = compare(this.#window[middle], position);
+      if (order === 0) return true;
+      if (order < 0) low = middle + 1;
+      else high = middle - 1;
+    }
+    return false;
   }
 
   /** Resolves once the hub has taken in every commit made before the call. */
@@ -329,7 +348,8 @@ export class LocationHub {
     after: FeedPosition,
     until: FeedPosition,
   ): Promise<OrderFeedChange[] | null> {
-    if (!(await readFeedEntry(this.#kv, this.locationId, after.versionstamp))) return null;
+    const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
+    if (!entry || after.index >= entry.changes.length) return null;
     const changes: OrderFeedChange[] = [];
     for await (const change of listChangesAfter(this.#kv, this.locationId, after)) {
       if (compare(change, until) > 0) break;
