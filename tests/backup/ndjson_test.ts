@@ -37,7 +37,7 @@ import { RawSse, startStreamServer } from "../routes/stream_fixture.ts";
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-Deno.test("[ndjson] values and keys survive exactly", async () => {
+Deno.test("[ndjson] values and keys survive exactly", () => {
   const values: unknown[] = [
     new TextEncoder().encode('{"a":1}'),
     new Uint8Array(0),
