@@ -62,12 +62,31 @@ export function limitedStore(kv: Deno.Kv, limits: StoreLimits): Deno.Kv {
       if (name === "set" || name === "delete") {
         return async (...args: unknown[]) => {
           await delay();
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          return await whenUnlocked(() =>
+            (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+          );
         };
       }
       return value.bind(target);
     },
   });
+}
+
+/**
+ * Runs a commit again while SQLite says another handle holds the write lock. A wrapped store
+ * stands in for a remote one, which many instances share and which orders their commits itself;
+ * several handles on one local file (as tests open them) instead refuse a commit that meets
+ * another's. One process owns a local store in production, so unwrapped stores never see this.
+ */
+async function whenUnlocked<T>(commit: () => Promise<T>): Promise<T> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await commit();
+    } catch (error) {
+      if (attempt >= 200 || !String(error).includes("database is locked")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 4));
+    }
+  }
 }
 
 function limitedOp(
@@ -95,7 +114,7 @@ function limitedOp(
             );
           }
           await delay();
-          return await target.commit();
+          return await whenUnlocked(() => target.commit());
         };
       }
       return (...args: unknown[]) => {

@@ -164,7 +164,7 @@ Deno.test("[order_intake] group commit", async (t) => {
   });
 
   await t.step(
-    "a key reused with another body fails its batch's check; it alone gets 409",
+    "a key reused with another body fails its batch's check; it alone gets 409, the rest re-commit together",
     async () => {
       const f = await setUp();
       try {
@@ -183,9 +183,10 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.equal(responses[8].code, "idempotency_key_reused");
         assert.deepEqual(statuses.toSpliced(8, 1), Array(16).fill(201));
         assert.equal(await f.orders(), 1 + 1 + 16);
-        // The batch's commit failed on the reused key's check, so its 16 good members were
-        // committed one by one: one feed entry each (plus the first order and the blocker).
-        assert.equal(await f.feedEntries(), 1 + 1 + 16);
+        // The batch's commit failed on the reused key's check; the key was read, its member
+        // answered 409, and the 16 good members committed together again: one feed entry for
+        // them (plus the first order and the blocker).
+        assert.equal(await f.feedEntries(), 1 + 1 + 1);
         const ids = new Set(responses.toSpliced(8, 1).map((r) => r.order!.id));
         assert.equal(ids.size, 16);
       } finally {
@@ -195,7 +196,7 @@ Deno.test("[order_intake] group commit", async (t) => {
   );
 
   await t.step(
-    "a key already claimed by another process fails alone; same body replays",
+    "a key already claimed by another process fails alone; same body replays; the rest together",
     async () => {
       const f = await setUp();
       try {
@@ -222,7 +223,11 @@ Deno.test("[order_intake] group commit", async (t) => {
         assert.equal(replay.tableId, f.tables[6].id);
         assert.deepEqual(statuses.toSpliced(6, 2), Array(12).fill(201));
         assert.equal(await f.orders(), 2 + 1 + 12);
-        assert.equal(await f.feedEntries(), 2 + 1 + 12, "the failed batch was retried one by one");
+        assert.equal(
+          await f.feedEntries(),
+          2 + 1 + 1,
+          "the claimed keys were answered from the store, the other 12 committed together again",
+        );
       } finally {
         f.close();
       }
