@@ -10,6 +10,7 @@ import type { MenuItem, Order, Table } from "../../lib/schemas.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { getOrder } from "../../lib/orders/store.ts";
+import { createSession } from "../../lib/auth/sessions.ts";
 import { BOOTSTRAP, OWNER_TOKEN } from "../fixtures.ts";
 import { RawSse, startStreamServer } from "./stream_fixture.ts";
 
@@ -286,6 +287,29 @@ Deno.test("[isolation] two locations: nothing crosses", opts, async (t) => {
         body: { status: "queued" },
       });
       assert.equal(move.status, 404);
+    });
+
+    await t.step("sessions: a signed-in screen of B reaches nothing of A", async () => {
+      const principal = await services.auth.authenticate(managerB);
+      const { id } = await createSession(kv, {
+        principal: principal!,
+        locationId: b.id,
+        lifetime: { ttlMs: 60_000, idleMs: 60_000 },
+      });
+      const cookie = { cookie: `seatserve_session=${id}` };
+      const real = await call("GET", `/api/orders/${orderA.id}`, { headers: cookie });
+      const fake = await call("GET", "/api/orders/01NOTANORDER0000000000000", { headers: cookie });
+      assert.deepEqual([real.status, fake.status], [404, 404]);
+      const list = await call("GET", "/api/orders?limit=100", { headers: cookie });
+      assert.deepEqual(
+        (list.body.orders as Order[]).map((o) => o.id).sort(),
+        ordersB.map((o) => o.id).sort(),
+      );
+      const stream = await RawSse.open(`${base}/api/kitchen/stream`, cookie);
+      await stream.until(() => stream.events.length >= 1);
+      const open = JSON.parse(stream.events[0].data).orders as Order[];
+      assert.ok(open.length > 0 && open.every((o) => o.locationId === b.id));
+      await stream.close();
     });
 
     await t.step(
