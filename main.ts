@@ -1,15 +1,13 @@
 /** Starts SeatServe: open the store, seed it when empty, build the services and serve. */
 import { configFromEnv } from "./lib/config.ts";
+import { openStore } from "./lib/kv/store.ts";
 import { firstLocation } from "./lib/catalog/locations.ts";
 import { seedDemo } from "./lib/catalog/seed.ts";
 import { closeServices, createServices } from "./lib/services.ts";
 import { createApp } from "./routes/app.ts";
 
 const config = configFromEnv();
-if (config.kvPath && config.kvPath !== ":memory:") {
-  await Deno.mkdir(config.kvPath.replace(/[^/]*$/, "") || ".", { recursive: true });
-}
-const kv = await Deno.openKv(config.kvPath);
+const kv = await openStore(config);
 if (config.seed) await seedDemo(kv, { retentionMs: config.eventRetentionMs });
 const services = await createServices(kv, config);
 const app = createApp(services);
@@ -19,13 +17,18 @@ const server = Deno.serve({
   port: config.port,
   hostname: config.hostname,
   signal: shutdown.signal,
-  onListen: ({ port }) => announce(port),
+  onListen: ({ port }) => {
+    services.readiness.ready();
+    announce(port);
+  },
 }, app.fetch);
+services.backups.start();
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
-    // End the event streams first, each with a comment saying why, and let those bytes go out
-    // before the server stops.
+    // Not ready from now on; end the event streams first, each with a comment saying why, and
+    // let those bytes go out before the server stops.
+    services.readiness.drain();
     services.hubs.close();
     setTimeout(() => shutdown.abort(), 200);
   });

@@ -32,6 +32,28 @@ export interface Config {
   streamKeepAliveMs: number;
   /** How long idempotency keys are remembered, in milliseconds. */
   idempotencyTtlMs: number;
+  /**
+   * Which store's limits the code keeps to: "remote" (Deno Deploy, a denokv server: 10 checks an
+   * atomic op) or "local" (SQLite: 100). Derived from the path; forcing "remote" on a local store
+   * wraps it so that an op over the remote limits throws (for tests).
+   */
+  kvLimits: "local" | "remote";
+  /** Most checks one atomic op may hold on this store. */
+  maxChecksPerOp: number;
+  /**
+   * Re-read the catalog version key before serving a cached menu or table list, so that an edit
+   * acknowledged by another instance is never served stale. On by default with a remote store
+   * (many instances); a local store has one process, which invalidates its own cache.
+   */
+  catalogRevalidate: boolean;
+  /** Test only: milliseconds added to every commit (a remote store's latency). */
+  testCommitDelayMs: number;
+  /** Where backups go; with it set, the server takes one every 5 minutes. */
+  backupDir: string | null;
+  /** How many scheduled backups to keep in `backupDir`. */
+  backupKeep: number;
+  /** A command run after each scheduled backup with the file's path as its last argument. */
+  backupAfter: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -44,6 +66,10 @@ export function loadConfig(env: Env): Config {
   const hostname = env.HOSTNAME?.trim() || "0.0.0.0";
   const kvPath = env.SEATSERVE_KV_PATH?.trim() ||
     (env.DENO_DEPLOYMENT_ID ? undefined : "./data/seatserve.kv");
+  const remotePath = kvPath === undefined || /^https?:\/\//i.test(kvPath);
+  const kvLimits = oneOf(env, "SEATSERVE_KV_LIMITS", ["local", "remote"]) ??
+    (remotePath ? "remote" : "local");
+  const maxChecksPerOp = kvLimits === "remote" ? 10 : 100;
   return {
     port,
     hostname,
@@ -56,11 +82,34 @@ export function loadConfig(env: Env): Config {
     ),
     maxBodyBytes: intSetting(env, "SEATSERVE_MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
     batchMaxOrders: intSetting(env, "SEATSERVE_BATCH_MAX_ORDERS", 64, 1, 200),
-    batchMaxChecks: intSetting(env, "SEATSERVE_BATCH_MAX_CHECKS", 100, 2, 100),
-    batchMaxInFlight: intSetting(env, "SEATSERVE_BATCH_MAX_IN_FLIGHT", 2, 1, 16),
+    batchMaxChecks: intSetting(
+      env,
+      "SEATSERVE_BATCH_MAX_CHECKS",
+      maxChecksPerOp,
+      2,
+      maxChecksPerOp,
+    ),
+    // A remote store answers a commit later and holds fewer orders with keys in one (10 checks):
+    // more commits overlap there, so that batches, not waits, take the latency.
+    batchMaxInFlight: intSetting(
+      env,
+      "SEATSERVE_BATCH_MAX_IN_FLIGHT",
+      kvLimits === "remote" ? 8 : 2,
+      1,
+      16,
+    ),
     eventRetentionMs: intSetting(env, "SEATSERVE_EVENT_RETENTION_DAYS", 7, 1, 365) * DAY_MS,
     streamKeepAliveMs: intSetting(env, "SEATSERVE_STREAM_KEEPALIVE_SECONDS", 10, 1, 15) * 1000,
     idempotencyTtlMs: DAY_MS,
+    kvLimits,
+    maxChecksPerOp,
+    catalogRevalidate: env.SEATSERVE_CATALOG_REVALIDATE === undefined
+      ? kvLimits === "remote"
+      : !isOff(env.SEATSERVE_CATALOG_REVALIDATE),
+    testCommitDelayMs: intSetting(env, "SEATSERVE_TEST_COMMIT_DELAY_MS", 0, 0, 10_000),
+    backupDir: env.BACKUP_DIR?.trim() || null,
+    backupKeep: intSetting(env, "BACKUP_KEEP", 48, 1, 100_000),
+    backupAfter: env.BACKUP_AFTER?.trim() || null,
   };
 }
 
@@ -71,6 +120,15 @@ export function configFromEnv(): Config {
 
 function isOff(value: string | undefined): boolean {
   return ["0", "off", "false", "no"].includes((value ?? "").trim().toLowerCase());
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[]): T | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return undefined;
+  if (!values.includes(raw as T)) {
+    throw new Error(`${name} must be one of ${values.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
 }
 
 function intSetting(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -6,6 +6,8 @@ import type { Config } from "./config.ts";
 import { Hubs } from "./feed/hub.ts";
 import { OrderIntake } from "./orders/intake.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
+import { BackupSchedule } from "./backup/schedule.ts";
+import { Readiness } from "./readiness.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -20,12 +22,16 @@ export interface Services {
   intake: OrderIntake;
   /** The change-feed hubs (kitchen and guest streams), one per location. */
   hubs: Hubs;
+  /** Starting, ready or draining (for `/api/health/ready`). */
+  readiness: Readiness;
+  /** Scheduled backups and how the last one went. */
+  backups: BackupSchedule;
 }
 
 /** Builds the services on an open store. */
 export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
   const secrets = await loadSecrets(kv, config);
-  const catalog = new Catalog(kv);
+  const catalog = new Catalog(kv, { revalidate: config.catalogRevalidate });
   return {
     kv,
     config,
@@ -38,6 +44,8 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     }),
     intake: new OrderIntake(kv, { catalog, config }),
     hubs: new Hubs(kv),
+    readiness: new Readiness(),
+    backups: new BackupSchedule(config),
   };
 }
 

@@ -10,6 +10,8 @@ import { type Config, loadConfig } from "../lib/config.ts";
 import type { Role } from "../lib/auth/roles.ts";
 import type { Location, MenuItem, Order } from "../lib/schemas.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
+import { firstLocation } from "../lib/catalog/locations.ts";
+import { wrapStore } from "../lib/kv/store.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
 import { createApp } from "../routes/app.ts";
 
@@ -73,20 +75,44 @@ export interface TestServices extends Api {
   close(): void;
 }
 
-/** Opens `:memory:` KV, seeds the demo location, and builds services and the app. */
-export async function newTestServices(
-  overrides: Record<string, string> = {},
-): Promise<TestServices> {
-  const kv = await Deno.openKv(":memory:");
-  const location = (await seedDemo(kv))!;
-  const config = loadConfig({
+/**
+ * Settings that a test run may force on every store the tests open, from the environment:
+ * `SEATSERVE_KV_LIMITS=remote` (a denokv server's limits, enforced) and
+ * `SEATSERVE_TEST_COMMIT_DELAY_MS` (a remote store's latency). `deno task test:remote` sets them.
+ */
+const FORCED = Object.fromEntries(
+  ["SEATSERVE_KV_LIMITS", "SEATSERVE_TEST_COMMIT_DELAY_MS"].flatMap((name) => {
+    const value = Deno.env.get(name);
+    return value ? [[name, value]] : [];
+  }),
+);
+
+/** A test configuration: `:memory:`, the fixture owner token, no rate limits, then `overrides`. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
     SEATSERVE_KV_PATH: ":memory:",
     SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
     SEATSERVE_RATE_LIMIT: "off",
+    ...FORCED,
     ...overrides,
   });
+}
+
+/** Opens the configured test store, with the limits the run forces (see `testConfig`). */
+export async function openTestStore(config: Config): Promise<Deno.Kv> {
+  return wrapStore(await Deno.openKv(config.kvPath), config);
+}
+
+/** Opens `:memory:` KV (or `SEATSERVE_KV_PATH`), seeds the demo, builds services and the app. */
+export async function newTestServices(
+  overrides: Record<string, string> = {},
+): Promise<TestServices> {
+  const config = testConfig(overrides);
+  const kv = await openTestStore(config);
+  const location = (await seedDemo(kv)) ?? (await firstLocation(kv))!;
   const services = await createServices(kv, config);
   const opened = [services];
+  services.readiness.ready();
   let closed = false;
   return {
     kv,
@@ -97,6 +123,7 @@ export async function newTestServices(
     ownerToken: overrides.SEATSERVE_BOOTSTRAP_TOKEN ?? OWNER_TOKEN,
     async otherProcess() {
       const other = await createServices(kv, config);
+      other.readiness.ready();
       opened.push(other);
       return { services: other, app: createApp(other) };
     },

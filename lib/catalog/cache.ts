@@ -36,13 +36,27 @@ export class Catalog {
   #generations = new Map<string, number>();
   #closed = false;
 
-  constructor(kv: Deno.Kv) {
+  #revalidate: boolean;
+
+  /**
+   * `revalidate`: re-read the version key on every `get`, for stores that other instances write
+   * (their watch notification may come after their edit was acknowledged to a client).
+   */
+  constructor(kv: Deno.Kv, options: { revalidate?: boolean } = {}) {
     this.#kv = kv;
+    this.#revalidate = options.revalidate ?? false;
   }
 
   /** The current snapshot of a location, loading it when needed; null when no such location. */
   async get(locationId: string): Promise<CatalogSnapshot | null> {
-    return this.#snapshots.get(locationId) ?? await this.#load(locationId);
+    const cached = this.#snapshots.get(locationId);
+    if (cached && this.#revalidate) {
+      const version = await this.#kv.get(catalogVersionKey(locationId));
+      if (version.versionstamp === cached.versionstamp) return cached;
+      this.invalidate(locationId);
+      return await this.#load(locationId);
+    }
+    return cached ?? await this.#load(locationId);
   }
 
   /** A location's snapshot by slug (slugs never change, so the mapping is kept), or null. */

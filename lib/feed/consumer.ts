@@ -11,7 +11,13 @@
  * idempotent: a batch may be applied again after a repair or a lost race.
  */
 import { eventsHeadKey } from "../kv/keys.ts";
-import { type FeedChange, type FeedPosition, listChangesAfter } from "./feed.ts";
+import {
+  type FeedChange,
+  type FeedPosition,
+  listChangesAfter,
+  readFeedEntry,
+  readFeedEpoch,
+} from "./feed.ts";
 
 /** A sink's cursor as read, with what `apply` checks to advance it. */
 export interface SinkCursor {
@@ -142,15 +148,32 @@ export class FeedConsumer {
     for (;;) {
       const read = await this.#sink.readCursor(locationId);
       const now = Date.now();
+      let repairSince: number | null = null;
       if (read.at !== null && now - read.at > this.#options.retentionMs - REPAIR_MARGIN_MS) {
-        await this.#sink.repair(locationId, read.at - REPAIR_MARGIN_MS);
+        repairSince = read.at - REPAIR_MARGIN_MS;
       } else if (read.position === null && read.at === null) {
         // Never applied anything: the feed may have lost entries before this sink existed.
-        await this.#sink.repair(locationId, 0);
+        repairSince = 0;
       }
+      const epoch = await readFeedEpoch(this.#kv);
+      let after = read.position;
+      if (
+        after &&
+        ((after.epoch ?? "") !== epoch ||
+          !(await readFeedEntry(this.#kv, locationId, after.versionstamp)))
+      ) {
+        // The cursor is not a place in this feed: the store was imported since (a new epoch:
+        // versionstamps do not move, and new ones may repeat old ones), or its entry expired
+        // while nothing new came. Bring the effects up to date since the cursor's time, then
+        // apply the whole feed again; effects are idempotent.
+        const since = read.at === null ? 0 : read.at - REPAIR_MARGIN_MS;
+        repairSince = Math.min(repairSince ?? since, since);
+        after = null;
+      }
+      if (repairSince !== null) await this.#sink.repair(locationId, repairSince);
       const changes: FeedChange[] = [];
       let more = false;
-      for await (const change of listChangesAfter(this.#kv, locationId, read.position)) {
+      for await (const change of listChangesAfter(this.#kv, locationId, after)) {
         const last = changes[changes.length - 1];
         // Batches end between entries, so a cursor always sits at an entry's last change.
         if (
@@ -163,11 +186,12 @@ export class FeedConsumer {
       }
       const newest = changes[changes.length - 1];
       const next = newest
-        ? { versionstamp: newest.versionstamp, index: newest.index }
-        : read.position;
+        ? { versionstamp: newest.versionstamp, index: newest.index, ...(epoch ? { epoch } : {}) }
+        : after;
       const stale = read.at === null || now - read.at > this.#options.retentionMs / 2;
-      // Nothing new: done, unless the cursor's time should move on so no repair is needed later.
-      if (!newest && !stale) return;
+      // Nothing new: done, unless the cursor's time should move on so no repair is needed later,
+      // or it must leave an entry that is not in the feed.
+      if (!newest && !stale && after === read.position) return;
       const applied = await this.#sink.apply(locationId, { changes, next, read, now });
       if (applied && !more) return;
     }

@@ -8,7 +8,7 @@
  * event id it reads `<versionstamp>-<index>`.
  */
 import { decodeJson, joinJson, NO_VALUE } from "../kv/codec.ts";
-import { eventKey, eventsHeadKey, eventsPrefix } from "../kv/keys.ts";
+import { eventKey, eventsHeadKey, eventsPrefix, feedEpochKey } from "../kv/keys.ts";
 import type { Location, MenuItem, Order, Table } from "../schemas.ts";
 
 /** What one change says happened, by kind. Each holds the thing as it is after the commit. */
@@ -24,6 +24,8 @@ export type ChangeType = ChangeData["type"];
 /** One feed entry: what one commit changed. */
 export interface FeedEntry {
   at: string;
+  /** When the entry expires (ms since the epoch); entries written before it was added lack it. */
+  expiresAt?: number;
   changes: ChangeData[];
 }
 
@@ -31,6 +33,8 @@ export interface FeedEntry {
 export interface FeedPosition {
   versionstamp: string;
   index: number;
+  /** The feed epoch (`readFeedEpoch`) a stored cursor was taken in; absent means "". */
+  epoch?: string;
 }
 
 /** One change read back from the feed, with its position and event id. */
@@ -59,6 +63,28 @@ export function parseFeedEventId(id: string): FeedPosition | null {
   return match ? { versionstamp: match[1], index: Number(match[2]) } : null;
 }
 
+/**
+ * The store's feed epoch: "" until the store is first imported, then a new random id at each
+ * import. Versionstamps do not move between stores, and a new store's may repeat an old one's, so
+ * an id or cursor from another epoch must never be taken for a place in this feed. Event ids of
+ * an imported store carry it (`<versionstamp>-<index>.<epoch>`); cursors keep it in their position.
+ */
+export async function readFeedEpoch(kv: Deno.Kv): Promise<string> {
+  return (await kv.get<string>(feedEpochKey())).value ?? "";
+}
+
+/** An event id of the epoch: `id` with the epoch after a dot (as it is when the epoch is ""). */
+export function withEpoch(id: string, epoch: string): string {
+  return epoch ? `${id}.${epoch}` : id;
+}
+
+/** The feed event id inside `id` when `id` is of the epoch, else null (another store's id). */
+export function idInEpoch(id: string, epoch: string): string | null {
+  if (!epoch) return id;
+  const suffix = `.${epoch}`;
+  return id.endsWith(suffix) ? id.slice(0, -suffix.length) : null;
+}
+
 const ORDER_HEAD = '{"type":"order","order":';
 
 /**
@@ -77,7 +103,9 @@ export function appendToFeed(
     others?: readonly ChangeData[];
   },
 ): Deno.AtomicOperation {
-  const head = `{"at":${JSON.stringify(entry.at)},"changes":[`;
+  // The entry carries its expiry, so an import into another store can give it the same one.
+  const expiresAt = Date.parse(entry.at) + entry.retentionMs;
+  const head = `{"at":${JSON.stringify(entry.at)},"expiresAt":${expiresAt},"changes":[`;
   const others = (entry.others ?? []).map((change) => JSON.stringify(change)).join(",");
   const orders = entry.orders ?? [];
   const tail = (others && orders.length ? "," : "") + others + "]}";

@@ -16,11 +16,14 @@ import {
   type FeedChange,
   feedEventId,
   type FeedPosition,
+  idInEpoch,
   listChangesAfter,
   newestPosition,
   type OrderFeedChange,
   parseFeedEventId,
   readFeedEntry,
+  readFeedEpoch,
+  withEpoch,
 } from "./feed.ts";
 import { eventsHeadKey } from "../kv/keys.ts";
 import { isOpen } from "../orders/lifecycle.ts";
@@ -185,6 +188,8 @@ export class LocationHub {
   readonly options: HubOptions;
   #kv: Deno.Kv;
   #cursor: FeedPosition | null = null;
+  /** The store's feed epoch; every id this hub sends or takes carries it. */
+  #epoch = "";
   #open = new Map<string, Order>();
   #snapshot: Order[] | null = null;
   /** The most recent order changes, in order; `#windowFloor` is the position just before them. */
@@ -213,7 +218,7 @@ export class LocationHub {
 
   /** The id of the last change the hub has taken in, or null when the feed is empty. */
   get cursor(): string | null {
-    return this.#cursor && feedEventId(this.#cursor);
+    return this.#cursor && withEpoch(feedEventId(this.#cursor), this.#epoch);
   }
 
   /** How many subscriptions are live. */
@@ -229,6 +234,7 @@ export class LocationHub {
 
   /** @internal Loads the open orders and the cursor, then starts watching. */
   async start(): Promise<void> {
+    this.#epoch = await readFeedEpoch(this.#kv);
     this.#cursor = await newestPosition(this.#kv, this.locationId);
     for (const order of await listOpenOrders(this.#kv, this.locationId)) {
       this.#open.set(order.id, order);
@@ -247,7 +253,9 @@ export class LocationHub {
    */
   async subscribe(options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.#closed) throw new Error("hub closed");
-    const after = options.after ? parseFeedEventId(options.after) : null;
+    // An id of another epoch (from before an import) is not a place in this feed: a snapshot.
+    const inEpoch = options.after ? idInEpoch(options.after, this.#epoch) : null;
+    const after = inEpoch ? parseFeedEventId(inEpoch) : null;
     const filter = (changes: readonly OrderFeedChange[]) =>
       options.orderId === undefined
         ? changes
@@ -261,7 +269,10 @@ export class LocationHub {
         (this.#windowFloor
           ? compare(after, this.#windowFloor) >= 0
           // The feed was empty when the hub started: the window holds all of it.
-          : this.#window.length > 0 && compare(after, this.#window[0]) >= 0)
+          : this.#window.length > 0 && compare(after, this.#window[0]) >= 0) &&
+        // Only a place this hub knows is in its feed: versionstamps are the store's, so an id
+        // of another location's feed may fall in this window's range.
+        this.#knows(after)
       ) {
         const start = this.#window.findIndex((change) => compare(change, after) > 0);
         const changes = start < 0 ? [] : this.#window.slice(start);
@@ -290,6 +301,22 @@ export class LocationHub {
       null,
       options.orderId,
     );
+  }
+
+  /** Whether `position` is a change in the window, the window's floor or the cursor. */
+  #knows(position: FeedPosition): boolean {
+    const same = (other: FeedPosition | null) => other !== null && compare(other, position) === 0;
+    if (same(this.#cursor) || same(this.#windowFloor)) return true;
+    let low = 0;
+    let high = this.#window.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const order = compare(this.#window[middle], position);
+      if (order === 0) return true;
+      if (order < 0) low = middle + 1;
+      else high = middle - 1;
+    }
+    return false;
   }
 
   /** Resolves once the hub has taken in every commit made before the call. */
@@ -321,10 +348,12 @@ export class LocationHub {
     after: FeedPosition,
     until: FeedPosition,
   ): Promise<OrderFeedChange[] | null> {
-    if (!(await readFeedEntry(this.#kv, this.locationId, after.versionstamp))) return null;
+    const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
+    if (!entry || after.index >= entry.changes.length) return null;
     const changes: OrderFeedChange[] = [];
     for await (const change of listChangesAfter(this.#kv, this.locationId, after)) {
       if (compare(change, until) > 0) break;
+      change.id = withEpoch(change.id, this.#epoch);
       if (change.type === "order") changes.push(change);
     }
     return changes;
@@ -371,6 +400,7 @@ export class LocationHub {
   async #catchUp(): Promise<void> {
     let batch: FeedChange[] = [];
     for await (const change of listChangesAfter(this.#kv, this.locationId, this.#cursor)) {
+      change.id = withEpoch(change.id, this.#epoch);
       batch.push(change);
       if (batch.length >= 500) {
         this.#takeIn(batch);

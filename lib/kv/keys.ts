@@ -3,6 +3,23 @@
  * All location data lives under the location's id so that locations stay isolated.
  */
 
+/**
+ * The first parts of the keys whose entries are written with `expireIn`. Each such value carries
+ * its own `expiresAt` (ms since the epoch, or an ISO time), since a store's API does not return an
+ * entry's expiry: an import re-applies it from there. A new expiring key must be listed here.
+ */
+export const EXPIRING_KEY_KINDS: readonly string[] = [
+  "idempotency",
+  "events",
+  "session",
+  "auth_token",
+];
+
+/** The first part of change-feed entry keys (`eventKey`), which an import re-appends in order. */
+export const FEED_KEY_KIND = "events";
+/** The first part of feed head keys (`eventsHeadKey`), which an import rewrites. */
+export const FEED_HEAD_KEY_KIND = "events_head";
+
 /** A location by id. */
 export function locationKey(locationId: string): Deno.KvKey {
   return ["location", locationId];
@@ -91,6 +108,11 @@ export function eventsPrefix(locationId: string): Deno.KvKey {
 /** Written in every change-feed commit; its versionstamp is the feed's head. Watched by hubs. */
 export function eventsHeadKey(locationId: string): Deno.KvKey {
   return ["events_head", locationId];
+}
+
+/** The store's feed epoch: set by each import, since versionstamps cannot move between stores. */
+export function feedEpochKey(): Deno.KvKey {
+  return ["feed_epoch"];
 }
 
 /** A staff device token's record (for revocation and listing). */

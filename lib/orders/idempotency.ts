@@ -71,6 +71,25 @@ export async function getIdempotencyRecord(
   };
 }
 
+/** `getIdempotencyRecord` for many keys of a location, read 10 at a time (KV's limit). */
+export async function getIdempotencyRecords(
+  kv: Deno.Kv,
+  locationId: string,
+  claims: readonly { tableId: string; key: string }[],
+): Promise<{ record: IdempotencyRecord | null; versionstamp: string | null }[]> {
+  const chunks: (typeof claims)[] = [];
+  for (let i = 0; i < claims.length; i += 10) chunks.push(claims.slice(i, i + 10));
+  const read = await Promise.all(
+    chunks.map((chunk) =>
+      kv.getMany<Uint8Array[]>(chunk.map((c) => idempotencyKey(locationId, c.tableId, c.key)))
+    ),
+  );
+  return read.flat().map((entry) => ({
+    record: entry.value ? decodeJson<IdempotencyRecord>(entry.value) : null,
+    versionstamp: entry.versionstamp,
+  }));
+}
+
 /** Adds the claim of a key for `order` to `op`: checked as read, expiring with the record. */
 export function addClaim(
   op: Deno.AtomicOperation,

@@ -13,6 +13,7 @@ import { encodeJson } from "../kv/codec.ts";
 import {
   asCreated,
   getIdempotencyRecord,
+  getIdempotencyRecords,
   type IdempotencyClaim,
   InFlight,
   keyReused,
@@ -189,7 +190,8 @@ export class OrderIntake {
     let count = 0;
     const versionstamp = queue[0].snapshot.versionstamp;
     for (const member of queue) {
-      const memberChecks = member.idempotency ? 2 : 1;
+      // A new order's key is fresh and not checked; a claimed idempotency key is.
+      const memberChecks = member.idempotency ? 1 : 0;
       const bytes = member.json.length;
       const fits = count < batchMaxOrders && checks + memberChecks <= batchMaxChecks &&
         feedBytes + bytes <= FEED_ENTRY_BUDGET_BYTES &&
@@ -226,10 +228,66 @@ export class OrderIntake {
       for (const member of batch) member.resolve(placed(member, committedAt));
       return;
     }
-    // A check failed (menu changed, idempotency key seen before, ...): each member on its own.
+    // A check failed. Most often another instance claimed one of the keys first: answer those
+    // members from the store and commit the rest together again. Otherwise (the menu changed,
+    // or that commit fails too) each member on its own.
+    const rest = await this.#settleClaimed(batch);
     await Promise.all(
-      batch.map((member) => this.#commitAlone(member).then(member.resolve, member.reject)),
+      rest.map((member) => this.#commitAlone(member).then(member.resolve, member.reject)),
     );
+  }
+
+  /**
+   * After a batch failed its checks: answers the members whose idempotency key is claimed by now
+   * (the first order, or 409 for another body), commits the others in one batch again with the
+   * claims as read, and returns whoever is still unplaced.
+   */
+  async #settleClaimed(batch: Member[]): Promise<Member[]> {
+    const locationId = batch[0].table.locationId;
+    const version = await this.#kv.get(catalogVersionKey(locationId));
+    if (version.versionstamp !== batch[0].snapshot.versionstamp) return batch;
+    const keyed = batch.filter((member) => member.idempotency);
+    const seen = await getIdempotencyRecords(
+      this.#kv,
+      locationId,
+      keyed.map((m) => ({ tableId: m.table.id, key: m.idempotency!.key })),
+    );
+    const claims = new Map<Member, string | null>();
+    const answered = new Set<Member>();
+    const now = Date.now();
+    await Promise.all(keyed.map(async (member, i) => {
+      const { record, versionstamp } = seen[i];
+      if (!record || record.expiresAt <= now) {
+        claims.set(member, versionstamp);
+        return;
+      }
+      if (record.requestHash !== member.idempotency!.requestHash) {
+        answered.add(member);
+        member.reject(keyReused());
+        return;
+      }
+      const first = await getOrder(this.#kv, locationId, record.orderId);
+      if (!first) return; // left for `#commitAlone`
+      answered.add(member);
+      const order = asCreated(first);
+      member.resolve({ order, json: encodeJson(order), replayed: true });
+    }));
+    const again = batch.filter((m) => !answered.has(m) && (!m.idempotency || claims.has(m)));
+    const others = batch.filter((m) => !answered.has(m) && !again.includes(m));
+    if (again.length < 2) return [...again, ...others];
+    const committed = await commitOrderChanges(
+      this.#kv,
+      again.map((m) => change(m, claims.get(m) ?? null)),
+      {
+        now: new Date(),
+        retentionMs: this.#config.eventRetentionMs,
+        catalogVersionstamp: again[0].snapshot.versionstamp,
+      },
+    ).catch(() => null);
+    if (!committed) return [...again, ...others];
+    const committedAt = performance.now();
+    for (const member of again) member.resolve(placed(member, committedAt));
+    return others;
   }
 
   /** Places one member by itself, re-reading whatever made its batch fail. */

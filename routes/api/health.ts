@@ -1,12 +1,40 @@
-/** `GET /api/health`: whether the store answers. */
+/**
+ * Health: `GET /api/health` (the store answers; how backups go), `GET /api/health/live` (the
+ * process answers) and `GET /api/health/ready` (the store answers and the process is neither
+ * starting nor draining), for orchestrators and load balancers.
+ */
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonResponse, router } from "../openapi.ts";
+
+const BackupSchema = z.object({
+  state: z.enum(["off", "pending", "ok", "failed"]),
+  lastAt: z.string().nullable(),
+  lastFile: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  error: z.string().nullable(),
+}).openapi("BackupStatus");
 
 const HealthSchema = z.object({
   status: z.enum(["ok", "unavailable"]),
   store: z.enum(["ok", "unavailable"]),
+  phase: z.enum(["starting", "ready", "draining"]),
+  backup: BackupSchema,
   time: z.string(),
 }).openapi("Health");
+
+const ProbeSchema = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  reason: z.string().optional(),
+}).openapi("Probe");
+
+/** Whether the store answers a read within 2 s. */
+async function storeAnswers(kv: Deno.Kv): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return await Promise.race([
+    kv.get(["health"]).then(() => true, () => false),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
+  ]).finally(() => clearTimeout(timer));
+}
 
 export const health = router().openapi(
   createRoute({
@@ -14,21 +42,55 @@ export const health = router().openapi(
     path: "/health",
     tags: ["system"],
     summary: "Health check",
+    description: "200 when the store answers, 503 otherwise; `backup` says how the scheduled " +
+      "backups go (`failed` with the error when the last one failed).",
     responses: {
       200: jsonResponse(HealthSchema, "The store answers."),
       503: jsonResponse(HealthSchema, "The store does not answer."),
     },
   }),
   async (c) => {
-    const kv = c.get("services").kv;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const storeOk = await Promise.race([
-      kv.get(["health"]).then(() => true, () => false),
-      new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), 2000)),
-    ]).finally(() => clearTimeout(timer));
-    const time = new Date().toISOString();
-    return storeOk
-      ? c.json({ status: "ok" as const, store: "ok" as const, time }, 200)
-      : c.json({ status: "unavailable" as const, store: "unavailable" as const, time }, 503);
+    const { kv, readiness, backups } = c.get("services");
+    const ok = await storeAnswers(kv);
+    const body = {
+      status: ok ? "ok" as const : "unavailable" as const,
+      store: ok ? "ok" as const : "unavailable" as const,
+      phase: readiness.phase,
+      backup: backups.status,
+      time: new Date().toISOString(),
+    };
+    return ok ? c.json(body, 200) : c.json(body, 503);
+  },
+).openapi(
+  createRoute({
+    method: "get",
+    path: "/health/live",
+    tags: ["system"],
+    summary: "Liveness: the process answers",
+    responses: { 200: jsonResponse(ProbeSchema, "The process answers.") },
+  }),
+  (c) => c.json({ status: "ok" as const }, 200),
+).openapi(
+  createRoute({
+    method: "get",
+    path: "/health/ready",
+    tags: ["system"],
+    summary: "Readiness: send traffic here",
+    description: "503 while the process starts or drains for shutdown, or when the store does " +
+      "not answer within 2 s.",
+    responses: {
+      200: jsonResponse(ProbeSchema, "Ready."),
+      503: jsonResponse(ProbeSchema, "Not ready; `reason` says why."),
+    },
+  }),
+  async (c) => {
+    const { kv, readiness } = c.get("services");
+    if (readiness.phase !== "ready") {
+      return c.json({ status: "unavailable" as const, reason: readiness.phase }, 503);
+    }
+    if (!(await storeAnswers(kv))) {
+      return c.json({ status: "unavailable" as const, reason: "store" }, 503);
+    }
+    return c.json({ status: "ok" as const }, 200);
   },
 );

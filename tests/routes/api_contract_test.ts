@@ -992,6 +992,8 @@ Deno.test("[api] GET /openapi.json documents every endpoint and ?location= on st
     const doc = expect(await call(s, "GET", "/openapi.json"), 200);
     const endpoints: [string, string, boolean][] = [
       ["get", "/api/health", false],
+      ["get", "/api/health/live", false],
+      ["get", "/api/health/ready", false],
       ["get", "/api/menu", false],
       ["post", "/api/menu/items", true],
       ["patch", "/api/menu/items/{id}", true],
