@@ -27,6 +27,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // End the event streams first, each with a comment saying why, and let those bytes go out
     // before the server stops.
     services.hubs.close();
+    services.menuHubs.close();
     setTimeout(() => shutdown.abort(), 200);
   });
 }

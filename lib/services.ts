@@ -1,6 +1,7 @@
 /** Everything the routes need, built once from a store and a configuration. */
 import { Auth } from "./auth/tokens.ts";
 import { Catalog } from "./catalog/cache.ts";
+import { MenuHubs } from "./catalog/menu_hub.ts";
 import { CatalogService } from "./catalog/service.ts";
 import type { Config } from "./config.ts";
 import type { FeedConsumer } from "./feed/consumer.ts";
@@ -24,6 +25,8 @@ export interface Services {
   tableIndex: FeedConsumer;
   /** The change-feed hubs (kitchen and guest streams), one per location. */
   hubs: Hubs;
+  /** The menu hubs (menu streams), one per location, following the catalog cache. */
+  menuHubs: MenuHubs;
 }
 
 /** Builds the services on an open store. */
@@ -44,11 +47,13 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     tableIndex: index,
     intake: new OrderIntake(kv, { catalog, tableIndex: index, config }),
     hubs: new Hubs(kv),
+    menuHubs: new MenuHubs(catalog),
   };
 }
 
 /** Stops background work (watches, hubs and their streams); the caller closes the store. */
 export function closeServices(services: Services): void {
+  services.menuHubs.close();
   services.catalog.close();
   services.tableIndex.close();
   services.hubs.close();

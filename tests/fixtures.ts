@@ -4,6 +4,7 @@
 import type { Principal } from "../lib/auth/principal.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import { listMenuItems } from "../lib/catalog/menu.ts";
+import { requiredChoice } from "../lib/catalog/options.ts";
 import type { Role } from "../lib/auth/roles.ts";
 import type { Location, MenuItem, Order, Table } from "../lib/schemas.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
@@ -87,6 +88,30 @@ export async function menuItemIds(t: TestServices): Promise<string[]> {
   return (await menuItems(t, true)).map((i) => i.id);
 }
 
+/** Available items that can be ordered without choosing options (no required group). */
+export function withoutRequiredOptions(items: readonly MenuItem[]): MenuItem[] {
+  return items.filter((i) => i.available && i.optionGroups.every((g) => g.min === 0));
+}
+
+/**
+ * An order line for `item` that meets its rules: in each required group, its first available
+ * options (`requiredChoice`). Throws when the item cannot be ordered.
+ */
+export function orderLine(
+  item: MenuItem,
+  quantity = 1,
+  extra: { note?: string } = {},
+): { menuItemId: string; quantity: number; options?: string[]; note?: string } {
+  const options = requiredChoice(item);
+  if (!item.available || !options) throw new Error(`"${item.name}" cannot be ordered`);
+  return {
+    menuItemId: item.id,
+    quantity,
+    ...(options.length ? { options } : {}),
+    ...(extra.note !== undefined ? { note: extra.note } : {}),
+  };
+}
+
 /** Issues a device token of `role` for the seeded location; returns the token and its id. */
 export async function deviceToken(
   t: TestServices,
@@ -110,20 +135,24 @@ export function jsonHeaders(token?: string, extra: Record<string, string> = {}) 
   };
 }
 
-/** A random order body for a table: 1-3 lines of available items. */
+/** A random order body for a table: 1-3 lines of available items, with their required options. */
 export async function randomOrderBody(
   t: TestServices,
   options: { tableToken?: string; lines?: number } = {},
 ) {
-  const ids = await menuItemIds(t);
+  const items = await menuItems(t, true);
   const lines = options.lines ?? 1 + randomInt(3);
   return {
     tableToken: options.tableToken ?? await tableToken(t),
-    items: Array.from({ length: lines }, () => ({
-      menuItemId: pick(ids),
-      quantity: 1 + randomInt(5),
-      ...(Math.random() < 0.5 ? { note: randomText(20) } : {}),
-    })),
+    items: Array.from(
+      { length: lines },
+      () =>
+        orderLine(
+          pick(items),
+          1 + randomInt(5),
+          Math.random() < 0.5 ? { note: randomText(20) } : {},
+        ),
+    ),
     ...(Math.random() < 0.5 ? { note: randomText(40) } : {}),
   };
 }

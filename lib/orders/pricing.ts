@@ -5,7 +5,16 @@
  */
 import { encodeJson } from "../kv/codec.ts";
 import { conflict, type ErrorDetail, invalid, tooLarge } from "../errors.ts";
-import type { CreateOrderInput, MenuItem, Order, OrderLine, Table } from "../schemas.ts";
+import type {
+  CreateOrderInput,
+  MenuItem,
+  MenuOption,
+  OptionGroup,
+  Order,
+  OrderLine,
+  OrderLineOption,
+  Table,
+} from "../schemas.ts";
 
 /**
  * The most bytes a new order may take as stored. A KV value holds 64 KiB and the order is one
@@ -13,44 +22,172 @@ import type { CreateOrderInput, MenuItem, Order, OrderLine, Table } from "../sch
  */
 export const MAX_NEW_ORDER_BYTES = 56 * 1024;
 
-/** Prices the requested lines with the menu's prices; any client price is never looked at. */
+/**
+ * Prices the requested lines with the menu's prices; any client price is never looked at. A
+ * line's unit price is its item's price plus the deltas of its chosen options, and the line keeps
+ * the item's name, station and each option's group, name and delta as they are now, so a later
+ * edit of the menu never changes a placed order.
+ *
+ * Refusals, every line's problems at once: an unknown item, or options breaking the item's rules
+ * (an id that is not one of the item's options, one chosen twice, fewer than a group's `min` or
+ * more than its `max`) are a 422 with `items.<i>.menuItemId` or `items.<i>.options` paths; when
+ * there are none of those, an unavailable item or option is a 409.
+ */
 export function priceLines(
   requested: CreateOrderInput["items"],
   menu: ReadonlyMap<string, MenuItem>,
 ): { lines: OrderLine[]; totalCents: number } {
   const unknown: ErrorDetail[] = [];
-  const unavailable: ErrorDetail[] = [];
+  const badOptions: ErrorDetail[] = [];
+  const unavailableItems: ErrorDetail[] = [];
+  const unavailableOptions: ErrorDetail[] = [];
   const lines: OrderLine[] = [];
   let totalCents = 0;
   requested.forEach((line, i) => {
     const item = menu.get(line.menuItemId);
-    const path = `items.${i}.menuItemId`;
     if (!item) {
-      unknown.push({ path, message: `No menu item "${line.menuItemId}".` });
+      unknown.push({
+        path: `items.${i}.menuItemId`,
+        message: `No menu item "${line.menuItemId}".`,
+      });
       return;
     }
     if (!item.available) {
-      unavailable.push({ path, message: `"${item.name}" is not available right now.` });
-      return;
+      unavailableItems.push({
+        path: `items.${i}.menuItemId`,
+        message: `"${item.name}" is not available right now.`,
+      });
     }
-    const lineTotalCents = item.priceCents * line.quantity;
+    const options = chooseOptions(item, line.options ?? [], `items.${i}.options`, {
+      invalid: badOptions,
+      unavailable: unavailableOptions,
+    });
+    if (!options) return;
+    let unitPriceCents = item.priceCents;
+    for (const option of options) unitPriceCents += option.priceDeltaCents;
+    const lineTotalCents = unitPriceCents * line.quantity;
     totalCents += lineTotalCents;
     lines.push({
       menuItemId: item.id,
       name: item.name,
       quantity: line.quantity,
-      unitPriceCents: item.priceCents,
+      unitPriceCents,
       lineTotalCents,
       note: line.note ?? "",
+      options,
+      station: item.station,
     });
   });
-  if (unknown.length) {
-    throw invalid("The order names items that are not on the menu.", unknown, "unknown_item");
+  if (unknown.length || badOptions.length) {
+    throw invalid(
+      unknown.length
+        ? "The order names items that are not on the menu."
+        : "Some lines' options do not fit their items.",
+      [...unknown, ...badOptions],
+      unknown.length ? "unknown_item" : "invalid_options",
+    );
   }
-  if (unavailable.length) {
-    throw conflict("item_unavailable", "Some items are not available right now.", unavailable);
+  if (unavailableItems.length) {
+    throw conflict(
+      "item_unavailable",
+      "Some items are not available right now.",
+      [...unavailableItems, ...unavailableOptions],
+    );
+  }
+  if (unavailableOptions.length) {
+    throw conflict("option_unavailable", "Some options are not available right now.", [
+      ...unavailableOptions,
+    ]);
   }
   return { lines, totalCents };
+}
+
+/** Where an option sits in its item: its group and the positions of both. */
+interface OptionPlace {
+  group: OptionGroup;
+  groupIndex: number;
+  option: MenuOption;
+  optionIndex: number;
+}
+
+/** Each item's options by id, built once per item object (items are immutable in a snapshot). */
+const placesOf = new WeakMap<MenuItem, Map<string, OptionPlace>>();
+
+function optionPlaces(item: MenuItem): Map<string, OptionPlace> {
+  let places = placesOf.get(item);
+  if (!places) {
+    places = new Map();
+    item.optionGroups.forEach((group, groupIndex) => {
+      group.options.forEach((option, optionIndex) => {
+        places!.set(option.id, { group, groupIndex, option, optionIndex });
+      });
+    });
+    placesOf.set(item, places);
+  }
+  return places;
+}
+
+/**
+ * The chosen options of a line as stored (in menu order), or null when they break the item's
+ * rules (problems added to `problems.invalid`). Unavailable ones go to `problems.unavailable`.
+ */
+function chooseOptions(
+  item: MenuItem,
+  chosen: readonly string[],
+  path: string,
+  problems: { invalid: ErrorDetail[]; unavailable: ErrorDetail[] },
+): OrderLineOption[] | null {
+  if (!chosen.length && !item.optionGroups.some((g) => g.min > 0)) return [];
+  const places = optionPlaces(item);
+  const picked: OptionPlace[] = [];
+  const seen = new Set<string>();
+  let ok = true;
+  for (const id of chosen) {
+    const place = places.get(id);
+    if (!place) {
+      problems.invalid.push({ path, message: `"${item.name}" has no option "${id}".` });
+      ok = false;
+    } else if (seen.has(id)) {
+      problems.invalid.push({ path, message: `"${place.option.name}" is chosen twice.` });
+      ok = false;
+    } else {
+      seen.add(id);
+      picked.push(place);
+      if (!place.option.available) {
+        problems.unavailable.push({
+          path,
+          message: `"${place.option.name}" is not available right now.`,
+        });
+      }
+    }
+  }
+  for (const group of item.optionGroups) {
+    const count = picked.filter((p) => p.group === group).length;
+    if (count < group.min) {
+      problems.invalid.push({
+        path,
+        message: group.min === group.max
+          ? `Choose ${group.min} of "${group.name}".`
+          : `Choose at least ${group.min} of "${group.name}".`,
+      });
+      ok = false;
+    } else if (count > group.max) {
+      problems.invalid.push({
+        path,
+        message: `Choose at most ${group.max} of "${group.name}".`,
+      });
+      ok = false;
+    }
+  }
+  if (!ok) return null;
+  picked.sort((a, b) => a.groupIndex - b.groupIndex || a.optionIndex - b.optionIndex);
+  return picked.map(({ group, option }) => ({
+    groupId: group.id,
+    group: group.name,
+    optionId: option.id,
+    name: option.name,
+    priceDeltaCents: option.priceDeltaCents,
+  }));
 }
 
 /** What a new order is made from. */

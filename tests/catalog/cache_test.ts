@@ -16,7 +16,7 @@ import { seedDemo } from "../../lib/catalog/seed.ts";
 import { closeServices, createServices, type Services } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createApp } from "../../routes/app.ts";
-import { BOOTSTRAP } from "../fixtures.ts";
+import { BOOTSTRAP, withoutRequiredOptions } from "../fixtures.ts";
 
 const TOKEN = "catalog-test-owner";
 const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -35,7 +35,7 @@ async function setUp() {
     opened.push(services);
     return { services, app: createApp(services) };
   };
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+  const items = withoutRequiredOptions(await listMenuItems(kv, location.id));
   const tables = await listTables(kv, location.id);
   return {
     kv,

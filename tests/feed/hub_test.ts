@@ -11,6 +11,7 @@ import { Hubs, type Subscription } from "../../lib/feed/hub.ts";
 import { eventKey, eventsPrefix } from "../../lib/kv/keys.ts";
 import type { OrderStatus } from "../../lib/orders/lifecycle.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
+import { withoutRequiredOptions } from "../fixtures.ts";
 import { moveOrderStatus } from "../../lib/orders/moves.ts";
 import { getOrder } from "../../lib/orders/store.ts";
 import type { Order } from "../../lib/schemas.ts";
@@ -23,7 +24,7 @@ async function setup() {
   const location = (await seedDemo(kv))!;
   const services = await createServices(kv, loadConfig({ SEATSERVE_KV_PATH: ":memory:" }));
   const tables = await listTables(kv, location.id);
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+  const items = withoutRequiredOptions(await listMenuItems(kv, location.id));
   let n = 0;
   const place = async () => {
     const i = n++;

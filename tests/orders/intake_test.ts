@@ -20,6 +20,7 @@ import { closeServices, createServices, type Services } from "../../lib/services
 import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createApp } from "../../routes/app.ts";
+import { withoutRequiredOptions } from "../fixtures.ts";
 
 /** What a guest would have been answered. */
 interface Outcome {
@@ -41,7 +42,7 @@ async function setUp(inFlight = "1") {
     SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight,
   });
   const services = await createServices(kv, config);
-  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+  const items = withoutRequiredOptions(await listMenuItems(kv, location.id));
   const tables = await listTables(kv, location.id);
   const count = async (prefix: Deno.KvKey) => {
     let n = 0;

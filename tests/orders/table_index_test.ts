@@ -5,13 +5,14 @@ import { closeServices, createServices } from "../../lib/services.ts";
 import type { TableIndexCursor } from "../../lib/orders/table_index.ts";
 import { createApp } from "../../routes/app.ts";
 import {
-  menuItemIds,
+  menuItems,
   newTestServices,
   OWNER_TOKEN,
   patchOrder,
   placeOrder,
   tablesOf,
   type TestServices,
+  withoutRequiredOptions,
 } from "../fixtures.ts";
 
 /** Every (table, order) pair in the index. */
@@ -93,7 +94,8 @@ Deno.test("[table_index] written behind the feed, complete when listed", async (
         }
         // Orders placed by the other process are indexed here from the feed alone.
         other.tableIndex.close();
-        const [tables, itemIds] = [await tablesOf(s), await menuItemIds(s)];
+        const tables = await tablesOf(s);
+        const itemIds = withoutRequiredOptions(await menuItems(s)).map((i) => i.id);
         const elsewhere = await Promise.all(
           Array.from({ length: 6 }, (_, i) =>
             otherApp.request("/api/orders", {

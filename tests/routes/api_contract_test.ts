@@ -17,12 +17,13 @@ import {
   BOOTSTRAP,
   deviceToken,
   jsonHeaders,
-  menuItemIds,
+  menuItems,
   newTestServices,
   OWNER_TOKEN,
   placeOrder,
   tableToken,
   type TestServices,
+  withoutRequiredOptions,
 } from "../fixtures.ts";
 
 /** `jsqr` is CommonJS: at run time its default export is the decoder itself. */
@@ -92,8 +93,13 @@ function assertErrorBody(reply: Reply, code?: string): void {
   if (code) assert.equal(reply.body.error.code, code, reply.text);
 }
 
-const MENU_ITEM_KEYS = ["allergens", "available", "category", "description", "id", "name"]
-  .concat("priceCents").sort();
+/** A menu item's keys in a guest's menu (`prepMinutes` only when set). */
+const MENU_VIEW_KEYS = ["allergens", "available", "category", "description", "dietary", "id"]
+  .concat("name", "optionGroups", "priceCents", "station").sort();
+/** A menu item's keys as stored and as the menu endpoints answer. */
+const MENU_ITEM_KEYS = [...MENU_VIEW_KEYS, "translations"].sort();
+const keysBut = (object: Json, optional: string) =>
+  Object.keys(object).filter((k) => k !== optional).sort();
 const ORDER_KEYS = [
   "createdAt",
   "currency",
@@ -190,11 +196,19 @@ Deno.test("[api] GET /menu", async (t) => {
       async () => {
         const reply = await call(s, "GET", "/api/menu?location=demo");
         menu = expect(reply, 200);
-        assert.deepEqual(Object.keys(menu.location).sort(), ["currency", "id", "name", "slug"]);
+        assert.deepEqual(Object.keys(menu.location).sort(), [
+          "currency",
+          "defaultLanguage",
+          "id",
+          "languages",
+          "name",
+          "slug",
+        ]);
         assert.equal(menu.location.slug, "demo");
+        assert.equal(menu.lang, "en");
         assert.ok(Array.isArray(menu.categories));
         for (const item of menu.items) {
-          assert.deepEqual(Object.keys(item).sort(), MENU_ITEM_KEYS);
+          assert.deepEqual(keysBut(item, "prepMinutes"), MENU_VIEW_KEYS);
           assert.ok(Number.isInteger(item.priceCents));
           assert.ok(Array.isArray(item.allergens));
         }
@@ -271,6 +285,8 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
       );
       assert.deepEqual(Object.keys(item).sort(), MENU_ITEM_KEYS);
       assert.equal(item.available, true);
+      assert.equal(item.station, "kitchen");
+      assert.deepEqual([item.dietary, item.optionGroups, item.translations], [[], [], {}]);
     });
     await t.step("the kitchen may PATCH `available` only", async () => {
       const path = `/api/menu/items/${item.id}`;
@@ -410,7 +426,7 @@ Deno.test("[api] orders", async (t) => {
     await t.step(
       "POST: 201, pending, server-priced, orderToken only in this response",
       async () => {
-        const [first] = await menuItemIds(s);
+        const [first] = withoutRequiredOptions(await menuItems(s)).map((i) => i.id);
         const reply = await call(s, "POST", "/api/orders", {
           body: {
             tableToken: await tableToken(s, 5),

@@ -16,6 +16,7 @@ import { seedDemo } from "../../lib/catalog/seed.ts";
 import { closeServices, createServices } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createApp } from "../../routes/app.ts";
+import { withoutRequiredOptions } from "../fixtures.ts";
 
 const OWNER = "fuzz-owner-token-0123456789abcdef";
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261125);
@@ -730,7 +731,7 @@ async function setUp() {
   const app = createApp(services);
   const items = await listMenuItems(kv, location.id);
   const tables = await listTables(kv, location.id);
-  const available = items.find((i) => i.available)!;
+  const available = withoutRequiredOptions(items)[0];
   const soldOut = items.find((i) => !i.available)!;
   const placed = await app.request("/api/orders", {
     method: "POST",

@@ -3,11 +3,11 @@
  */
 import { type HubOptions, Hubs } from "../../lib/feed/hub.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
-import type { Order } from "../../lib/schemas.ts";
+import type { MenuItem, Order } from "../../lib/schemas.ts";
 import type { Services } from "../../lib/services.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createSession } from "../../lib/auth/sessions.ts";
-import { newTestServices, OWNER_TOKEN } from "../fixtures.ts";
+import { newTestServices, orderLine, OWNER_TOKEN } from "../fixtures.ts";
 
 export { OWNER_TOKEN };
 
@@ -22,6 +22,8 @@ export interface StreamServer {
   kitchenTokenId: string;
   tableTokens: string[];
   itemIds: string[];
+  /** The available items, in the order of `itemIds`. */
+  items: MenuItem[];
   /** Places an order (as a guest) and returns it with its order token. */
   place(options?: { table?: number; note?: string; lines?: number }): Promise<
     Order & { orderToken: string }
@@ -43,9 +45,8 @@ export async function startStreamServer(
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, test.app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   const tableTokens = (await listTables(kv, location.id)).map((t) => t.token);
-  const itemIds = (await listMenuItems(kv, location.id)).filter((i) => i.available).map((i) =>
-    i.id
-  );
+  const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+  const itemIds = items.map((i) => i.id);
   const { token: kitchenToken, record: kitchenRecord } = await services.auth.issueDeviceToken(
     { role: "owner", via: "bootstrap", id: "bootstrap", locations: "all", label: "test" },
     { role: "kitchen", locationId: location.id },
@@ -69,6 +70,7 @@ export async function startStreamServer(
     kitchenTokenId: kitchenRecord.id,
     tableTokens,
     itemIds,
+    items,
     async place(options = {}) {
       const n = placed++;
       const lines = options.lines ?? 1;
@@ -77,11 +79,13 @@ export async function startStreamServer(
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
           tableToken: tableTokens[(options.table ?? n) % tableTokens.length],
-          items: Array.from({ length: lines }, (_, i) => ({
-            menuItemId: itemIds[(n + i) % itemIds.length],
-            quantity: 1 + (i % 3),
-            note: options.note ? options.note.slice(0, 200) : undefined,
-          })),
+          items: Array.from(
+            { length: lines },
+            (_, i) =>
+              orderLine(items[(n + i) % items.length], 1 + (i % 3), {
+                note: options.note ? options.note.slice(0, 200) : undefined,
+              }),
+          ),
           note: options.note,
         }),
       });

@@ -4,6 +4,7 @@ import { EventSource } from "eventsource";
 import type { Order } from "../../lib/schemas.ts";
 import { Hubs } from "../../lib/feed/hub.ts";
 import { OWNER_TOKEN, RawSse, startStreamServer } from "./stream_fixture.ts";
+import { withoutRequiredOptions } from "../fixtures.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -580,7 +581,7 @@ Deno.test(
         headers: { authorization: `Bearer ${OWNER_TOKEN}` },
       })).json();
       const menu = await (await fetch(`${base}/api/menu?location=demo`)).json();
-      const item = menu.items.find((i: { available: boolean }) => i.available).id;
+      const item = withoutRequiredOptions(menu.items)[0].id;
       await inParallel(150, 10, async () => {
         const response = await fetch(`${base}/api/orders`, {
           method: "POST",
