@@ -28,7 +28,7 @@ export function offeredLanguages(defaultLanguage: string, languages: readonly st
 
 /**
  * The tags of an `Accept-Language` header by preference (highest `q` first; equal `q` in the
- * header's order), without `q=0` and without `*`. Malformed parts are skipped.
+ * header's order), without `q=0` and without `*`. Malformed ranges and weights are skipped.
  */
 export function parseAcceptLanguage(header: string): string[] {
   const ranked: { tag: string; q: number; at: number }[] = [];
@@ -39,8 +39,9 @@ export function parseAcceptLanguage(header: string): string[] {
     if (!tag || tag === "*" || !/^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(tag)) return;
     let q = 1;
     for (const param of params) {
+      if (!/^\s*q\s*=/.test(param)) continue;
       const match = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/.exec(param);
-      if (match) q = Number(match[1]);
+      q = match ? Number(match[1]) : 0; // a malformed weight drops the range
     }
     if (q > 0 && q <= 1) ranked.push({ tag, q, at });
   });
@@ -90,10 +91,10 @@ export function negotiateLanguage(
  * A translated text: `translations[lang][field]`, else that of a shorter form of `lang`
  * (`de-CH` → `de`), else `fallback` (the default language's text).
  */
-export function translated<K extends string>(
-  translations: Readonly<Record<string, Partial<Record<K, string>>>> | undefined,
+export function translated(
+  translations: Readonly<Record<string, Readonly<Partial<Record<string, string>>>>> | undefined,
   lang: string,
-  field: K,
+  field: string,
   fallback: string,
 ): string {
   if (!translations) return fallback;
