@@ -17,10 +17,16 @@ import { eventsPrefix, ordersPrefix } from "../../lib/kv/keys.ts";
 import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { seedDemo } from "../../lib/catalog/seed.ts";
 import { closeServices, createServices, type Services } from "../../lib/services.ts";
-import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
+import {
+  CreateMenuItemInput,
+  type CreateOrderInput,
+  type MenuItem,
+  type Order,
+} from "../../lib/schemas.ts";
+import { decodeJson } from "../../lib/kv/codec.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { createApp } from "../../routes/app.ts";
-import { withoutRequiredOptions } from "../fixtures.ts";
+import { BOOTSTRAP, withoutRequiredOptions } from "../fixtures.ts";
 
 /** What a guest would have been answered. */
 interface Outcome {
@@ -76,6 +82,105 @@ async function setUp(inFlight = "1") {
       };
     },
     orders: () => count(ordersPrefix(location.id)),
+    services,
+    /** An item whose price and option deltas all follow one `version` (see `versionsOf`). */
+    async createItem(version: number, on = services) {
+      return await on.catalogService.createMenuItem(
+        { by: BOOTSTRAP, locationId: location.id },
+        CreateMenuItemInput.parse({
+          name: "Racing burger v0",
+          priceCents: 1000 + 100 * version,
+          category: "Grill",
+          optionGroups: [
+            {
+              name: "Cooking v0",
+              min: 1,
+              options: [{ name: "Medium v0", priceDeltaCents: 10 + version }],
+            },
+            {
+              name: "Extras",
+              max: 2,
+              options: [{ name: "Bacon v0", priceDeltaCents: 20 + version }],
+            },
+          ],
+        }),
+      );
+    },
+    /** Moves the item's price, deltas and names to `version`, in one catalog commit. */
+    async setVersion(on: Services, item: MenuItem, version: number) {
+      const [cooking, extras] = item.optionGroups;
+      await on.catalogService.updateMenuItem({ by: BOOTSTRAP, locationId: location.id }, item.id, {
+        name: `Racing burger v${version}`,
+        priceCents: 1000 + 100 * version,
+        optionGroups: [
+          {
+            id: cooking.id,
+            name: `Cooking v${version}`,
+            min: 1,
+            max: 1,
+            options: [{
+              id: cooking.options[0].id,
+              name: `Medium v${version}`,
+              priceDeltaCents: 10 + version,
+              available: true,
+              allergens: [],
+            }],
+          },
+          {
+            id: extras.id,
+            name: "Extras",
+            min: 0,
+            max: 2,
+            options: [{
+              id: extras.options[0].id,
+              name: `Bacon v${version}`,
+              priceDeltaCents: 20 + version,
+              available: true,
+              allergens: [],
+            }],
+          },
+        ],
+      });
+    },
+    /** Two lines of the item with both its options. */
+    optionBody(i: number, item: MenuItem): CreateOrderInput {
+      const options = item.optionGroups.map((g) => g.options[0].id);
+      return {
+        tableToken: tables[i % tables.length].token,
+        items: [
+          { menuItemId: item.id, quantity: 1 + (i % 2), options },
+          { menuItemId: item.id, quantity: 2, options: [...options].reverse() },
+        ],
+      };
+    },
+    /**
+     * The version each line was priced with, checking that everything on the line (name,
+     * price, each option's group, name and delta) comes from that one version.
+     */
+    versionsOf(order: Order): number[] {
+      return order.items.map((line) => {
+        const version = (line.unitPriceCents - 1030) / 102;
+        assert.ok(Number.isInteger(version), `unit price ${line.unitPriceCents}`);
+        assert.equal(line.name, `Racing burger v${version}`);
+        assert.equal(line.lineTotalCents, line.unitPriceCents * line.quantity);
+        assert.deepEqual(line.options.map((o) => [o.group, o.name, o.priceDeltaCents]), [
+          [`Cooking v${version}`, `Medium v${version}`, 10 + version],
+          ["Extras", `Bacon v${version}`, 20 + version],
+        ]);
+        return version;
+      });
+    },
+    /** The store holds exactly the answered orders, as answered. */
+    async assertStoredAsAnswered(responses: Outcome[]) {
+      const stored = new Map<string, Order>();
+      for await (const entry of kv.list<Uint8Array>({ prefix: ordersPrefix(location.id) })) {
+        const order = decodeJson<Order>(entry.value);
+        stored.set(order.id, order);
+      }
+      for (const response of responses) {
+        assert.deepEqual(stored.get(response.order!.id), response.order);
+      }
+    },
     /** Feed entries holding orders (the seed's catalog entry aside). */
     async feedEntries() {
       let n = 0;
@@ -256,4 +361,80 @@ Deno.test("[order_intake] group commit", async (t) => {
       f.close();
     }
   });
+
+  await t.step(
+    "a catalog change between pricing and commit: the order is re-priced wholly after it",
+    async () => {
+      const f = await setUp();
+      try {
+        const item = await f.createItem(0);
+        const body = (i: number) => f.optionBody(i, item);
+        assert.equal((await f.order(body(0))).status, 201); // the menu is cached here now
+        const elsewhere = await f.otherProcess();
+        await f.setVersion(elsewhere.services, item, 1); // this process's menu is now stale
+        const responses = await inOneBatch(
+          f,
+          Array.from({ length: 12 }, (_, i) => () => f.order(body(i))),
+        );
+        for (const response of responses) {
+          assert.equal(response.status, 201);
+          assert.deepEqual(f.versionsOf(response.order!), [1, 1], "priced after the change");
+        }
+        // Priced with the stale menu (what happens unless the watch is quicker than the batch),
+        // the batch's commit fails its catalog check and each member is re-priced and committed
+        // alone: 12 commits; priced after the watch dropped the stale menu: one.
+        assert.ok([1 + 1 + 12, 1 + 1 + 1].includes(await f.feedEntries()));
+        await f.assertStoredAsAnswered(responses);
+      } finally {
+        f.close();
+      }
+    },
+  );
+
+  await t.step(
+    "orders with options racing catalog changes: each wholly before or after a change",
+    async () => {
+      const f = await setUp("2");
+      try {
+        const item = await f.createItem(0);
+        const elsewhere = await f.otherProcess();
+        const seen = new Set<number>();
+        const responses: Outcome[] = [];
+        const acknowledged: { version: number; at: number }[] = [];
+        let placing = true;
+        const orders = (async () => {
+          for (let wave = 0; placing || wave < 3; wave++) {
+            const placed = await Promise.all(
+              Array.from({ length: 20 }, (_, i) => f.order(f.optionBody(wave * 20 + i, item))),
+            );
+            responses.push(...placed);
+          }
+        })();
+        for (let version = 1; version <= 6; version++) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          // Alternate the writer: this process (its cache dropped at once) and another one
+          // (this process learns of it by the watch, or by its commit's version check).
+          await f.setVersion(version % 2 ? elsewhere.services : f.services, item, version);
+          acknowledged.push({ version, at: Date.now() });
+        }
+        placing = false;
+        await orders;
+        assert.ok(responses.length >= 120);
+        for (const response of responses) {
+          assert.equal(response.status, 201, response.code);
+          const [first, second] = f.versionsOf(response.order!);
+          assert.equal(first, second, "both lines priced with one version of the item");
+          seen.add(first);
+          // An order priced after a change was acknowledged is priced with it or a later one.
+          const createdAt = Date.parse(response.order!.createdAt);
+          const floor = acknowledged.filter((a) => a.at < createdAt).at(-1)?.version ?? 0;
+          assert.ok(first >= floor, `priced with ${first} after ${floor} was acknowledged`);
+        }
+        assert.ok(seen.size >= 3, `versions seen: ${[...seen]}`);
+        await f.assertStoredAsAnswered(responses);
+      } finally {
+        f.close();
+      }
+    },
+  );
 });
