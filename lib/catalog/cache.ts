@@ -116,6 +116,8 @@ export class Catalog {
   /** Bumped by every invalidation, so a load that raced a write does not store what it read. */
   #generations = new Map<string, number>();
   #listeners = new Set<(locationId: string) => void>();
+  /** The catalog version the latest load of each location started reading at. */
+  #reading = new Map<string, string | null>();
   #closed = false;
 
   constructor(kv: Deno.Kv) {
@@ -170,7 +172,7 @@ export class Catalog {
     const old = this.#snapshots.get(locationId);
     this.#snapshots.delete(locationId);
     if (old) { for (const token of old.tablesByToken.keys()) this.#tokenToLocation.delete(token); }
-    for (const listener of this.#listeners) listener(locationId);
+    this.#notify(locationId);
   }
 
   /**
@@ -212,6 +214,7 @@ export class Catalog {
     const generation = this.#generations.get(locationId) ?? 0;
     for (;;) {
       const before = await this.#kv.get(catalogVersionKey(locationId));
+      this.#reading.set(locationId, before.versionstamp);
       const [location, items, tables] = await Promise.all([
         getLocation(this.#kv, locationId),
         listMenuItems(this.#kv, locationId),
@@ -241,16 +244,27 @@ export class Catalog {
     const stream = this.#kv.watch([catalogVersionKey(locationId)]);
     this.#watches.set(locationId, stream);
     (async () => {
+      let last: string | null | undefined; // the first notification is the key as it is
       try {
-        for await (const [entry] of stream) {
-          // With no snapshot held, a load may be under way that read the catalog before this
-          // change: invalidating makes it not keep what it read.
+        for await (const [{ versionstamp }] of stream) {
+          // Fresh: the snapshot held is at this version, or, with none held, the load under
+          // way read the catalog at it. Otherwise a load under way may have read the catalog
+          // before this change: invalidating makes it not keep what it read.
           const current = this.#snapshots.get(locationId);
-          if (!current || current.versionstamp !== entry.versionstamp) this.invalidate(locationId);
+          const fresh = current
+            ? current.versionstamp === versionstamp
+            : this.#loading.has(locationId) && this.#reading.get(locationId) === versionstamp;
+          if (!fresh) this.invalidate(locationId);
+          else if (last !== undefined && versionstamp !== last) this.#notify(locationId);
+          last = versionstamp;
         }
       } catch {
         // The store closed; nothing more to watch.
       }
     })();
+  }
+
+  #notify(locationId: string): void {
+    for (const listener of this.#listeners) listener(locationId);
   }
 }

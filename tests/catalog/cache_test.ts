@@ -233,4 +233,39 @@ Deno.test("[catalog] never stale after an acknowledged edit", async (t) => {
       f.close();
     }
   });
+
+  await t.step(
+    "onChange hears this process's writes at once and others' through the watch",
+    async () => {
+      const f = await setUp();
+      try {
+        const here = await f.process();
+        const there = await f.process();
+        await menu(here.app); // loaded: the watch runs from here on
+        const heard: string[] = [];
+        const stop = here.services.catalog.onChange((id) => heard.push(id));
+        const edit = (app: ReturnType<typeof createApp>, item: string, priceCents: number) =>
+          app.request(`/api/menu/items/${item}`, {
+            method: "PATCH",
+            headers: auth,
+            body: JSON.stringify({ priceCents }),
+          });
+        assert.equal((await edit(here.app, f.items[0].id, 101)).status, 200);
+        assert.ok(heard.length >= 1, "told before the write was answered");
+        heard.length = 0;
+        // Another process's write, with a read here racing the watch: heard either way.
+        assert.equal((await edit(there.app, f.items[1].id, 102)).status, 200);
+        const read = await menu(here.app);
+        for (let i = 0; i < 200 && !heard.length; i++) await new Promise((r) => setTimeout(r, 5));
+        assert.deepEqual([...new Set(heard)], [f.location.id]);
+        const fresh = (await here.services.catalog.get(f.location.id))!;
+        assert.equal(fresh.items.get(f.items[1].id)!.priceCents, 102);
+        assert.ok(read.body.items.length > 0);
+        assert.equal(here.services.catalog.watchCount, 1);
+        stop();
+      } finally {
+        f.close();
+      }
+    },
+  );
 });
