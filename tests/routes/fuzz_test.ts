@@ -28,7 +28,15 @@ type App = ReturnType<typeof createApp>;
 type Raw = string;
 
 interface Target {
-  ids: { orderId: string; itemId: string; tableId: string; tableToken: string; soldOut: string };
+  ids: {
+    orderId: string;
+    itemId: string;
+    /** An option of `itemId`. */
+    optionId: string;
+    tableId: string;
+    tableToken: string;
+    soldOut: string;
+  };
   takenTableNumbers: number[];
 }
 
@@ -196,6 +204,46 @@ const tooLong = (max: number) =>
   );
 const blank = fc.constantFrom('""', '"   "', '"\\t\\n"');
 
+/** Option groups that break a rule: types, bounds, min over max or over the options, codes. */
+const badOptionGroups = fc.oneof(
+  fc.constantFrom(
+    "[{}]",
+    '[{"name":"G"}]',
+    '[{"name":"G","options":[]}]',
+    '[{"name":"G","min":2,"max":1,"options":[{"name":"a"},{"name":"b"}]}]',
+    '[{"name":"G","min":3,"max":3,"options":[{"name":"a"},{"name":"b"}]}]',
+    '[{"name":"G","max":0,"options":[{"name":"a"}]}]',
+    '[{"name":"G","options":[{"name":"a","allergens":["egg"]}]}]',
+    '[{"name":"G","options":[{"name":"a","priceDeltaCents":1.5}]}]',
+    '[{"name":"G","options":[{"name":"a","priceDeltaCents":2000000}]}]',
+    '[{"name":"G","options":[{"name":"a","available":"yes"}]}]',
+    '[{"name":"G","options":[{"name":""}]}]',
+    '[{"name":"G","options":[{"name":"a","translations":{"not a tag":{"name":"x"}}}]}]',
+    '[{"name":"G","options":[{"name":"a"}],"translations":[]}]',
+  ),
+  fc.integer({ min: 11, max: 14 }).map((n) =>
+    raw(Array.from({ length: n }, () => ({ name: "G", options: [{ name: "a" }] })))
+  ),
+  fc.integer({ min: 31, max: 35 }).map((n) =>
+    raw([{ name: "G", options: Array.from({ length: n }, () => ({ name: "a" })) }])
+  ),
+);
+
+/** Translations keyed by what is not a language tag, or holding the wrong texts. */
+const badTranslations = fc.oneof(
+  fc.constantFrom(
+    '{"not a tag":{"name":"x"}}',
+    '{"de":{"name":""}}',
+    '{"de":"Burger"}',
+    '{"de":{"name":1}}',
+    '{"de":{"name":"a"},"DE":{"name":"b"}}',
+    '{"__proto__":{"name":"x"},"x":{"name":"y"}}',
+  ),
+  hostileString.filter((k) => !/^[a-zA-Z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(k)).map((k) =>
+    raw({ [k]: { name: "x" } })
+  ),
+);
+
 // ---- the endpoints -------------------------------------------------------------------------------
 
 const ENDPOINTS: Endpoint[] = [
@@ -302,10 +350,16 @@ const ENDPOINTS: Endpoint[] = [
           available: brokenField(notA("boolean"), fc.constantFrom('"true"', "1", "0")),
           allergens: brokenField(
             notA("array"),
-            fc.constantFrom('[""]', '["  "]', "[1]", "[null]", '[["milk"]]'),
+            fc.constantFrom('[""]', '["  "]', "[1]", "[null]", '[["milk"]]', '["egg"]', '["Milk"]'),
+            fc.constantFrom('["milk","milk"]', '["shellfish"]', '["__proto__"]'),
             tooLong(40).map((s) => `[${s}]`),
             fc.integer({ min: 21, max: 40 }).map((n) => raw(Array(n).fill("a"))),
           ),
+          dietary: brokenField(notA("array"), fc.constantFrom('["Vegan"]', '["a b"]', '[""]')),
+          station: brokenField(notA("string"), blank, fc.constantFrom('"Hot Line"', '"-x"')),
+          prepMinutes: brokenField(notA("number"), fc.constantFrom("-1", "601", "1.5")),
+          optionGroups: brokenField(notA("array"), badOptionGroups),
+          translations: brokenField(notA("object"), badTranslations),
         },
       ),
   },
@@ -329,9 +383,31 @@ const ENDPOINTS: Endpoint[] = [
             category: brokenField(notA("string"), blank, tooLong(60)),
             description: brokenField(notA("string"), tooLong(1000)),
             available: brokenField(notA("boolean"), fc.constantFrom('"false"', "0")),
-            allergens: brokenField(notA("array"), fc.constantFrom('[""]', "[false]")),
+            allergens: brokenField(notA("array"), fc.constantFrom('[""]', "[false]", '["egg"]')),
+            dietary: brokenField(notA("array"), fc.constantFrom('["Vegan"]')),
+            station: brokenField(notA("string"), blank),
+            prepMinutes: brokenField(notA("number"), fc.constantFrom("-1", "601")),
+            optionGroups: brokenField(
+              notA("array"),
+              badOptionGroups,
+              fc.constant('[{"id":"no-such-group","name":"G","options":[{"name":"a"}]}]'),
+              fc.constant('[{"name":"G","options":[{"id":"no-such-option","name":"a"}]}]'),
+            ),
+            translations: brokenField(notA("object"), badTranslations),
           },
         ),
+      ),
+  },
+  {
+    name: "PATCH /api/menu/items/{id}/options/{optionId}",
+    method: "PATCH",
+    path: (t) => `/api/menu/items/${t.ids.itemId}/options/${t.ids.optionId}`,
+    invalidObject: () =>
+      fc.oneof(
+        extras,
+        objectBody({}, {
+          available: brokenField(missing, notA("boolean"), fc.constant('"false"')),
+        }),
       ),
   },
   {
@@ -407,9 +483,15 @@ const ENDPOINTS: Endpoint[] = [
             notA("string"),
             fc.constantFrom('"eur"', '"EURO"', '""', '"€"', '"E"', '"ZZZ"'),
           ),
+          // Tags are case-insensitive (RFC 5646): "EN" is stored as "en", so it is not here.
           defaultLanguage: brokenField(
             notA("string"),
-            fc.constantFrom('"english"', '"e"', '""', '"EN"', '"en_US"', '"en-"'),
+            fc.constantFrom('"english"', '"e"', '""', '"en--US"', '"en_US"', '"en-"'),
+          ),
+          languages: brokenField(
+            notA("array"),
+            fc.constantFrom('["english"]', '["en", ""]', "[1]", '["en_US"]'),
+            fc.integer({ min: 21, max: 25 }).map((n) => raw(Array(n).fill("en"))),
           ),
         },
       ),
@@ -628,7 +710,8 @@ function validButRefused(target: Target): fc.Arbitrary<Attempt> {
   );
   const ifMatch = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/;
   const badIfMatch = fc.oneof(
-    headerGarbage.filter((v) => !ifMatch.test(v.trim()) && v.trim() !== ""),
+    // Not a version, not empty, and not `*` (which matches any version: a 200).
+    headerGarbage.filter((v) => !ifMatch.test(v.trim()) && !["", "*"].includes(v.trim())),
     fc.constantFrom('"1"x', "1,2", '"-1"', '"1.0"', '"1234567890"', "W/", '"abc"'),
   );
   const unknownId = fc.oneof(
@@ -666,6 +749,12 @@ function validButRefused(target: Target): fc.Arbitrary<Attempt> {
       attempt(at(byName("PATCH /api/menu/items/{id}"), id), '{"available":false}')
     ),
     unknownId.map((id) => attempt(at(byName("PATCH /api/tables/{id}"), id), '{"seats":7}')),
+    unknownId.map((id) =>
+      attempt(
+        at(byName("PATCH /api/menu/items/{id}/options/{optionId}"), id),
+        '{"available":false}',
+      )
+    ),
   );
 }
 
@@ -731,7 +820,7 @@ async function setUp() {
   const app = createApp(services);
   const items = await listMenuItems(kv, location.id);
   const tables = await listTables(kv, location.id);
-  const available = withoutRequiredOptions(items)[0];
+  const available = withoutRequiredOptions(items).find((i) => i.optionGroups.length > 0)!;
   const soldOut = items.find((i) => !i.available)!;
   const placed = await app.request("/api/orders", {
     method: "POST",
@@ -754,6 +843,7 @@ async function setUp() {
       tableId: tables[0].id,
       tableToken: tables[0].token,
       soldOut: soldOut.id,
+      optionId: available.optionGroups[0].options[0].id,
     },
     takenTableNumbers: tables.map((t) => t.number),
   };
