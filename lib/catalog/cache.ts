@@ -24,10 +24,13 @@ import { findTableRef, listTables } from "./tables.ts";
 const MAX_FILTERED_MENUS = 64;
 /** Language choices (by `?lang=` and `Accept-Language`) a snapshot remembers. */
 const MAX_LANGUAGE_CHOICES = 256;
+/** Longest `?lang=` and `Accept-Language` pair whose choice is remembered. */
+const MAX_CHOICE_KEY = 200;
 
 /**
- * One location's catalog at one version. Immutable: the menu is encoded once per language when
- * the snapshot is built, and once per filter when first asked for (a bounded number of those).
+ * One location's catalog at one version; what it holds never changes. The menu is encoded once
+ * per language when the snapshot is built, and once per filter when first asked for (a bounded
+ * number of those, kept with the snapshot and dropped with it).
  */
 export class CatalogSnapshot {
   /** The location, with `languages` as offered (its default first). */
@@ -96,6 +99,7 @@ export class CatalogSnapshot {
     let lang = this.#choices.get(key);
     if (!lang) {
       lang = negotiateLanguage(this.location.languages, { query, acceptLanguage });
+      if (key.length > MAX_CHOICE_KEY) return lang; // odd headers are not worth keeping
       if (this.#choices.size >= MAX_LANGUAGE_CHOICES) {
         this.#choices.delete(this.#choices.keys().next().value!);
       }

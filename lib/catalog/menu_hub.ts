@@ -11,6 +11,7 @@
  * current menu, not every menu in between, and a menu equal to the last one sent (same ETag) is
  * not sent again.
  */
+import { unavailable } from "../errors.ts";
 import { jsonFrame } from "../feed/sse.ts";
 import type { Catalog, CatalogSnapshot } from "./cache.ts";
 import type { EncodedMenu, MenuFilter } from "./menu_view.ts";
@@ -221,7 +222,7 @@ export class MenuHubs {
    * such location.
    */
   async subscribe(locationId: string, request: MenuRequest): Promise<MenuSubscription | null> {
-    if (this.#closed) throw new Error("menu hubs closed");
+    if (this.#closed) throw unavailable("The server is shutting down; reconnect in a moment.");
     let hub = this.#hubs.get(locationId);
     if (!hub) this.#hubs.set(locationId, hub = new MenuHub(this.#catalog, locationId));
     return await hub.subscribe(request);

@@ -251,6 +251,9 @@ Deno.test("[menu_hub] table streams, refusals, keep-alives and shutdown", async 
         sse.comments.some((c) => c.startsWith("server shutting down")),
         sse.comments.join("|"),
       );
+      const late = await fetch(`${server.base}/api/menu/stream?location=demo`);
+      assert.equal(late.status, 503, "a stream asked for while shutting down");
+      assert.equal((await late.json()).error.code, "unavailable");
     });
   } finally {
     await server.close();
