@@ -58,7 +58,7 @@ export function priceLines(
         message: `"${item.name}" is not available right now.`,
       });
     }
-    const options = chooseOptions(item, line.options ?? [], `items.${i}.options`, {
+    const options = chooseOptions(item, line.options ?? [], i, {
       invalid: badOptions,
       unavailable: unavailableOptions,
     });
@@ -102,57 +102,81 @@ export function priceLines(
   return { lines, totalCents };
 }
 
-/** Where an option sits in its item: its group and the positions of both. */
+/** An option as the pricing sees it: its group, its place in menu order, its line entry. */
 interface OptionPlace {
+  option: MenuOption;
   group: OptionGroup;
   groupIndex: number;
-  option: MenuOption;
-  optionIndex: number;
+  /** Its position among all the item's options, in menu order. */
+  rank: number;
+  /** What a line that chooses it stores (frozen: shared by every line that does). */
+  line: Readonly<OrderLineOption>;
 }
 
-/** Each item's options by id, built once per item object (items are immutable in a snapshot). */
-const placesOf = new WeakMap<MenuItem, Map<string, OptionPlace>>();
+/** An item's options indexed for pricing. */
+interface ItemOptions {
+  places: Map<string, OptionPlace>;
+  /** Whether some group has `min ≥ 1`. */
+  required: boolean;
+}
 
-function optionPlaces(item: MenuItem): Map<string, OptionPlace> {
-  let places = placesOf.get(item);
-  if (!places) {
-    places = new Map();
+/** Built once per item object: items are immutable within a catalog snapshot. */
+const indexes = new WeakMap<MenuItem, ItemOptions>();
+
+function itemOptions(item: MenuItem): ItemOptions {
+  let index = indexes.get(item);
+  if (!index) {
+    const places = new Map<string, OptionPlace>();
+    let rank = 0;
     item.optionGroups.forEach((group, groupIndex) => {
-      group.options.forEach((option, optionIndex) => {
-        places!.set(option.id, { group, groupIndex, option, optionIndex });
-      });
+      for (const option of group.options) {
+        const line = Object.freeze({
+          groupId: group.id,
+          group: group.name,
+          optionId: option.id,
+          name: option.name,
+          priceDeltaCents: option.priceDeltaCents,
+        });
+        places.set(option.id, { option, group, groupIndex, rank: rank++, line });
+      }
     });
-    placesOf.set(item, places);
+    index = { places, required: item.optionGroups.some((g) => g.min > 0) };
+    indexes.set(item, index);
   }
-  return places;
+  return index;
 }
 
 /**
- * The chosen options of a line as stored (in menu order), or null when they break the item's
- * rules (problems added to `problems.invalid`). Unavailable ones go to `problems.unavailable`.
+ * The chosen options of line `lineIndex` as stored (in menu order), or null when they break the
+ * item's rules (problems added to `problems.invalid`). Unavailable ones go to
+ * `problems.unavailable`.
  */
 function chooseOptions(
   item: MenuItem,
   chosen: readonly string[],
-  path: string,
+  lineIndex: number,
   problems: { invalid: ErrorDetail[]; unavailable: ErrorDetail[] },
 ): OrderLineOption[] | null {
-  if (!chosen.length && !item.optionGroups.some((g) => g.min > 0)) return [];
-  const places = optionPlaces(item);
+  if (!chosen.length && !item.optionGroups.length) return [];
+  const { places, required } = itemOptions(item);
+  if (!chosen.length && !required) return [];
+  const path = `items.${lineIndex}.options`;
   const picked: OptionPlace[] = [];
-  const seen = new Set<string>();
+  const counts = new Array<number>(item.optionGroups.length).fill(0);
   let ok = true;
+  let sorted = true;
   for (const id of chosen) {
     const place = places.get(id);
     if (!place) {
       problems.invalid.push({ path, message: `"${item.name}" has no option "${id}".` });
       ok = false;
-    } else if (seen.has(id)) {
+    } else if (picked.includes(place)) {
       problems.invalid.push({ path, message: `"${place.option.name}" is chosen twice.` });
       ok = false;
     } else {
-      seen.add(id);
+      if (picked.length && picked[picked.length - 1].rank > place.rank) sorted = false;
       picked.push(place);
+      counts[place.groupIndex]++;
       if (!place.option.available) {
         problems.unavailable.push({
           path,
@@ -161,9 +185,8 @@ function chooseOptions(
       }
     }
   }
-  for (const group of item.optionGroups) {
-    const count = picked.filter((p) => p.group === group).length;
-    if (count < group.min) {
+  item.optionGroups.forEach((group, g) => {
+    if (counts[g] < group.min) {
       problems.invalid.push({
         path,
         message: group.min === group.max
@@ -171,23 +194,14 @@ function chooseOptions(
           : `Choose at least ${group.min} of "${group.name}".`,
       });
       ok = false;
-    } else if (count > group.max) {
-      problems.invalid.push({
-        path,
-        message: `Choose at most ${group.max} of "${group.name}".`,
-      });
+    } else if (counts[g] > group.max) {
+      problems.invalid.push({ path, message: `Choose at most ${group.max} of "${group.name}".` });
       ok = false;
     }
-  }
+  });
   if (!ok) return null;
-  picked.sort((a, b) => a.groupIndex - b.groupIndex || a.optionIndex - b.optionIndex);
-  return picked.map(({ group, option }) => ({
-    groupId: group.id,
-    group: group.name,
-    optionId: option.id,
-    name: option.name,
-    priceDeltaCents: option.priceDeltaCents,
-  }));
+  if (!sorted) picked.sort((a, b) => a.rank - b.rank);
+  return picked.map((place) => place.line);
 }
 
 /** What a new order is made from. */
