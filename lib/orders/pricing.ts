@@ -41,6 +41,7 @@ export function priceLines(
   const badOptions: ErrorDetail[] = [];
   const unavailableItems: ErrorDetail[] = [];
   const unavailableOptions: ErrorDetail[] = [];
+  const problems = { invalid: badOptions, unavailable: unavailableOptions };
   const lines: OrderLine[] = [];
   let totalCents = 0;
   requested.forEach((line, i) => {
@@ -58,10 +59,7 @@ export function priceLines(
         message: `"${item.name}" is not available right now.`,
       });
     }
-    const options = chooseOptions(item, line.options ?? [], i, {
-      invalid: badOptions,
-      unavailable: unavailableOptions,
-    });
+    const options = chooseOptions(item, line.options ?? NONE, i, problems);
     if (!options) return;
     let unitPriceCents = item.priceCents;
     for (const option of options) unitPriceCents += option.priceDeltaCents;
@@ -101,6 +99,8 @@ export function priceLines(
   }
   return { lines, totalCents };
 }
+
+const NONE: readonly string[] = [];
 
 /** An option as the pricing sees it: its group, its place in menu order, its line entry. */
 interface OptionPlace {
