@@ -30,6 +30,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     // let those bytes go out before the server stops.
     services.readiness.drain();
     services.hubs.close();
+    services.menuHubs.close();
     setTimeout(() => shutdown.abort(), 200);
   });
 }

@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { newId, sha256Hex } from "../lib/kv/ids.ts";
 import { listMenuItems } from "../lib/catalog/menu.ts";
+import { requiredChoice } from "../lib/catalog/options.ts";
 import { newOrder, priceLines } from "../lib/orders/pricing.ts";
 import { commitOrderChanges, type OrderWrite } from "../lib/orders/store.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
@@ -54,6 +55,7 @@ async function run(
     n++;
     const lines = Array.from({ length: 1 + (n % 4) }, (_, i) => ({
       menuItemId: items[(n + i * 5) % items.length].id,
+      options: requiredChoice(items[(n + i * 5) % items.length]) ?? [],
       quantity: 1 + (n % 3),
       note: n % 3 ? "" : "no onions",
     }));

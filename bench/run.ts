@@ -215,7 +215,7 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
     const url = target === "orders" ? `${base}/api/orders` : `${base}/`;
     await Deno.writeTextFile(
       dataPath,
-      (target === "orders" ? orderBodies(fixture, 2000) : menuPaths(fixture)).join("\n") + "\n",
+      (target === "orders" ? orderBodies(fixture, 2000) : menuRequests(fixture)).join("\n") + "\n",
     );
     const runId = crypto.randomUUID().slice(0, 8);
     let answered = 0;
@@ -300,27 +300,49 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
   }
 }
 
+interface FixtureOption {
+  id: string;
+  available: boolean;
+}
+
+interface FixtureItem {
+  id: string;
+  /** Absent on a tree older than option groups. */
+  optionGroups?: { min: number; max: number; options: FixtureOption[] }[];
+}
+
 interface Fixture {
   locationId: string;
   tableTokens: string[];
-  itemIds: string[];
+  /** The available items that can be ordered (their required groups have enough options). */
+  items: FixtureItem[];
+  /** The languages the menu is offered in (absent on a tree older than languages). */
+  languages: string[];
 }
 
 async function readFixture(base: string, token: string): Promise<Fixture> {
   const auth = { authorization: `Bearer ${token}` };
   const tables = await getJson(`${base}/api/tables`, auth) as { tables: { token: string }[] };
   const menu = await getJson(`${base}/api/menu?location=demo`) as {
-    location: { id: string };
-    items: { id: string; available: boolean }[];
+    location: { id: string; languages?: string[] };
+    items: (FixtureItem & { available: boolean })[];
   };
   return {
     locationId: menu.location.id,
     tableTokens: tables.tables.map((t) => t.token),
-    itemIds: menu.items.filter((i) => i.available).map((i) => i.id),
+    items: menu.items.filter((i) =>
+      i.available &&
+      (i.optionGroups ?? []).every((g) => g.options.filter((o) => o.available).length >= g.min)
+    ),
+    languages: menu.location.languages ?? ["en"],
   };
 }
 
-/** Valid orders of 1-4 lines, varied in table, items, quantities and notes (seeded, repeatable). */
+/**
+ * Valid orders of 1-4 lines, varied in table, items, quantities, notes and options (seeded,
+ * repeatable). Each line chooses what its item's required groups ask (`min` available options,
+ * at random) and, one time in four, one option of each optional group, as guests do.
+ */
 function orderBodies(fixture: Fixture, count: number): string[] {
   const random = seededRandom(42);
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
@@ -330,9 +352,19 @@ function orderBodies(fixture: Fixture, count: number): string[] {
     const lines = 1 + Math.floor(random() * 4);
     const items = Array.from({ length: lines }, () => {
       const note = pick(notes);
+      const item = pick(fixture.items);
+      const options: string[] = [];
+      for (const group of item.optionGroups ?? []) {
+        const available = group.options.filter((o) => o.available).map((o) => o.id);
+        const wanted = group.min > 0 ? group.min : random() < 0.25 ? 1 : 0;
+        for (let n = 0; n < wanted; n++) {
+          options.push(...available.splice(Math.floor(random() * available.length), 1));
+        }
+      }
       return {
-        menuItemId: pick(fixture.itemIds),
+        menuItemId: item.id,
         quantity: 1 + Math.floor(random() * 3),
+        ...(options.length ? { options } : {}),
         ...(note ? { note } : {}),
       };
     });
@@ -346,11 +378,21 @@ function orderBodies(fixture: Fixture, count: number): string[] {
   return bodies;
 }
 
-function menuPaths(fixture: Fixture): string[] {
-  return [
+/**
+ * The menu requests: by slug and by each table's token, each asked for in every language the
+ * menu offers, by `?lang=` and by `Accept-Language` (a browser's list, one with no offered
+ * language, one with none at all). One per line: `<path>\t<Accept-Language or empty>`.
+ */
+function menuRequests(fixture: Fixture): string[] {
+  const paths = [
     "/api/menu?location=demo",
     ...fixture.tableTokens.map((t) => `/api/menu?table=${encodeURIComponent(t)}`),
   ];
+  const variants: [string, string][] = [["", ""], ["", "fr-FR,fr;q=0.9"]];
+  for (const lang of fixture.languages) {
+    variants.push([`&lang=${lang}`, ""], ["", `${lang}-XX,${lang};q=0.9,en;q=0.5`]);
+  }
+  return paths.flatMap((path) => variants.map(([query, header]) => `${path}${query}\t${header}`));
 }
 
 async function wrk(

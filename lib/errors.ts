@@ -53,9 +53,13 @@ export class AppError extends Error {
   }
 }
 
-/** The request could not be read at all. */
-export function badRequest(message: string, code = "bad_request"): AppError {
-  return new AppError("bad_request", code, message);
+/** The request could not be read at all (`details` names the parameters, when it helps). */
+export function badRequest(
+  message: string,
+  code = "bad_request",
+  details?: ErrorDetail[],
+): AppError {
+  return new AppError("bad_request", code, message, { details });
 }
 
 /** No credentials, or credentials we do not accept. */

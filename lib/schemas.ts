@@ -16,11 +16,63 @@ export const ORDER_LIMITS = {
   maxQuantity: 50,
   lineNoteMax: 200,
   orderNoteMax: 500,
+  maxOptionsPerLine: 50,
+} as const;
+
+/** Limits of a menu item's options and texts. */
+export const MENU_LIMITS = {
+  maxGroups: 10,
+  maxOptionsPerGroup: 30,
+  maxChoices: 20,
+  maxDeltaCents: 1_000_000,
+  maxTags: 10,
 } as const;
 
 const id = z.string().min(1).max(64);
 const isoTime = z.string().openapi({ format: "date-time", example: "2026-11-25T12:00:00.000Z" });
 const name = z.string().trim().min(1).max(100);
+
+/** The 14 allergens that EU Regulation 1169/2011 (Annex II) requires menus to declare. */
+export const ALLERGENS = [
+  "gluten",
+  "crustaceans",
+  "eggs",
+  "fish",
+  "peanuts",
+  "soybeans",
+  "milk",
+  "nuts",
+  "celery",
+  "mustard",
+  "sesame",
+  "sulphites",
+  "lupin",
+  "molluscs",
+] as const;
+/** One of the 14 EU allergen codes. */
+export type Allergen = typeof ALLERGENS[number];
+
+/** Most languages a location offers, and most translations one text carries. */
+export const MAX_LANGUAGES = 20;
+
+/** A BCP 47 language tag such as `en` or `de-CH` (stored in canonical case). */
+export const LANGUAGE_TAG = /^[a-zA-Z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+const languageTag = z.string().max(35).regex(LANGUAGE_TAG, {
+  message: "Use a BCP 47 language tag such as en or de-CH.",
+}).refine(isLanguageTag, { message: "Use a BCP 47 language tag such as en or de-CH." });
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** A lowercase tag of letters, digits and inner hyphens: dietary tags and station names. */
+const slugTag = z.string().max(32).regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, {
+  message: "Use lowercase letters, digits and inner hyphens (e.g. gluten-free).",
+});
 
 export const OrderStatusSchema = z.enum(ORDER_STATUSES).openapi("OrderStatus");
 export const RoleSchema = z.enum(ROLES).openapi("Role");
@@ -34,9 +86,57 @@ export const LocationSchema = z.object({
   slug: z.string(),
   name: z.string(),
   currency: z.string().openapi({ example: "EUR" }),
-  defaultLanguage: z.string(),
+  defaultLanguage: z.string().openapi({ example: "en" }),
+  languages: z.array(z.string()).openapi({
+    description: "The menu's languages, `defaultLanguage` first.",
+    example: ["en", "de"],
+  }),
   createdAt: isoTime,
 }).openapi("Location");
+
+export const AllergenSchema = z.enum(ALLERGENS).openapi("Allergen", {
+  description: "One of the 14 EU allergen codes (Regulation 1169/2011, Annex II).",
+});
+
+const NameTranslationsSchema = z.record(z.string(), z.object({ name: z.string().optional() }))
+  .openapi("NameTranslations", {
+    description: 'By language tag: `{ "de": { "name": "…" } }`.',
+  });
+
+export const MenuOptionSchema = z.object({
+  id,
+  name: z.string(),
+  priceDeltaCents: z.number().int().openapi({
+    description: "Added to the item's price when chosen (negative lowers it).",
+  }),
+  available: z.boolean(),
+  allergens: z.array(AllergenSchema).openapi({
+    description: "Allergens this option adds to the item.",
+  }),
+  translations: NameTranslationsSchema.optional(),
+}).openapi("MenuOption");
+
+export const OptionGroupSchema = z.object({
+  id,
+  name: z.string(),
+  min: z.number().int().openapi({ description: "Fewest options to choose; 1 or more: required." }),
+  max: z.number().int().openapi({ description: "Most options to choose." }),
+  options: z.array(MenuOptionSchema),
+  translations: NameTranslationsSchema.optional(),
+}).openapi("OptionGroup");
+
+const ItemTranslationsSchema = z.record(
+  z.string(),
+  z.object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    category: z.string().optional(),
+  }),
+).openapi("ItemTranslations", {
+  description:
+    'By language tag: `{ "de": { "name": "…", "description": "…", "category": "…" } }`; ' +
+    "a missing field falls back to the default language.",
+});
 
 export const MenuItemSchema = z.object({
   id,
@@ -45,13 +145,35 @@ export const MenuItemSchema = z.object({
   priceCents: z.number().int(),
   category: z.string(),
   available: z.boolean(),
-  allergens: z.array(z.string()),
+  allergens: z.array(AllergenSchema),
+  dietary: z.array(z.string()).openapi({ example: ["vegetarian", "gluten-free"] }),
+  station: z.string().openapi({ description: "Where it is prepared.", example: "kitchen" }),
+  prepMinutes: z.number().int().optional(),
+  optionGroups: z.array(OptionGroupSchema),
+  translations: ItemTranslationsSchema,
 }).openapi("MenuItem");
 
+/** A menu item as a guest's menu shows it: in one language, without the translations. */
+export const MenuViewItemSchema = MenuItemSchema.omit({ translations: true }).extend({
+  optionGroups: z.array(
+    OptionGroupSchema.omit({ translations: true }).extend({
+      options: z.array(MenuOptionSchema.omit({ translations: true })),
+    }),
+  ),
+}).openapi("MenuViewItem");
+
 export const MenuSchema = z.object({
-  location: LocationSchema.pick({ id: true, slug: true, name: true, currency: true }),
+  location: LocationSchema.pick({
+    id: true,
+    slug: true,
+    name: true,
+    currency: true,
+    defaultLanguage: true,
+    languages: true,
+  }),
+  lang: z.string().openapi({ description: "The language of this menu's texts.", example: "en" }),
   categories: z.array(z.object({ name: z.string(), itemIds: z.array(z.string()) })),
-  items: z.array(MenuItemSchema),
+  items: z.array(MenuViewItemSchema),
 }).openapi("Menu");
 
 export const TableSchema = z.object({
@@ -65,13 +187,27 @@ export const TableSchema = z.object({
   }),
 }).openapi("Table");
 
+export const OrderLineOptionSchema = z.object({
+  groupId: z.string(),
+  group: z.string().openapi({ description: "The group's name when ordered." }),
+  optionId: z.string(),
+  name: z.string().openapi({ description: "The option's name when ordered." }),
+  priceDeltaCents: z.number().int(),
+}).openapi("OrderLineOption");
+
 export const OrderLineSchema = z.object({
   menuItemId: z.string(),
   name: z.string(),
   quantity: z.number().int(),
-  unitPriceCents: z.number().int(),
+  unitPriceCents: z.number().int().openapi({
+    description: "The item's price plus its chosen options' deltas, when ordered.",
+  }),
   lineTotalCents: z.number().int(),
   note: z.string(),
+  options: z.array(OrderLineOptionSchema).openapi({
+    description: "The chosen options as they were when ordered, in menu order.",
+  }),
+  station: z.string().openapi({ description: "The item's station when ordered." }),
 }).openapi("OrderLine");
 
 export const HistoryEntrySchema = z.object({
@@ -116,6 +252,8 @@ export const CreateOrderInput = z.object({
     menuItemId: z.string().min(1).max(64),
     quantity: z.number().int().min(ORDER_LIMITS.minQuantity).max(ORDER_LIMITS.maxQuantity),
     note: z.string().max(ORDER_LIMITS.lineNoteMax).optional(),
+    options: z.array(z.string().min(1).max(64)).max(ORDER_LIMITS.maxOptionsPerLine).optional()
+      .openapi({ description: "Ids of the chosen options of the item's option groups." }),
   })).min(ORDER_LIMITS.minLines).max(ORDER_LIMITS.maxLines),
   note: z.string().max(ORDER_LIMITS.orderNoteMax).optional(),
 }).openapi("CreateOrder");
@@ -124,29 +262,113 @@ export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
 export const TransitionInput = z.object({ status: OrderStatusSchema }).openapi("OrderTransition");
 
 const priceCents = z.number().int().min(0).max(100_000_000);
-const allergens = z.array(z.string().trim().min(1).max(40)).max(20);
+const allergens = z.array(AllergenSchema).max(ALLERGENS.length).refine(unique, {
+  message: "Name each allergen once.",
+});
+const dietary = z.array(slugTag).max(MENU_LIMITS.maxTags).refine(unique, {
+  message: "Name each tag once.",
+});
+const description = z.string().trim().max(1000);
+const category = z.string().trim().min(1).max(60);
+
+function unique(values: readonly string[]): boolean {
+  return new Set(values).size === values.length;
+}
+
+/** `{ "<lang>": {...} }` with at most `MAX_LANGUAGES` languages. */
+function translationsOf<T extends z.ZodType>(texts: T) {
+  return z.record(languageTag, texts).refine((r) => Object.keys(r).length <= MAX_LANGUAGES, {
+    message: `At most ${MAX_LANGUAGES} languages.`,
+  });
+}
+
+const nameTranslations = translationsOf(z.object({ name: name.optional() }));
+
+export const OptionInput = z.object({
+  id: id.optional().openapi({
+    description: "Keep an existing option (its id); leave out to add a new one.",
+  }),
+  name,
+  priceDeltaCents: z.number().int().min(-MENU_LIMITS.maxDeltaCents).max(
+    MENU_LIMITS.maxDeltaCents,
+  ).default(0),
+  available: z.boolean().default(true),
+  allergens: allergens.default([]),
+  translations: nameTranslations.optional(),
+}).openapi("OptionInput");
+
+export const OptionGroupInput = z.object({
+  id: id.optional().openapi({
+    description: "Keep an existing group (its id); leave out to add a new one.",
+  }),
+  name,
+  min: z.number().int().min(0).max(MENU_LIMITS.maxChoices).default(0),
+  max: z.number().int().min(1).max(MENU_LIMITS.maxChoices).default(1),
+  options: z.array(OptionInput).min(1).max(MENU_LIMITS.maxOptionsPerGroup),
+  translations: nameTranslations.optional(),
+}).superRefine((group, ctx) => {
+  if (group.min > group.max) {
+    ctx.addIssue({ code: "custom", path: ["min"], message: "`min` may not exceed `max`." });
+  }
+  if (group.min > group.options.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["min"],
+      message: `\`min\` is ${group.min} but the group has ${group.options.length} options.`,
+    });
+  }
+}).openapi("OptionGroupInput");
+export type OptionGroupInput = z.infer<typeof OptionGroupInput>;
+
+const optionGroups = z.array(OptionGroupInput).max(MENU_LIMITS.maxGroups);
+const itemTranslations = translationsOf(z.object({
+  name: name.optional(),
+  description: description.optional(),
+  category: category.optional(),
+}));
+const prepMinutes = z.number().int().min(0).max(600);
 
 export const CreateMenuItemInput = z.object({
   name,
-  description: z.string().trim().max(1000).default(""),
+  description: description.default(""),
   priceCents,
-  category: z.string().trim().min(1).max(60),
+  category,
   available: z.boolean().default(true),
   allergens: allergens.default([]),
+  dietary: dietary.default([]),
+  station: slugTag.min(1).default("kitchen"),
+  prepMinutes: prepMinutes.optional(),
+  optionGroups: optionGroups.default([]),
+  translations: itemTranslations.default({}),
 }).openapi("CreateMenuItem");
 export type CreateMenuItemInput = z.infer<typeof CreateMenuItemInput>;
 
 export const UpdateMenuItemInput = z.object({
   name: name.optional(),
-  description: z.string().trim().max(1000).optional(),
+  description: description.optional(),
   priceCents: priceCents.optional(),
-  category: z.string().trim().min(1).max(60).optional(),
+  category: category.optional(),
   available: z.boolean().optional(),
   allergens: allergens.optional(),
+  dietary: dietary.optional(),
+  station: slugTag.min(1).optional(),
+  prepMinutes: prepMinutes.nullable().optional().openapi({ description: "`null` removes it." }),
+  optionGroups: optionGroups.optional().openapi({
+    description: "The whole list, replacing the item's: groups and options sent with their " +
+      "`id` are kept (orders already placed keep what they were), those without one are added, " +
+      "those left out are removed.",
+  }),
+  translations: itemTranslations.optional().openapi({
+    description: "The whole map, replacing the item's.",
+  }),
 }).refine((v) => Object.values(v).some((x) => x !== undefined), {
   message: "Send at least one field to change.",
 }).openapi("UpdateMenuItem");
 export type UpdateMenuItemInput = z.infer<typeof UpdateMenuItemInput>;
+
+export const OptionAvailabilityInput = z.object({ available: z.boolean() }).openapi(
+  "OptionAvailability",
+);
 
 const tableNumber = z.number().int().min(1).max(9999);
 const seats = z.number().int().min(1).max(100);
@@ -174,9 +396,10 @@ export const CreateLocationInput = z.object({
   currency: z.string().refine((c) => CURRENCIES.has(c), {
     message: "Use an ISO 4217 currency code such as EUR or USD.",
   }),
-  defaultLanguage: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, {
-    message: "Use a BCP 47 language tag such as en or de-CH.",
-  }).default("en"),
+  defaultLanguage: languageTag.default("en"),
+  languages: z.array(languageTag).max(MAX_LANGUAGES).optional().openapi({
+    description: "The menu's languages (`defaultLanguage` is always one of them).",
+  }),
 }).openapi("CreateLocation");
 export type CreateLocationInput = z.infer<typeof CreateLocationInput>;
 
@@ -201,7 +424,11 @@ export const CreatedTokenSchema = z.object({
 
 export type Location = z.infer<typeof LocationSchema>;
 export type MenuItem = z.infer<typeof MenuItemSchema>;
+export type OptionGroup = z.infer<typeof OptionGroupSchema>;
+export type MenuOption = z.infer<typeof MenuOptionSchema>;
+export type MenuViewItem = z.infer<typeof MenuViewItemSchema>;
 export type Menu = z.infer<typeof MenuSchema>;
+export type OrderLineOption = z.infer<typeof OrderLineOptionSchema>;
 export type TableStatus = z.infer<typeof TableStatusSchema>;
 export type OrderLine = z.infer<typeof OrderLineSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;

@@ -1,6 +1,7 @@
 /** Everything the routes need, built once from a store and a configuration. */
 import { Auth } from "./auth/tokens.ts";
 import { Catalog } from "./catalog/cache.ts";
+import { MenuHubs } from "./catalog/menu_hub.ts";
 import { CatalogService } from "./catalog/service.ts";
 import type { Config } from "./config.ts";
 import { Hubs } from "./feed/hub.ts";
@@ -26,6 +27,8 @@ export interface Services {
   readiness: Readiness;
   /** Scheduled backups and how the last one went. */
   backups: BackupSchedule;
+  /** The menu hubs (menu streams), one per location, following the catalog cache. */
+  menuHubs: MenuHubs;
 }
 
 /** Builds the services on an open store. */
@@ -46,11 +49,13 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     hubs: new Hubs(kv),
     readiness: new Readiness(),
     backups: new BackupSchedule(config),
+    menuHubs: new MenuHubs(catalog),
   };
 }
 
 /** Stops background work (watches, hubs and their streams); the caller closes the store. */
 export function closeServices(services: Services): void {
+  services.menuHubs.close();
   services.catalog.close();
   services.hubs.close();
 }

@@ -11,6 +11,7 @@ import type { Role } from "../lib/auth/roles.ts";
 import type { Location, MenuItem, Order } from "../lib/schemas.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
 import { firstLocation } from "../lib/catalog/locations.ts";
+import { listMenuItems } from "../lib/catalog/menu.ts";
 import { wrapStore } from "../lib/kv/store.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
 import { createApp } from "../routes/app.ts";
@@ -446,7 +447,14 @@ export async function addLocation(
     await call(api, "POST", "/api/locations", { token: ownerOf(api), body: sent }),
     201,
   );
-  const expected = { defaultLanguage: "en", ...sent, id: created.id, createdAt: created.createdAt };
+  const defaultLanguage = sent.defaultLanguage ?? "en";
+  const expected = {
+    ...sent,
+    defaultLanguage,
+    languages: [defaultLanguage],
+    id: created.id,
+    createdAt: created.createdAt,
+  };
   assert.deepEqual(created, expected);
   assertRecent(created.createdAt, "createdAt");
   assert.deepEqual((await readLocations(api)).find((l) => l.id === created.id), expected);
@@ -456,6 +464,8 @@ export async function addLocation(
     slug: sent.slug,
     name: sent.name,
     currency: sent.currency,
+    defaultLanguage,
+    languages: [defaultLanguage],
   });
   return created;
 }
@@ -470,7 +480,10 @@ export interface MenuItemInput {
   allergens?: string[];
 }
 
-/** POSTs a menu item; the answer and the menu read back are what was sent plus the defaults. */
+/**
+ * POSTs a menu item; the answer and the menu read back are what was sent plus the defaults.
+ * Returns the item as the menu lists it.
+ */
 export async function addMenuItem(
   api: Api,
   sent: MenuItemInput,
@@ -481,13 +494,60 @@ export async function addMenuItem(
     await call(api, "POST", path, { token: options.token ?? ownerOf(api), body: sent }),
     201,
   );
-  const expected = { description: "", available: true, allergens: [], ...sent, id: created.id };
-  assert.deepEqual(created, expected);
+  const defaults = {
+    description: "",
+    available: true,
+    allergens: [],
+    dietary: [],
+    station: "kitchen",
+    optionGroups: [],
+  };
+  const expected = { ...defaults, ...sent, id: created.id };
+  assert.deepEqual(created, { ...expected, translations: {} });
   assert.deepEqual(await readMenuItem(api, created.id, options.location), expected);
-  return created;
+  return expected as unknown as MenuItem;
 }
 
-/** PATCHes a menu item; the answer and the menu read back are the item before with `patch` on. */
+/** An item as the staff API answers it, shown as a guest's menu lists it: no translations. */
+export function asViewed(item: Json): Json {
+  const { translations: _, ...rest } = item;
+  return {
+    ...rest,
+    optionGroups: (rest.optionGroups ?? []).map(({ translations: _g, ...group }: Json) => ({
+      ...group,
+      options: group.options.map(({ translations: _o, ...option }: Json) => option),
+    })),
+  };
+}
+
+/**
+ * A line of an order for `item` that meets its rules: in each required group its first available
+ * options. Throws when the item cannot be ordered.
+ */
+export function orderLine(
+  item: MenuItem,
+  quantity = 1,
+  extra: { note?: string } = {},
+): { menuItemId: string; quantity: number; options?: string[]; note?: string } {
+  if (!item.available) throw new Error(`"${item.name}" cannot be ordered`);
+  const options: string[] = [];
+  for (const group of item.optionGroups) {
+    const open = group.options.filter((o) => o.available).slice(0, group.min);
+    if (open.length < group.min) throw new Error(`"${item.name}" cannot be ordered`);
+    options.push(...open.map((o) => o.id));
+  }
+  return {
+    menuItemId: item.id,
+    quantity,
+    ...(options.length ? { options } : {}),
+    ...(extra.note !== undefined ? { note: extra.note } : {}),
+  };
+}
+
+/**
+ * PATCHes a menu item; the answer and the menu read back are the item before with `patch` on.
+ * Returns the item as the menu lists it.
+ */
 export async function changeMenuItem(
   api: Api,
   id: string,
@@ -502,9 +562,9 @@ export async function changeMenuItem(
     200,
   );
   const expected = { ...before, ...patch };
-  assert.deepEqual(changed, expected);
+  assert.deepEqual(asViewed(changed), expected);
   assert.deepEqual(await readMenuItem(api, id, options.location), expected);
-  return changed;
+  return expected as MenuItem;
 }
 
 /** Asserts the guest URL of a table's QR code names its token. */
@@ -653,7 +713,7 @@ export async function assertTokenActsAs(
 /** A guest's order body. */
 export interface OrderBody {
   tableToken: string;
-  items: { menuItemId: string; quantity: number; note?: string }[];
+  items: { menuItemId: string; quantity: number; note?: string; options?: string[] }[];
   note?: string;
 }
 
@@ -689,13 +749,26 @@ export async function expectedOrder(
   const items = body.items.map((line) => {
     const item: MenuItem = menu.items.find((i: MenuItem) => i.id === line.menuItemId);
     assert.ok(item, `no menu item ${line.menuItemId}`);
+    const chosen = new Set(line.options ?? []);
+    const options = item.optionGroups.flatMap((group) =>
+      group.options.filter((o) => chosen.has(o.id)).map((o) => ({
+        groupId: group.id,
+        group: group.name,
+        optionId: o.id,
+        name: o.name,
+        priceDeltaCents: o.priceDeltaCents,
+      }))
+    );
+    const unitPriceCents = options.reduce((sum, o) => sum + o.priceDeltaCents, item.priceCents);
     return {
       menuItemId: item.id,
       name: item.name,
       quantity: line.quantity,
-      unitPriceCents: item.priceCents,
-      lineTotalCents: item.priceCents * line.quantity,
+      unitPriceCents,
+      lineTotalCents: unitPriceCents * line.quantity,
       note: line.note ?? "",
+      options,
+      station: item.station,
     };
   });
   const at = created.createdAt;
@@ -900,9 +973,19 @@ export async function menuItems(t: Api, available?: boolean): Promise<MenuItem[]
   return available === undefined ? items : items.filter((i) => i.available === available);
 }
 
-/** Ids of available menu items. */
+/** The home location's menu items as stored, with their translations. */
+export async function storedMenuItems(t: TestServices): Promise<MenuItem[]> {
+  return await listMenuItems(t.kv, t.location.id);
+}
+
+/** Ids of available menu items that can be ordered without choosing options. */
 export async function menuItemIds(t: Api): Promise<string[]> {
-  return (await menuItems(t, true)).map((i) => i.id);
+  return withoutRequiredOptions(await menuItems(t, true)).map((i) => i.id);
+}
+
+/** Available items that can be ordered without choosing options (no required group). */
+export function withoutRequiredOptions(items: readonly MenuItem[]): MenuItem[] {
+  return items.filter((i) => i.available && i.optionGroups.every((g) => g.min === 0));
 }
 
 // ---- random values -----------------------------------------------------------------------------

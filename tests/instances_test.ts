@@ -16,7 +16,7 @@ import { listTables } from "../lib/catalog/tables.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
 import type { Order } from "../lib/schemas.ts";
 import { createApp } from "../routes/app.ts";
-import { openTestStore, OWNER_TOKEN, testConfig } from "./fixtures.ts";
+import { openTestStore, OWNER_TOKEN, testConfig, withoutRequiredOptions } from "./fixtures.ts";
 import { RawSse } from "./routes/stream_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -82,7 +82,7 @@ Deno.test("[instances] two instances on one store, a client alternating", opts, 
   const [one, two] = pair.instances;
   try {
     const location = (await listTables(one.kv, await firstLocationId(one.kv)))[0].locationId;
-    const items = (await listMenuItems(one.kv, location)).filter((i) => i.available);
+    const items = withoutRequiredOptions(await listMenuItems(one.kv, location));
     const tables = await listTables(one.kv, location);
 
     await t.step("an edit acknowledged by one is what the other serves next", async () => {
@@ -228,7 +228,7 @@ Deno.test("[instances] 30 ms a commit: every guarantee holds and batches grow", 
       const [one, two] = pair.instances;
       try {
         const location = await firstLocationId(one.kv);
-        const items = (await listMenuItems(one.kv, location)).filter((i) => i.available);
+        const items = withoutRequiredOptions(await listMenuItems(one.kv, location));
         const tables = await listTables(one.kv, location);
         const feedBefore = (await Array.fromAsync(one.kv.list({ prefix: eventsPrefix(location) })))
           .length;

@@ -8,20 +8,105 @@
 import { catalogVersionKey } from "../kv/keys.ts";
 import { getLocation, getLocationBySlug } from "./locations.ts";
 import { listMenuItems } from "./menu.ts";
-import type { Location, Menu, MenuItem, Table } from "../schemas.ts";
+import type { Location, MenuItem, Table } from "../schemas.ts";
+import { negotiateLanguage, offeredLanguages } from "./i18n.ts";
+import {
+  type EncodedMenu,
+  encodeMenu,
+  filterKey,
+  isEmptyFilter,
+  type MenuFilter,
+  menuView,
+} from "./menu_view.ts";
 import { findTableRef, listTables } from "./tables.ts";
 
-/** One location's catalog at one version. Treat as immutable. */
-export interface CatalogSnapshot {
-  location: Location;
+/** Filtered menus a snapshot keeps encoded besides one per language; older ones are dropped. */
+const MAX_FILTERED_MENUS = 64;
+/** Language choices (by `?lang=` and `Accept-Language`) a snapshot remembers. */
+const MAX_LANGUAGE_CHOICES = 256;
+/** Longest `?lang=` and `Accept-Language` pair whose choice is remembered. */
+const MAX_CHOICE_KEY = 200;
+
+/**
+ * One location's catalog at one version; what it holds never changes. The menu is encoded once
+ * per language when the snapshot is built, and once per filter when first asked for (a bounded
+ * number of those, kept with the snapshot and dropped with it).
+ */
+export class CatalogSnapshot {
+  /** The location, with `languages` as offered (its default first). */
+  readonly location: Location;
   /** Versionstamp of the catalog version key this was read at. */
-  versionstamp: string | null;
-  items: ReadonlyMap<string, MenuItem>;
-  tablesByToken: ReadonlyMap<string, Table>;
-  /** The `GET /menu` body, serialized once. */
-  menuJson: string;
-  /** Strong ETag of `menuJson`. */
-  menuEtag: string;
+  readonly versionstamp: string | null;
+  /** The items by id. */
+  readonly items: ReadonlyMap<string, MenuItem>;
+  /** The items in menu (creation) order. */
+  readonly itemList: readonly MenuItem[];
+  readonly tablesByToken: ReadonlyMap<string, Table>;
+  #menus = new Map<string, EncodedMenu>();
+  #filtered = new Map<string, EncodedMenu>();
+  #choices = new Map<string, string>();
+
+  constructor(
+    location: Location,
+    versionstamp: string | null,
+    catalog: { items: readonly MenuItem[]; tables: readonly Table[] },
+  ) {
+    this.location = {
+      ...location,
+      languages: offeredLanguages(location.defaultLanguage, location.languages),
+    };
+    this.versionstamp = versionstamp;
+    this.itemList = catalog.items;
+    this.items = new Map(catalog.items.map((item) => [item.id, item]));
+    this.tablesByToken = new Map(catalog.tables.map((table) => [table.token, table]));
+    for (const lang of this.location.languages) {
+      this.#menus.set(lang, encodeMenu(menuView(this.location, this.itemList, { lang })));
+    }
+  }
+
+  /** The languages the menu is offered in, the default first. */
+  get languages(): readonly string[] {
+    return this.location.languages;
+  }
+
+  /** The menu in the default language, unfiltered. */
+  get defaultMenu(): EncodedMenu {
+    return this.#menus.get(this.location.languages[0])!;
+  }
+
+  /** The menu in `lang` (one of `languages`; else the default), filtered when asked. */
+  menu(lang: string, filter?: MenuFilter): EncodedMenu {
+    const unfiltered = this.#menus.get(lang) ?? this.defaultMenu;
+    if (isEmptyFilter(filter)) return unfiltered;
+    const key = `${unfiltered.lang}|${filterKey(filter)}`;
+    let menu = this.#filtered.get(key);
+    if (!menu) {
+      menu = encodeMenu(
+        menuView(this.location, this.itemList, { lang: unfiltered.lang, filter }),
+      );
+      if (this.#filtered.size >= MAX_FILTERED_MENUS) {
+        this.#filtered.delete(this.#filtered.keys().next().value!);
+      }
+      this.#filtered.set(key, menu);
+    }
+    return menu;
+  }
+
+  /** The language to answer in: `?lang=`, then `Accept-Language`, then the default. */
+  language(query: string | undefined, acceptLanguage: string | undefined): string {
+    if (!query && !acceptLanguage) return this.location.languages[0];
+    const key = `${query ?? ""}\n${acceptLanguage ?? ""}`;
+    let lang = this.#choices.get(key);
+    if (!lang) {
+      lang = negotiateLanguage(this.location.languages, { query, acceptLanguage });
+      if (key.length > MAX_CHOICE_KEY) return lang; // odd headers are not worth keeping
+      if (this.#choices.size >= MAX_LANGUAGE_CHOICES) {
+        this.#choices.delete(this.#choices.keys().next().value!);
+      }
+      this.#choices.set(key, lang);
+    }
+    return lang;
+  }
 }
 
 /** The process-wide catalog cache. */
@@ -34,6 +119,9 @@ export class Catalog {
   #slugToLocation = new Map<string, string>();
   /** Bumped by every invalidation, so a load that raced a write does not store what it read. */
   #generations = new Map<string, number>();
+  #listeners = new Set<(locationId: string) => void>();
+  /** The catalog version the latest load of each location started reading at. */
+  #reading = new Map<string, string | null>();
   #closed = false;
 
   #revalidate: boolean;
@@ -92,13 +180,32 @@ export class Catalog {
     return snapshot && table ? { snapshot, table } : null;
   }
 
-  /** Drops a location's snapshot; the next read loads it afresh. Call after every catalog write. */
+  /**
+   * Drops a location's snapshot; the next read loads it afresh. Call after every catalog write.
+   * Tells every `onChange` listener.
+   */
   invalidate(locationId: string): void {
     this.#generations.set(locationId, (this.#generations.get(locationId) ?? 0) + 1);
     this.#loading.delete(locationId);
     const old = this.#snapshots.get(locationId);
     this.#snapshots.delete(locationId);
     if (old) { for (const token of old.tablesByToken.keys()) this.#tokenToLocation.delete(token); }
+    this.#notify(locationId);
+  }
+
+  /**
+   * Calls `listener` with a location's id whenever its catalog may have changed (a write here,
+   * or one in another process seen by this cache's one watch of that location). Returns the
+   * function that stops it.
+   */
+  onChange(listener: (locationId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** How many locations this cache watches (one `kv.watch` each). */
+  get watchCount(): number {
+    return this.#watches.size;
   }
 
   /** Stops the watches. */
@@ -125,6 +232,7 @@ export class Catalog {
     const generation = this.#generations.get(locationId) ?? 0;
     for (;;) {
       const before = await this.#kv.get(catalogVersionKey(locationId));
+      this.#reading.set(locationId, before.versionstamp);
       const [location, items, tables] = await Promise.all([
         getLocation(this.#kv, locationId),
         listMenuItems(this.#kv, locationId),
@@ -133,7 +241,7 @@ export class Catalog {
       if (!location) return null;
       const after = await this.#kv.get(catalogVersionKey(locationId));
       if (after.versionstamp !== before.versionstamp) continue;
-      const snapshot = await buildSnapshot(location, after.versionstamp, items, tables);
+      const snapshot = new CatalogSnapshot(location, after.versionstamp, { items, tables });
       if (!this.#closed && generation === (this.#generations.get(locationId) ?? 0)) {
         const old = this.#snapshots.get(locationId);
         if (old) {
@@ -154,58 +262,27 @@ export class Catalog {
     const stream = this.#kv.watch([catalogVersionKey(locationId)]);
     this.#watches.set(locationId, stream);
     (async () => {
+      let last: string | null | undefined; // the first notification is the key as it is
       try {
-        for await (const [entry] of stream) {
+        for await (const [{ versionstamp }] of stream) {
+          // Fresh: the snapshot held is at this version, or, with none held, the load under
+          // way read the catalog at it. Otherwise a load under way may have read the catalog
+          // before this change: invalidating makes it not keep what it read.
           const current = this.#snapshots.get(locationId);
-          if (current && current.versionstamp !== entry.versionstamp) this.invalidate(locationId);
+          const fresh = current
+            ? current.versionstamp === versionstamp
+            : this.#loading.has(locationId) && this.#reading.get(locationId) === versionstamp;
+          if (!fresh) this.invalidate(locationId);
+          else if (last !== undefined && versionstamp !== last) this.#notify(locationId);
+          last = versionstamp;
         }
       } catch {
         // The store closed; nothing more to watch.
       }
     })();
   }
-}
 
-/** Builds a snapshot: indexes and the serialized menu. */
-export async function buildSnapshot(
-  location: Location,
-  versionstamp: string | null,
-  items: MenuItem[],
-  tables: Table[],
-): Promise<CatalogSnapshot> {
-  const menu = menuOf(location, items);
-  const menuJson = JSON.stringify(menu);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(menuJson));
-  const hash = Array.from(
-    new Uint8Array(digest).slice(0, 12),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join("");
-  return {
-    location,
-    versionstamp,
-    items: new Map(items.map((item) => [item.id, item])),
-    tablesByToken: new Map(tables.map((table) => [table.token, table])),
-    menuJson,
-    menuEtag: `"${hash}"`,
-  };
-}
-
-/** The guest-facing menu: categories in order of their first item, items in creation order. */
-export function menuOf(location: Location, items: MenuItem[]): Menu {
-  const categories = new Map<string, string[]>();
-  for (const item of items) {
-    const ids = categories.get(item.category) ?? [];
-    ids.push(item.id);
-    categories.set(item.category, ids);
+  #notify(locationId: string): void {
+    for (const listener of this.#listeners) listener(locationId);
   }
-  return {
-    location: {
-      id: location.id,
-      slug: location.slug,
-      name: location.name,
-      currency: location.currency,
-    },
-    categories: [...categories].map(([name, itemIds]) => ({ name, itemIds })),
-    items,
-  };
 }

@@ -2,17 +2,26 @@
 import { newId } from "../kv/ids.ts";
 import { locationBySlugKey, locationKey, locationsPrefix } from "../kv/keys.ts";
 import type { CreateLocationInput, Location } from "../schemas.ts";
+import { offeredLanguages } from "./i18n.ts";
 
-/** A new location record (not stored yet). */
+/** A new location record (not stored yet); `languages` holds the default first, each once. */
 export function newLocation(input: CreateLocationInput): Location {
+  const languages = offeredLanguages(input.defaultLanguage, input.languages);
   return {
     id: newId(),
     slug: input.slug,
     name: input.name,
     currency: input.currency,
-    defaultLanguage: input.defaultLanguage,
+    defaultLanguage: languages[0],
+    languages,
     createdAt: new Date().toISOString(),
   };
+}
+
+/** A location as read, with `languages` filled in for those stored before it existed. */
+function normalized(location: Location | null): Location | null {
+  if (!location || location.languages) return location;
+  return { ...location, languages: offeredLanguages(location.defaultLanguage) };
 }
 
 /**
@@ -28,7 +37,7 @@ export function addLocation(op: Deno.AtomicOperation, location: Location): Deno.
 
 /** Reads a location by id, or null. */
 export async function getLocation(kv: Deno.Kv, locationId: string): Promise<Location | null> {
-  return (await kv.get<Location>(locationKey(locationId))).value;
+  return normalized((await kv.get<Location>(locationKey(locationId))).value);
 }
 
 /** Reads a location by slug, or null. */
@@ -41,7 +50,7 @@ export async function getLocationBySlug(kv: Deno.Kv, slug: string): Promise<Loca
 export async function listLocations(kv: Deno.Kv): Promise<Location[]> {
   const locations: Location[] = [];
   for await (const entry of kv.list<Location>({ prefix: locationsPrefix() })) {
-    locations.push(entry.value);
+    locations.push(normalized(entry.value)!);
   }
   return locations;
 }
@@ -49,7 +58,7 @@ export async function listLocations(kv: Deno.Kv): Promise<Location[]> {
 /** The first location created (the default for multi-location tokens), or null. */
 export async function firstLocation(kv: Deno.Kv): Promise<Location | null> {
   for await (const entry of kv.list<Location>({ prefix: locationsPrefix() }, { limit: 1 })) {
-    return entry.value;
+    return normalized(entry.value);
   }
   return null;
 }

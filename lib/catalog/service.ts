@@ -24,6 +24,7 @@ import type {
 import type { Catalog } from "./cache.ts";
 import { addLocation, newLocation } from "./locations.ts";
 import { putMenuItem, readMenuItem } from "./menu.ts";
+import { newMenuItem, patchedMenuItem, withOptionAvailability } from "./options.ts";
 import {
   addTable,
   newTable,
@@ -85,7 +86,7 @@ export class CatalogService {
     { locationId }: CatalogScope,
     input: CreateMenuItemInput,
   ): Promise<MenuItem> {
-    const item: MenuItem = { id: newId(), ...input };
+    const item = newMenuItem(newId(), input);
     const location = await this.#kv.get(locationKey(locationId));
     if (!location.versionstamp) throw notFound("Location");
     const op = putMenuItem(this.#kv.atomic().check(location), locationId, item);
@@ -95,17 +96,41 @@ export class CatalogService {
     return item;
   }
 
-  /** Changes some fields of an item (for example `available: false` to 86 it). */
+  /**
+   * Changes some fields of an item (for example `available: false` to 86 it, or its option
+   * groups). Orders already placed keep the names and prices they were placed with.
+   */
   async updateMenuItem(
-    { locationId }: CatalogScope,
+    scope: CatalogScope,
     itemId: string,
     patch: UpdateMenuItemInput,
+  ): Promise<MenuItem> {
+    return await this.#changeItem(scope, itemId, (item) => patchedMenuItem(item, patch));
+  }
+
+  /** 86es (or brings back) one option of an item; an id the item does not have is a 404. */
+  async setOptionAvailability(
+    scope: CatalogScope,
+    ref: { itemId: string; optionId: string },
+    available: boolean,
+  ): Promise<MenuItem> {
+    return await this.#changeItem(scope, ref.itemId, (item) => {
+      const changed = withOptionAvailability(item, ref.optionId, available);
+      if (!changed) throw notFound("Option");
+      return changed;
+    });
+  }
+
+  /** Reads an item, changes it with `change` and commits it checked against what it read. */
+  async #changeItem(
+    { locationId }: CatalogScope,
+    itemId: string,
+    change: (item: MenuItem) => MenuItem,
   ): Promise<MenuItem> {
     return await retryOnConflict(async () => {
       const entry = await readMenuItem(this.#kv, locationId, itemId);
       if (!entry.versionstamp) throw notFound("Menu item");
-      const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      const item: MenuItem = { ...entry.value, ...defined };
+      const item = change(entry.value);
       const op = putMenuItem(this.#kv.atomic().check(entry), locationId, item);
       const ok = await this.#commit(locationId, op, [{ type: "menu_item", item, deleted: false }]);
       return ok ? item : null;

@@ -180,3 +180,79 @@ export function sseResponse(
     },
   });
 }
+
+/**
+ * Where a stream of ready-made frames comes from (the menu stream): `take` gives what is due
+ * (null when nothing is), `wait` resolves when something is due or `wake` was called, and once
+ * the source has ended, `endComment` is the comment the stream ends with.
+ */
+export interface FrameSource {
+  take(): Uint8Array | null;
+  wait(): Promise<void>;
+  wake(): void;
+  close(): void;
+  /** Null while live; once ended, the bytes to end with (may be empty). */
+  readonly endComment: Uint8Array | null;
+}
+
+/**
+ * An event stream of a frame source, pulled like `sseResponse`'s (nothing is produced for a
+ * client that has not taken what was sent), with a `: keep-alive` comment every `keepAliveMs`.
+ */
+export function frameStreamResponse(source: FrameSource, options: { keepAliveMs: number }) {
+  let keepAliveDue = false;
+  let done = false;
+  const keepAlive = setInterval(() => {
+    keepAliveDue = true;
+    source.wake();
+  }, options.keepAliveMs);
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    done = true;
+    clearInterval(keepAlive);
+    source.close();
+    controller.close();
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n\n`));
+    },
+    async pull(controller) {
+      while (!done) {
+        const frame = source.take();
+        if (frame) {
+          controller.enqueue(frame);
+          return;
+        }
+        if (source.endComment) {
+          if (source.endComment.length) controller.enqueue(source.endComment);
+          finish(controller);
+          return;
+        }
+        if (keepAliveDue) {
+          keepAliveDue = false;
+          controller.enqueue(KEEP_ALIVE);
+          return;
+        }
+        await source.wait();
+      }
+    },
+    cancel() {
+      done = true;
+      clearInterval(keepAlive);
+      source.close();
+    },
+  }, { highWaterMark: 1 });
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    },
+  });
+}
+
+/** A `<event>` frame whose data is JSON already encoded, with an optional `id:`. */
+export function jsonFrame(event: string, json: Uint8Array, id?: string): Uint8Array {
+  const head = encoder.encode(`${id ? `id: ${id}\n` : ""}event: ${event}\ndata: `);
+  return concat([head, json, encoder.encode("\n\n")]);
+}

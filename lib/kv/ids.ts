@@ -9,6 +9,19 @@ export function newId(): string {
   return nextUlid();
 }
 
+const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
+
+/**
+ * A short random id (10 characters, 50 bits) for things named inside a record, such as a menu
+ * item's option groups and options: each placed order line repeats them, so they are kept short.
+ */
+export function newShortId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(10));
+  let id = "";
+  for (const b of bytes) id += CROCKFORD[b & 31];
+  return id;
+}
+
 /** A URL-safe random token with `bytes` bytes of entropy. */
 export function randomToken(bytes = 24): string {
   return base64Url(crypto.getRandomValues(new Uint8Array(bytes)));

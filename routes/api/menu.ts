@@ -1,12 +1,27 @@
-/** The menu: read by guests (cached, with ETag), managed by managers, 86'd by the kitchen. */
+/**
+ * The menu: read and followed by guests (from memory, per language and filter, with ETags),
+ * managed by managers, items and options 86'd by the kitchen.
+ */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { CatalogSnapshot } from "../../lib/catalog/cache.ts";
-import { badRequest, forbidden, notFound, unauthorized } from "../../lib/errors.ts";
-import { can } from "../../lib/auth/roles.ts";
+import type { Catalog, CatalogSnapshot } from "../../lib/catalog/cache.ts";
+import type { MenuFilter } from "../../lib/catalog/menu_view.ts";
 import {
+  badRequest,
+  type ErrorDetail,
+  forbidden,
+  notFound,
+  unauthorized,
+} from "../../lib/errors.ts";
+import { can } from "../../lib/auth/roles.ts";
+import { frameStreamResponse } from "../../lib/feed/sse.ts";
+import {
+  type Allergen,
+  ALLERGENS,
   CreateMenuItemInput,
+  type MenuItem,
   MenuItemSchema,
   MenuSchema,
+  OptionAvailabilityInput,
   UpdateMenuItemInput,
 } from "../../lib/schemas.ts";
 import { scopeOf } from "../middleware/auth.ts";
@@ -21,6 +36,36 @@ import {
 } from "../openapi.ts";
 
 const ItemParams = z.object({ id: z.string().min(1).max(64) });
+const OptionParams = ItemParams.extend({ optionId: z.string().min(1).max(64) });
+
+const MenuQuery = z.object({
+  location: blankIsAbsent(z.string().max(64).optional()).openapi({
+    description: "The location's slug.",
+  }),
+  table: blankIsAbsent(z.string().max(200).optional()).openapi({
+    description: "A guest's table token (from the QR code); wins over `location`.",
+  }),
+  lang: blankIsAbsent(z.string().max(35).optional()).openapi({
+    description: "The language to answer in, when the location offers it (else " +
+      "`Accept-Language` decides, else the location's default). The answer's `lang` says which.",
+    example: "de",
+  }),
+  exclude: blankIsAbsent(z.string().max(300).optional()).openapi({
+    description: "Comma-separated allergen codes: items with any of them are left out, and so " +
+      "are options that add one (and an item whose required group then has too few options). " +
+      `Codes: ${ALLERGENS.join(", ")}.`,
+    example: "gluten,milk",
+  }),
+  diet: blankIsAbsent(z.string().max(300).optional()).openapi({
+    description: "Comma-separated dietary tags: only items carrying all of them.",
+    example: "vegan",
+  }),
+});
+
+const MENU_DESCRIPTION = "By `location` slug, or by a guest's `table` token. Texts are in one " +
+  "language: `?lang=`, else the best match of `Accept-Language`, else the location's default " +
+  "(`lang` in the body and `Content-Language` say which; items carry no `translations` here: " +
+  "staff read those from `GET /api/menu/items`). `exclude` and `diet` filter it.";
 
 export const menu = router()
   .openapi(
@@ -29,18 +74,9 @@ export const menu = router()
       path: "/menu",
       tags: ["menu"],
       summary: "A location's menu",
-      description:
-        "By `location` slug, or by a guest's `table` token. Sends an ETag; `If-None-Match` gives 304.",
-      request: {
-        query: z.object({
-          location: blankIsAbsent(z.string().max(64).optional()).openapi({
-            description: "The location's slug.",
-          }),
-          table: blankIsAbsent(z.string().max(200).optional()).openapi({
-            description: "A guest's table token (from the QR code); wins over `location`.",
-          }),
-        }),
-      },
+      description: `${MENU_DESCRIPTION} Sends an ETag (one per language and filter); ` +
+        "`If-None-Match` gives 304.",
+      request: { query: MenuQuery },
       responses: {
         200: jsonResponse(MenuSchema, "The menu."),
         304: { description: "Not modified since the ETag sent." },
@@ -48,23 +84,75 @@ export const menu = router()
       },
     }),
     async (c) => {
-      const { location, table } = c.req.valid("query");
-      const { catalog } = c.get("services");
-      let snapshot: CatalogSnapshot | null = null;
-      if (table !== undefined) {
-        snapshot = (await catalog.findByToken(table))?.snapshot ?? null;
-        if (!snapshot) throw unauthorized("This table code is not valid.", "invalid_table_token");
-      } else if (location !== undefined) {
-        snapshot = await catalog.findBySlug(location);
-        if (!snapshot) throw notFound(`Location "${location}"`);
-      } else {
-        throw badRequest("Name a `location` slug or a `table` token.", "missing_parameter");
-      }
-      c.header("ETag", snapshot.menuEtag);
+      const query = c.req.valid("query");
+      const snapshot = await menuSnapshot(c.get("services").catalog, query);
+      const filter = menuFilterOf(query);
+      const lang = snapshot.language(query.lang, c.req.header("accept-language"));
+      const body = snapshot.menu(lang, filter);
+      c.header("ETag", body.etag);
       c.header("Cache-Control", "no-cache");
-      if (etagMatches(c.req.header("if-none-match"), snapshot.menuEtag)) return c.body(null, 304);
+      c.header("Vary", "Accept-Language");
+      c.header("Content-Language", body.lang);
+      if (etagMatches(c.req.header("if-none-match"), body.etag)) return c.body(null, 304);
       c.header("Content-Type", "application/json; charset=UTF-8");
-      return c.body(snapshot.menuJson, 200) as never;
+      return c.body(body.body, 200) as never;
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/menu/stream",
+      tags: ["menu"],
+      summary: "Follow a location's menu (server-sent events)",
+      description: `${MENU_DESCRIPTION} A \`menu\` event with the whole menu (the body of ` +
+        "`GET /api/menu` with the same parameters, its ETag as the event id) comes first and " +
+        "again after every change that alters it, so an open menu greys out an 86'd item or " +
+        "option at once. A client that falls behind gets the newest menu, not every one in " +
+        "between. A `: keep-alive` comment comes at least every 15 s; a stream opened with a " +
+        "table token ends with a comment once that token is rotated or its table removed.",
+      request: { query: MenuQuery },
+      responses: {
+        200: {
+          description: "`text/event-stream`.",
+          content: { "text/event-stream": { schema: z.string() } },
+        },
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const { catalog, menuHubs, config } = c.get("services");
+      const snapshot = await menuSnapshot(catalog, query);
+      const subscription = await menuHubs.subscribe(snapshot.location.id, {
+        lang: query.lang,
+        acceptLanguage: c.req.header("accept-language"),
+        filter: menuFilterOf(query),
+        tableToken: query.table,
+      });
+      if (!subscription) throw notFound("Location");
+      return frameStreamResponse(subscription, {
+        keepAliveMs: config.streamKeepAliveMs,
+      }) as never;
+    },
+  )
+  .openapi(
+    staffRoute("menu.availability", {
+      method: "get",
+      path: "/menu/items",
+      tags: ["menu"],
+      summary: "The menu items as stored (staff)",
+      description: "Every item of the caller's location with its `translations` and those of " +
+        "its option groups and options, in menu order: what the menu endpoints edit.",
+      request: { query: staffQuery() },
+      responses: {
+        200: jsonResponse(z.object({ items: z.array(MenuItemSchema) }), "The items."),
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const snapshot = await c.get("services").catalog.get(c.get("location").id);
+      if (!snapshot) throw notFound("Location");
+      return c.json({ items: snapshot.itemList as MenuItem[] }, 200);
     },
   )
   .openapi(
@@ -114,6 +202,36 @@ export const menu = router()
     },
   )
   .openapi(
+    staffRoute("menu.availability", {
+      method: "patch",
+      path: "/menu/items/{id}/options/{optionId}",
+      tags: ["menu"],
+      summary: "86 an option (or bring it back)",
+      description: 'The kitchen and managers: `{"available": false}` makes the option refused ' +
+        "(409 `option_unavailable`) and greyed out on open menus; `true` brings it back. The " +
+        "item's other fields and options are unchanged.",
+      request: {
+        params: OptionParams,
+        query: staffQuery(),
+        body: jsonBody(OptionAvailabilityInput),
+      },
+      responses: {
+        200: jsonResponse(MenuItemSchema, "The item as changed."),
+        ...errorResponses(400, 401, 403, 404, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      const { catalogService } = c.get("services");
+      const { id, optionId } = c.req.valid("param");
+      const item = await catalogService.setOptionAvailability(
+        scopeOf(c),
+        { itemId: id, optionId },
+        c.req.valid("json").available,
+      );
+      return c.json(item, 200);
+    },
+  )
+  .openapi(
     staffRoute("menu.write", {
       method: "delete",
       path: "/menu/items/{id}",
@@ -128,6 +246,52 @@ export const menu = router()
       return c.body(null, 204);
     },
   );
+
+/** The snapshot of the location a menu request names (by table token, else by slug). */
+async function menuSnapshot(
+  catalog: Catalog,
+  query: { location?: string; table?: string },
+): Promise<CatalogSnapshot> {
+  if (query.table !== undefined) {
+    const found = await catalog.findByToken(query.table);
+    if (!found) throw unauthorized("This table code is not valid.", "invalid_table_token");
+    return found.snapshot;
+  }
+  if (query.location !== undefined) {
+    const snapshot = await catalog.findBySlug(query.location);
+    if (!snapshot) throw notFound(`Location "${query.location}"`);
+    return snapshot;
+  }
+  throw badRequest("Name a `location` slug or a `table` token.", "missing_parameter");
+}
+
+/** `?exclude=` and `?diet=` as a filter; an unknown allergen code or a malformed tag is a 400. */
+function menuFilterOf(query: { exclude?: string; diet?: string }): MenuFilter | undefined {
+  if (query.exclude === undefined && query.diet === undefined) return undefined;
+  const list = (
+    text: string | undefined,
+  ) => [...new Set((text ?? "").split(",").map((s) => s.trim()).filter(Boolean))];
+  const details: ErrorDetail[] = [];
+  const exclude = list(query.exclude);
+  for (const code of exclude) {
+    if (!(ALLERGENS as readonly string[]).includes(code)) {
+      details.push({
+        path: "exclude",
+        message: `"${code.slice(0, 40)}" is not an allergen code; use ${ALLERGENS.join(", ")}.`,
+      });
+    }
+  }
+  const diet = list(query.diet);
+  for (const tag of diet) {
+    if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(tag) || tag.length > 32) {
+      details.push({ path: "diet", message: `"${tag.slice(0, 40)}" is not a dietary tag.` });
+    }
+  }
+  if (details.length) {
+    throw badRequest("The menu filter is not valid.", "invalid_parameters", details);
+  }
+  return { exclude: exclude as Allergen[], diet };
+}
 
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;

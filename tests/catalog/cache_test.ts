@@ -23,12 +23,13 @@ import {
   readMenu,
   readOrders,
   readTables,
+  withoutRequiredOptions,
 } from "../fixtures.ts";
 
 /** A seeded store, its available items and tables, and what each step needs of it. */
 async function setUp() {
   const t = await newTestServices();
-  const items = await menuItems(t, true);
+  const items = withoutRequiredOptions(await menuItems(t, true));
   const tables = await readTables(t);
   return { t, items, tables };
 }

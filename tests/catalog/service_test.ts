@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { type ChangeData, listChangesAfter, newestPosition } from "../../lib/feed/feed.ts";
 import { catalogVersionKey } from "../../lib/kv/keys.ts";
+import { listMenuItems } from "../../lib/catalog/menu.ts";
+import { CreateMenuItemInput } from "../../lib/schemas.ts";
 import { BOOTSTRAP, newTestServices, type TestServices } from "../fixtures.ts";
 
 /** The changes committed since `after`, without their positions. */
@@ -39,7 +41,12 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
     await t.step("the seed's location, items and tables are on the feed", async () => {
       const seeded = await changesSince(s, null);
       assert.equal(seeded.filter((c) => c.type === "location").length, 1);
-      assert.equal(seeded.filter((c) => c.type === "menu_item").length, 16);
+      const items = await listMenuItems(s.kv, locationId);
+      assert.deepEqual(
+        seeded.flatMap((c) => c.type === "menu_item" ? [c.item] : []),
+        items,
+        "every seeded item, as stored",
+      );
       assert.equal(seeded.filter((c) => c.type === "table").length, 12);
     });
 
@@ -49,16 +56,23 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
         await menuItemNames(s); // loads the cache
         const before = await version(s);
         const from = await newestPosition(s.kv, locationId);
-        const input = {
+        const input = CreateMenuItemInput.parse({
           name: "Flat white",
           description: "Double shot",
           priceCents: 420,
           category: "Drinks",
           available: true,
           allergens: ["milk"],
-        };
+        });
         const item = await writer.createMenuItem(scope, input);
-        assert.deepEqual(item, { id: item.id, ...input });
+        assert.deepEqual(item, {
+          id: item.id,
+          ...input,
+          dietary: [],
+          station: "kitchen",
+          optionGroups: [],
+          translations: {},
+        });
         assert.notEqual(await version(s), before);
         assert.deepEqual(await changesSince(s, from), [
           { type: "menu_item", item, deleted: false },

@@ -24,6 +24,7 @@ import {
   type OrderBody,
   readOrders,
   readTables,
+  withoutRequiredOptions,
 } from "../fixtures.ts";
 
 /** What a guest would have been answered. */
@@ -41,7 +42,7 @@ function perBatch(config: Config): number {
 
 async function setUp(inFlight = "1") {
   const t = await newTestServices({ SEATSERVE_BATCH_MAX_IN_FLIGHT: inFlight });
-  const items = await menuItems(t, true);
+  const items = withoutRequiredOptions(await menuItems(t, true));
   const tables = await readTables(t);
   const count = async (prefix: Deno.KvKey) => {
     let n = 0;

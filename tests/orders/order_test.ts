@@ -17,6 +17,10 @@ function randomItem(overrides: Partial<MenuItem> = {}): MenuItem {
     category: "Mains",
     available: true,
     allergens: [],
+    dietary: [],
+    station: "kitchen",
+    optionGroups: [],
+    translations: {},
     ...overrides,
   };
 }
@@ -64,6 +68,8 @@ Deno.test("[order] priceLines()", async (t) => {
         unitPriceCents: a.priceCents,
         lineTotalCents: a.priceCents * qa,
         note: "",
+        options: [],
+        station: "kitchen",
       },
       {
         menuItemId: b.id,
@@ -72,6 +78,8 @@ Deno.test("[order] priceLines()", async (t) => {
         unitPriceCents: b.priceCents,
         lineTotalCents: b.priceCents * qb,
         note: "no ice",
+        options: [],
+        station: "kitchen",
       },
     ]);
   });

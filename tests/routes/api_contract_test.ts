@@ -17,6 +17,7 @@ import {
   assertErrorBody,
   assertPlaced,
   assertTokenActsAs,
+  asViewed,
   BOOTSTRAP,
   call,
   changeMenuItem,
@@ -51,8 +52,13 @@ const jsQR = ((jsqrModule as { default?: unknown }).default ?? jsqrModule) as (
   height: number,
 ) => QRCode | null;
 
-const MENU_ITEM_KEYS = ["allergens", "available", "category", "description", "id", "name"]
-  .concat("priceCents").sort();
+/** A menu item's keys in a guest's menu (`prepMinutes` only when set). */
+const MENU_VIEW_KEYS = ["allergens", "available", "category", "description", "dietary", "id"]
+  .concat("name", "optionGroups", "priceCents", "station").sort();
+/** A menu item's keys as stored and as the menu endpoints answer. */
+const MENU_ITEM_KEYS = [...MENU_VIEW_KEYS, "translations"].sort();
+const keysBut = (object: Json, optional: string) =>
+  Object.keys(object).filter((k) => k !== optional).sort();
 const ORDER_KEYS = [
   "createdAt",
   "currency",
@@ -128,11 +134,19 @@ Deno.test("[api] GET /menu", async (t) => {
       async () => {
         const reply = await call(s, "GET", "/api/menu?location=demo");
         menu = expect(reply, 200);
-        assert.deepEqual(Object.keys(menu.location).sort(), ["currency", "id", "name", "slug"]);
+        assert.deepEqual(Object.keys(menu.location).sort(), [
+          "currency",
+          "defaultLanguage",
+          "id",
+          "languages",
+          "name",
+          "slug",
+        ]);
+        assert.equal(menu.lang, "en");
         assert.equal(menu.location.slug, "demo");
         assert.ok(Array.isArray(menu.categories));
         for (const item of menu.items) {
-          assert.deepEqual(Object.keys(item).sort(), MENU_ITEM_KEYS);
+          assert.deepEqual(keysBut(item, "prepMinutes"), MENU_VIEW_KEYS);
           assert.ok(Number.isInteger(item.priceCents));
           assert.ok(Array.isArray(item.allergens));
         }
@@ -228,9 +242,19 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
       );
       assert.deepEqual(Object.keys(item).sort(), MENU_ITEM_KEYS);
       assert.equal(item.available, true);
+      assert.equal(item.station, "kitchen");
+      assert.deepEqual([item.dietary, item.optionGroups, item.translations], [[], [], {}]);
       // What was sent, plus the defaults, in the answer and in the menu read back.
-      const expected = { ...sent, id: item.id, description: "", available: true };
-      assert.deepEqual(item, expected);
+      const expected = {
+        ...sent,
+        id: item.id,
+        description: "",
+        available: true,
+        dietary: [],
+        station: "kitchen",
+        optionGroups: [],
+      };
+      assert.deepEqual(item, { ...expected, translations: {} });
       const menu = expect(await call(s, "GET", "/api/menu?location=demo"), 200);
       assert.deepEqual(menu.items.find((i: Json) => i.id === item.id), expected);
     });
@@ -274,6 +298,9 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
         category: "Starters",
         available: true,
         allergens: [],
+        dietary: [],
+        station: "kitchen",
+        optionGroups: [],
       });
     });
     await t.step("the kitchen may PATCH `available` only", async () => {
@@ -283,7 +310,7 @@ Deno.test("[api] menu items: managers manage, the kitchen 86es", async (t) => {
         200,
       );
       assert.equal(patched.available, false);
-      assert.deepEqual(patched, { ...item, available: false });
+      assert.deepEqual(asViewed(patched), { ...item, available: false });
       assert.deepEqual(await readMenuItem(s, item.id), { ...item, available: false });
       const before = await readMenu(s);
       expect(
@@ -998,6 +1025,9 @@ Deno.test("[api] GET /openapi.json documents every endpoint and ?location= on st
       ["post", "/api/menu/items", true],
       ["patch", "/api/menu/items/{id}", true],
       ["delete", "/api/menu/items/{id}", true],
+      ["get", "/api/menu/items", true],
+      ["patch", "/api/menu/items/{id}/options/{optionId}", true],
+      ["get", "/api/menu/stream", false],
       ["get", "/api/tables", true],
       ["post", "/api/tables", true],
       ["patch", "/api/tables/{id}", true],

@@ -4,12 +4,12 @@
  */
 import { createSession } from "../../lib/auth/sessions.ts";
 import { type HubOptions, Hubs } from "../../lib/feed/hub.ts";
-import type { Order } from "../../lib/schemas.ts";
+import type { MenuItem, Order } from "../../lib/schemas.ts";
 import type { Services } from "../../lib/services.ts";
 import {
   type Api,
   deviceToken,
-  menuItemIds,
+  menuItems,
   moveOrder,
   newTestServices,
   type NextOrderOptions,
@@ -17,6 +17,7 @@ import {
   OWNER_TOKEN,
   readTables,
   serverClient,
+  withoutRequiredOptions,
 } from "../fixtures.ts";
 
 export { OWNER_TOKEN };
@@ -34,6 +35,8 @@ export interface StreamServer extends Api {
   kitchenTokenId: string;
   tableTokens: string[];
   itemIds: string[];
+  /** The available items, as the menu shows them. */
+  items: MenuItem[];
   /** Places an order (as a guest), checked as `postOrder`, and returns it with its order token. */
   place(options?: NextOrderOptions): Promise<Order & { orderToken: string }>;
   /** Moves an order (as the owner), checked as `moveOrder`. */
@@ -62,7 +65,8 @@ export async function startStreamServer(
   const base = `http://127.0.0.1:${server.addr.port}`;
   const api: Api = { app: serverClient(base), ownerToken: OWNER_TOKEN, location };
   const tableTokens = (await readTables(api)).map((t) => t.token);
-  const itemIds = await menuItemIds(api);
+  const items = await menuItems(api, true);
+  const itemIds = withoutRequiredOptions(items).map((i) => i.id);
   // Stream tests change neither menu nor tables: their orders are priced from those read once.
   const place = await orderSequence(api);
   const kitchen = await deviceToken(api, "kitchen");
@@ -85,6 +89,7 @@ export async function startStreamServer(
     },
     tableTokens,
     itemIds,
+    items,
     place,
     async move(orderId, status) {
       return await moveOrder(api, orderId, status);
