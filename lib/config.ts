@@ -32,7 +32,21 @@ export interface Config {
   streamKeepAliveMs: number;
   /** How long idempotency keys are remembered, in milliseconds. */
   idempotencyTtlMs: number;
+  /** Postgres of the analytics mirror (`DATABASE_URL`), or null: no mirror, no analytics. */
+  databaseUrl: string | null;
+  /**
+   * Where this process runs the mirror's worker: `thread` (a Deno Worker, off the request
+   * thread), `inline` (on the request thread) or `external` (not here: `deno task mirror` runs
+   * it; this process still serves analytics and reports the mirror's state).
+   */
+  mirrorWorker: MirrorWorkerMode;
+  /** Most changes the mirror writes in one Postgres transaction. */
+  mirrorBatchChanges: number;
 }
+
+/** Where the mirror's worker runs (`SEATSERVE_MIRROR_WORKER`). */
+export type MirrorWorkerMode = "thread" | "inline" | "external";
+const MIRROR_WORKER_MODES: readonly MirrorWorkerMode[] = ["thread", "inline", "external"];
 
 type Env = Record<string, string | undefined>;
 
@@ -61,12 +75,25 @@ export function loadConfig(env: Env): Config {
     eventRetentionMs: intSetting(env, "SEATSERVE_EVENT_RETENTION_DAYS", 7, 1, 365) * DAY_MS,
     streamKeepAliveMs: intSetting(env, "SEATSERVE_STREAM_KEEPALIVE_SECONDS", 10, 1, 15) * 1000,
     idempotencyTtlMs: DAY_MS,
+    databaseUrl: env.DATABASE_URL?.trim() || null,
+    mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
+    mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
   };
 }
 
 /** The configuration of this process. */
 export function configFromEnv(): Config {
   return loadConfig(Deno.env.toObject());
+}
+
+function mirrorWorkerMode(raw: string | undefined): MirrorWorkerMode {
+  const value = (raw ?? "").trim().toLowerCase() || "thread";
+  if (!MIRROR_WORKER_MODES.includes(value as MirrorWorkerMode)) {
+    throw new Error(
+      `SEATSERVE_MIRROR_WORKER must be one of ${MIRROR_WORKER_MODES.join(", ")}, got "${raw}"`,
+    );
+  }
+  return value as MirrorWorkerMode;
 }
 
 function isOff(value: string | undefined): boolean {

@@ -8,6 +8,9 @@ import { Hubs } from "./feed/hub.ts";
 import { OrderIntake } from "./orders/intake.ts";
 import { tableIndex } from "./orders/table_index.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
+import postgres from "postgres";
+import type { MirrorHandle } from "./mirror/runner.ts";
+import { startMirror } from "./mirror/worker.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -24,6 +27,10 @@ export interface Services {
   tableIndex: FeedConsumer;
   /** The change-feed hubs (kitchen and guest streams), one per location. */
   hubs: Hubs;
+  /** The Postgres mirror's worker when this process runs it (`Config.mirrorWorker`), else null. */
+  mirror: MirrorHandle | null;
+  /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
+  analytics: postgres.Sql | null;
 }
 
 /** Builds the services on an open store. */
@@ -44,12 +51,29 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     tableIndex: index,
     intake: new OrderIntake(kv, { catalog, tableIndex: index, config }),
     hubs: new Hubs(kv),
+    mirror: startMirror(kv, config),
+    analytics: config.databaseUrl
+      ? postgres(config.databaseUrl, {
+        max: 2,
+        connect_timeout: 3,
+        idle_timeout: 30,
+        onnotice: () => {},
+        connection: { application_name: "seatserve-analytics", statement_timeout: 15_000 },
+      })
+      : null,
   };
 }
 
-/** Stops background work (watches, hubs and their streams); the caller closes the store. */
-export function closeServices(services: Services): void {
+/**
+ * Stops background work (watches, hubs and their streams, the mirror); the caller closes the
+ * store once the returned promise settles (the mirror lets go of it and of Postgres then).
+ */
+export async function closeServices(services: Services): Promise<void> {
   services.catalog.close();
   services.tableIndex.close();
   services.hubs.close();
+  await Promise.all([
+    services.mirror?.close(),
+    services.analytics?.end({ timeout: 1 }).catch(() => {}),
+  ]);
 }
