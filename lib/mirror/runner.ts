@@ -114,7 +114,7 @@ export class MirrorRunner implements MirrorHandle {
 
   /** Starts following every location; returns at once. */
   start(): this {
-    this.#discover();
+    this.#discover().then(() => this.#report());
     this.#timers.push(setInterval(() => this.#discover(), LOCATION_POLL_MS));
     this.#timers.push(setInterval(() => this.#report(), STATUS_EVERY_MS));
     return this;
@@ -159,8 +159,8 @@ export class MirrorRunner implements MirrorHandle {
     await this.#sql.end({ timeout: 2 }).catch(() => {});
   }
 
-  #discover(): void {
-    listLocations(this.#kv).then((locations) => {
+  #discover(): Promise<void> {
+    return listLocations(this.#kv).then((locations) => {
       for (const location of locations) this.#follow(location.id);
     }).catch((error) => {
       if (!this.#closed) console.error("postgres mirror: could not list locations", error);

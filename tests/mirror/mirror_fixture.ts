@@ -10,7 +10,16 @@ import { ordersPrefix } from "../../lib/kv/keys.ts";
 import { readMirrorCursor } from "../../lib/mirror/sink.ts";
 import type { Order } from "../../lib/schemas.ts";
 import { closeServices } from "../../lib/services.ts";
-import { newTestServices, type TestServices } from "../fixtures.ts";
+import { commitOrderChanges, readOrder } from "../../lib/orders/store.ts";
+import { retryOnConflict } from "../../lib/kv/retry.ts";
+import {
+  newTestServices,
+  patchOrder,
+  pick,
+  placeOrder,
+  randomInt,
+  type TestServices,
+} from "../fixtures.ts";
 import type { TestDatabase, TestPostgres } from "./postgres_fixture.ts";
 
 /** Seeded services whose mirror writes to a fresh database of `pg`. */
@@ -171,4 +180,84 @@ export async function assertMirrorEqualsStore(
     lines: expected.lines.length,
     history: expected.history.length,
   };
+}
+
+const NEXT: Record<string, string[]> = {
+  pending: ["queued", "queued", "queued", "cancelled"],
+  queued: ["preparing", "preparing", "preparing", "cancelled"],
+  preparing: ["ready"],
+  ready: ["delivered"],
+  delivered: ["closed"],
+};
+const STATIONS = ["kitchen", "grill", "bar"];
+
+/** Marks a random line ready (as line readiness will), with a station and an option: one order change. */
+export async function bumpLine(s: TestServices, orderId: string): Promise<void> {
+  await retryOnConflict(async () => {
+    const stored = await readOrder(s.kv, s.location.id, orderId);
+    if (!stored) throw new Error("no order");
+    const now = new Date();
+    const k = randomInt(stored.order.items.length);
+    const next: Order = {
+      ...stored.order,
+      version: stored.order.version + 1,
+      updatedAt: now.toISOString(),
+      items: stored.order.items.map((line, i) =>
+        i === k
+          ? {
+            ...line,
+            readyAt: now.toISOString(),
+            station: pick(STATIONS),
+            options: [{
+              groupId: "g",
+              group: "Size",
+              optionId: "big",
+              name: "Large",
+              priceDeltaCents: 100,
+            }],
+          }
+          : line
+      ),
+    };
+    const ok = await commitOrderChanges(s.kv, [{ order: next, previous: stored }], {
+      now,
+      retentionMs: s.config.eventRetentionMs,
+    });
+    return ok ? true : null;
+  });
+}
+
+/** One order's life: placed, then a few random moves and line bumps. */
+export async function randomLife(s: TestServices, onPlaced?: () => void): Promise<void> {
+  const order = await placeOrder(s);
+  onPlaced?.();
+  let status: string = order.status;
+  for (let step = 0; step < 6; step++) {
+    const r = Math.random();
+    if (r < 0.2) {
+      await bumpLine(s, order.id);
+      continue;
+    }
+    if (r < 0.35 || !NEXT[status]) return;
+    const to = pick(NEXT[status]);
+    const res = await patchOrder(s, order.id, to);
+    assert.equal(res.status, 200, await res.text());
+    status = to;
+  }
+}
+
+/** Runs `total` random lives, `concurrency` at a time; `onPlaced` after each placement. */
+export async function burst(
+  s: TestServices,
+  total: number,
+  options: { concurrency: number; onPlaced?: (placed: number) => void },
+): Promise<void> {
+  let started = 0;
+  let placed = 0;
+  await Promise.all(Array.from({ length: options.concurrency }, async () => {
+    while (started < total) {
+      started++;
+      await randomLife(s, () => options.onPlaced?.(++placed));
+    }
+  }));
 }

@@ -3,98 +3,21 @@
  * exact equality with the store after concurrent bursts, outages, a killed worker and replays.
  */
 import assert from "node:assert/strict";
-import { listChangesAfter } from "../../lib/feed/feed.ts";
-import { commitOrderChanges, readOrder } from "../../lib/orders/store.ts";
-import { retryOnConflict } from "../../lib/kv/retry.ts";
 import { migrate } from "../../lib/mirror/migrate.ts";
 import type { MirrorRunner } from "../../lib/mirror/runner.ts";
 import { resetMirrorCursor } from "../../lib/mirror/sink.ts";
-import type { Order } from "../../lib/schemas.ts";
-import { patchOrder, pick, placeOrder, randomInt, type TestServices } from "../fixtures.ts";
+import { patchOrder, placeOrder } from "../fixtures.ts";
 import { startPostgres } from "./postgres_fixture.ts";
 import {
   assertMirrorEqualsStore,
-  expectedRows,
+  burst,
   mirroredRows,
   mirroredServices,
   waitCaughtUp,
 } from "./mirror_fixture.ts";
 
-const NEXT: Record<string, string[]> = {
-  pending: ["queued", "queued", "queued", "cancelled"],
-  queued: ["preparing", "preparing", "preparing", "cancelled"],
-  preparing: ["ready"],
-  ready: ["delivered"],
-  delivered: ["closed"],
-};
-const STATIONS = ["kitchen", "grill", "bar"];
-
-/** Marks a random line ready (as line readiness will), with a station and an option: one order change. */
-async function bumpLine(s: TestServices, orderId: string): Promise<void> {
-  await retryOnConflict(async () => {
-    const stored = await readOrder(s.kv, s.location.id, orderId);
-    if (!stored) throw new Error("no order");
-    const now = new Date();
-    const k = randomInt(stored.order.items.length);
-    const next: Order = {
-      ...stored.order,
-      version: stored.order.version + 1,
-      updatedAt: now.toISOString(),
-      items: stored.order.items.map((line, i) =>
-        i === k
-          ? {
-            ...line,
-            readyAt: now.toISOString(),
-            station: pick(STATIONS),
-            options: [{
-              groupId: "g",
-              group: "Size",
-              optionId: "big",
-              name: "Large",
-              priceDeltaCents: 100,
-            }],
-          }
-          : line
-      ),
-    };
-    const ok = await commitOrderChanges(s.kv, [{ order: next, previous: stored }], {
-      now,
-      retentionMs: s.config.eventRetentionMs,
-    });
-    return ok ? true : null;
-  });
-}
-
-/** One order's life: placed, then a few random moves and line bumps. */
-async function randomLife(s: TestServices): Promise<void> {
-  const order = await placeOrder(s);
-  let status: string = order.status;
-  for (let step = 0; step < 6; step++) {
-    const r = Math.random();
-    if (r < 0.2) {
-      await bumpLine(s, order.id);
-      continue;
-    }
-    if (r < 0.35 || !NEXT[status]) return;
-    const to = pick(NEXT[status]);
-    const res = await patchOrder(s, order.id, to);
-    assert.equal(res.status, 200, await res.text());
-    status = to;
-  }
-}
-
-/** Runs `total` random lives, `concurrency` at a time; returns each placement's latency (ms). */
-async function burst(s: TestServices, total: number, concurrency: number): Promise<void> {
-  let started = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (started < total) {
-      started++;
-      await randomLife(s);
-    }
-  }));
-}
-
-async function snapshot(sql: import("postgres").Sql) {
+/** Every row of the mirror's tables. */
+export async function snapshot(sql: import("postgres").Sql) {
   const tables = [
     "locations",
     "menu_items",
@@ -118,7 +41,7 @@ Deno.test("[mirror] the Postgres mirror equals the store", async (t) => {
     await t.step("after a concurrent burst of 2,000 orders with moves and line bumps", async () => {
       const m = await mirroredServices(pg);
       try {
-        await burst(m.s, 2000, 48);
+        await burst(m.s, 2000, { concurrency: 48 });
         await waitCaughtUp(m.s.kv, m.db.sql, m.s.location.id);
         const counts = await assertMirrorEqualsStore(m.s.kv, m.db.sql, m.s.location.id);
         assert.equal(counts.orders, 2000);
@@ -186,7 +109,3 @@ Deno.test("[mirror] the Postgres mirror equals the store", async (t) => {
     await pg.close();
   }
 });
-
-// Referenced so the helpers stay exported for the other mirror tests.
-void expectedRows;
-void listChangesAfter;
