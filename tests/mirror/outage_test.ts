@@ -100,7 +100,7 @@ Deno.test("[mirror] outages, kills and rebuilds", async (t) => {
               if (placed === 300) stopped = pg.stop();
             },
           });
-          await until("the burst to reach Postgres' stop", async () => stopped);
+          await until("the burst to reach Postgres' stop", () => Promise.resolve(stopped));
           await stopped;
           // While Postgres is away, health still answers 200 and says the mirror is down.
           downSeen = await until("health to report the mirror down", async () => {
