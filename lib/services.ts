@@ -8,7 +8,8 @@ import { Hubs } from "./feed/hub.ts";
 import { OrderIntake } from "./orders/intake.ts";
 import { tableIndex } from "./orders/table_index.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
-import postgres from "postgres";
+import type postgres from "postgres";
+import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
 
@@ -53,12 +54,10 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     hubs: new Hubs(kv),
     mirror: startMirror(kv, config),
     analytics: config.databaseUrl
-      ? postgres(config.databaseUrl, {
+      ? postgresClient(config.databaseUrl, {
+        name: "seatserve-analytics",
         max: 2,
-        connect_timeout: 3,
-        idle_timeout: 30,
-        onnotice: () => {},
-        connection: { application_name: "seatserve-analytics", statement_timeout: 15_000 },
+        statementTimeoutMs: 15_000,
       })
       : null,
   };

@@ -1,5 +1,5 @@
 /** `deno task migrate`: applies the mirror's pending SQL migrations to `DATABASE_URL`. */
-import postgres from "postgres";
+import { postgresClient } from "../lib/mirror/client.ts";
 import { configFromEnv } from "../lib/config.ts";
 import { listMigrations, migrate } from "../lib/mirror/migrate.ts";
 
@@ -8,7 +8,11 @@ if (!config.databaseUrl) {
   console.error("Set DATABASE_URL to the Postgres of the analytics mirror.");
   Deno.exit(2);
 }
-const sql = postgres(config.databaseUrl, { max: 1, onnotice: () => {} });
+const sql = postgresClient(config.databaseUrl, {
+  name: "seatserve-task",
+  max: 1,
+  statementTimeoutMs: 0,
+});
 try {
   const applied = await migrate(sql);
   const all = await listMigrations();

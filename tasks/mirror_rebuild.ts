@@ -9,7 +9,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import cliProgress from "cli-progress";
-import postgres from "postgres";
+import { postgresClient } from "../lib/mirror/client.ts";
 import { configFromEnv } from "../lib/config.ts";
 import { listLocations } from "../lib/catalog/locations.ts";
 import { FeedConsumer } from "../lib/feed/consumer.ts";
@@ -27,7 +27,11 @@ if (!config.databaseUrl) {
   Deno.exit(2);
 }
 const kv = await Deno.openKv(config.kvPath);
-const sql = postgres(config.databaseUrl, { max: 2, onnotice: () => {} });
+const sql = postgresClient(config.databaseUrl, {
+  name: "seatserve-task",
+  max: 2,
+  statementTimeoutMs: 0,
+});
 try {
   await migrate(sql);
   const [{ count }] = await sql<{ count: string }[]>`SELECT count(*) FROM orders`;

@@ -4,7 +4,7 @@
  * times or dates (UTC); defaults: the last 30 days. `--json` prints the summary as JSON instead.
  */
 import { parseArgs } from "node:util";
-import postgres from "postgres";
+import { postgresClient } from "../lib/mirror/client.ts";
 import { configFromEnv } from "../lib/config.ts";
 import { firstLocation, getLocationBySlug } from "../lib/catalog/locations.ts";
 import { analyticsSummary } from "../lib/mirror/analytics.ts";
@@ -31,7 +31,11 @@ if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) {
   Deno.exit(2);
 }
 const kv = await Deno.openKv(config.kvPath);
-const sql = postgres(config.databaseUrl, { max: 1, onnotice: () => {} });
+const sql = postgresClient(config.databaseUrl, {
+  name: "seatserve-task",
+  max: 1,
+  statementTimeoutMs: 0,
+});
 try {
   const location = values.location
     ? await getLocationBySlug(kv, values.location)

@@ -14,7 +14,7 @@
  * committed since it last looked) and publishes state and lag to the store every second
  * (`status.ts`).
  */
-import postgres from "postgres";
+import type postgres from "postgres";
 import { listLocations } from "../catalog/locations.ts";
 import { FeedConsumer } from "../feed/consumer.ts";
 import {
@@ -24,6 +24,7 @@ import {
   newestPosition,
 } from "../feed/feed.ts";
 import { eventKey, eventsHeadKey, eventsPrefix } from "../kv/keys.ts";
+import { postgresClient } from "./client.ts";
 import { migrate } from "./migrate.ts";
 import { mirrorSink, readMirrorCursor, resetMirrorCursor } from "./sink.ts";
 import { type MirrorState, type MirrorStatus, publishStatus } from "./status.ts";
@@ -43,6 +44,12 @@ export interface MirrorOptions {
   batchChanges?: number;
   /** How long a wake-up waits so one catch-up covers many commits (default 100 ms). */
   delayMs?: number;
+  /**
+   * Where the state goes every second (default: `publishStatus` to this store). A Worker hands
+   * it to the thread that owns the store instead: a second handle writing to one local SQLite
+   * file can make the first one's commits fail with "database is locked".
+   */
+  publish?: (status: MirrorStatus) => Promise<void> | void;
 }
 
 const LOCATION_POLL_MS = 5_000;
@@ -83,7 +90,8 @@ export class MirrorRunner implements MirrorHandle {
   #kv: Deno.Kv;
   #sql: postgres.Sql;
   #consumer: FeedConsumer;
-  #options: Required<MirrorOptions>;
+  #options: Required<Omit<MirrorOptions, "publish">>;
+  #publish: (status: MirrorStatus) => Promise<void> | void;
   #follows = new Map<string, Follow>();
   #closed = false;
   #migrated: Promise<void> | null = null;
@@ -94,14 +102,10 @@ export class MirrorRunner implements MirrorHandle {
 
   constructor(kv: Deno.Kv, options: MirrorOptions) {
     this.#kv = kv;
-    this.#options = { batchChanges: 2000, delayMs: 100, ...options };
-    this.#sql = postgres(options.databaseUrl, {
-      max: 4,
-      connect_timeout: 5,
-      idle_timeout: 60,
-      onnotice: () => {},
-      connection: { application_name: "seatserve-mirror", statement_timeout: 60_000 },
-    });
+    const { publish, ...rest } = options;
+    this.#options = { batchChanges: 2000, delayMs: 100, ...rest };
+    this.#publish = publish ?? ((status) => publishStatus(kv, status));
+    this.#sql = postgresClient(options.databaseUrl, { name: "seatserve-mirror" });
     const sink = mirrorSink(kv, this.#sql, {
       onApplied: (locationId, batch) => this.#applied(locationId, batch.next),
       onCursor: (locationId, cursor) => this.#applied(locationId, cursor.position),
@@ -328,7 +332,7 @@ export class MirrorRunner implements MirrorHandle {
 
   async #report(): Promise<void> {
     try {
-      await publishStatus(this.#kv, await this.status());
+      await this.#publish(await this.status());
     } catch (error) {
       if (!this.#closed) console.error("postgres mirror: could not publish its status", error);
     }

@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config.ts";
 import { type MirrorHandle, MirrorRunner } from "./runner.ts";
+import { publishStatus } from "./status.ts";
 
 /** What the Worker is started with. */
 export interface StartMessage {
@@ -30,13 +31,32 @@ export function startMirror(kv: Deno.Kv, config: Config): MirrorHandle | null {
   if (config.mirrorWorker === "inline" || config.kvPath === ":memory:") {
     return new MirrorRunner(kv, options).start();
   }
-  const worker = new Worker(new URL("./worker_entry.ts", import.meta.url), {
-    type: "module",
-    name: "seatserve-mirror",
-  });
   const message: StartMessage = { type: "start", kvPath: config.kvPath, ...options };
-  worker.postMessage(message);
   let closing: Promise<void> | null = null;
+  let worker = spawn();
+  /** Starts the Worker; one that fails is logged and started again (its cursor is in Postgres). */
+  function spawn(): Worker {
+    const started = new Worker(new URL("./worker_entry.ts", import.meta.url), {
+      type: "module",
+      name: "seatserve-mirror",
+    });
+    started.onmessage = (event) => {
+      if (event.data?.type !== "status" || closing) return;
+      publishStatus(kv, event.data.status).catch((error) => {
+        console.error("postgres mirror: could not publish its status", error);
+      });
+    };
+    started.onerror = (event) => {
+      event.preventDefault();
+      console.error("postgres mirror: its worker failed; starting it again", event.message);
+      started.terminate();
+      setTimeout(() => {
+        if (!closing) worker = spawn();
+      }, 1_000);
+    };
+    started.postMessage(message);
+    return started;
+  }
   return {
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -255,9 +255,11 @@ Deno.test("[mirror] outages, kills and rebuilds", async (t) => {
         assert.equal(counts.orders, 100);
         const ok = await until("health ok", async () => {
           const h = await health(s);
-          return h.body.mirror.state === "ok" ? h.body.mirror : null;
+          return h.body.mirror.state === "ok" && h.body.mirror.lagEvents === 0
+            ? h.body.mirror
+            : null;
         });
-        assert.equal(ok.lagEvents, 0);
+        assert.deepEqual(ok, { state: "ok", lagEvents: 0, lagSeconds: 0 });
       } finally {
         await closeServices(s.services);
         s.kv.close();

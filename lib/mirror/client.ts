@@ -1,0 +1,52 @@
+/**
+ * The mirror's Postgres clients (npm `postgres`), with a guard for one fault of that library
+ * under Deno: when a connection drops while a write is pending, it can call `write` on its
+ * already released socket from a `setImmediate` callback, an exception that no promise carries
+ * and that would otherwise end the process. The guard turns exactly that exception (thrown from
+ * the library's connection module) into a logged warning: the query itself already failed with
+ * the connection, and the mirror retries it.
+ */
+import postgres from "postgres";
+
+let guarded = false;
+
+/** Options of a client. */
+export interface ClientOptions {
+  /** Shown in `pg_stat_activity.application_name`. */
+  name: string;
+  /** Most connections (default 4). */
+  max?: number;
+  /** Longest statement, in ms (default 60 s). */
+  statementTimeoutMs?: number;
+}
+
+/** A Postgres client for the mirror or analytics. */
+export function postgresClient(url: string, options: ClientOptions): postgres.Sql {
+  guardDroppedConnections();
+  return postgres(url, {
+    max: options.max ?? 4,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: {
+      application_name: options.name,
+      statement_timeout: options.statementTimeoutMs ?? 60_000,
+    },
+  });
+}
+
+/** Installs the guard once per isolate (the main thread and each Worker). */
+export function guardDroppedConnections(): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("error", (event) => {
+    const error = (event as ErrorEvent).error;
+    const stack = error instanceof Error ? error.stack ?? "" : "";
+    if (/\/postgres\/[^/]+\/src\/connection\.js/.test(stack) && error instanceof TypeError) {
+      console.warn(
+        `postgres client: a write on a closed connection was dropped (${error.message})`,
+      );
+      event.preventDefault();
+    }
+  });
+}
