@@ -22,6 +22,9 @@ import { runOnce, type RunResult, wrkInstalled } from "./run.ts";
 import { startArgs } from "./start_args.ts";
 import { startPostgres, type TestDatabase } from "../tests/mirror/postgres_fixture.ts";
 
+/** Most requests the load generator keeps open at once. */
+const MAX_IN_FLIGHT = 256;
+
 const { values } = parseArgs({
   args: Deno.args.filter((a) => a !== "--"),
   options: {
@@ -184,9 +187,6 @@ async function lagAndOutage() {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
-
-/** Most requests the load generator keeps open at once. */
-const MAX_IN_FLIGHT = 256;
 
 interface Fixture {
   bodies: string[];
