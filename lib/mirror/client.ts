@@ -18,6 +18,12 @@ export interface ClientOptions {
   max?: number;
   /** Longest statement, in ms (default 60 s). */
   statementTimeoutMs?: number;
+  /**
+   * Commit without waiting for the WAL flush (the mirror's writer). Safe there: a batch's rows
+   * and its cursor are one transaction, so a Postgres crash that loses the last commits loses
+   * both, and the mirror writes those batches again.
+   */
+  asyncCommit?: boolean;
 }
 
 /** A Postgres client for the mirror or analytics. */
@@ -31,6 +37,10 @@ export function postgresClient(url: string, options: ClientOptions): postgres.Sq
     connection: {
       application_name: options.name,
       statement_timeout: options.statementTimeoutMs ?? 60_000,
+      // The mirror's statements take one large JSON parameter: a custom plan would parse it
+      // while planning, a generic one only when it runs.
+      plan_cache_mode: "force_generic_plan",
+      ...(options.asyncCommit ? { synchronous_commit: "off" } : {}),
     },
   });
 }

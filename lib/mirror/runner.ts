@@ -105,7 +105,10 @@ export class MirrorRunner implements MirrorHandle {
     const { publish, ...rest } = options;
     this.#options = { batchChanges: 2000, delayMs: 100, ...rest };
     this.#publish = publish ?? ((status) => publishStatus(kv, status));
-    this.#sql = postgresClient(options.databaseUrl, { name: "seatserve-mirror" });
+    this.#sql = postgresClient(options.databaseUrl, {
+      name: "seatserve-mirror",
+      asyncCommit: true,
+    });
     const sink = mirrorSink(kv, this.#sql, {
       onApplied: (locationId, batch) => this.#applied(locationId, batch.next),
       onCursor: (locationId, cursor) => this.#applied(locationId, cursor.position),

@@ -240,7 +240,8 @@ interface LocationRow {
  * in one statement: orders and lines over an older version only, history rows inserted once.
  */
 async function upsertOrdersJson(sql: Sql, ordersJson: string): Promise<void> {
-  await sql.unsafe(UPSERT_ORDERS, [ordersJson]);
+  // Prepared: the statement is planned once per connection, not per batch.
+  await sql.unsafe(UPSERT_ORDERS, [ordersJson], { prepare: true });
 }
 
 const UPSERT_ORDERS = `
@@ -306,6 +307,7 @@ async function upsertLocations(sql: Sql, rows: LocationRow[]): Promise<void> {
        created_at = excluded.created_at, feed_position = excluded.feed_position
      WHERE locations.feed_position <= excluded.feed_position`,
     [JSON.stringify(rows.map((r) => ({ l: r.location, p: r.position })))],
+    { prepare: true },
   );
 }
 
@@ -330,6 +332,7 @@ async function upsertMenuItems(sql: Sql, rows: ItemRow[]): Promise<void> {
     [JSON.stringify(
       rows.map((r) => ({ i: r.item, loc: r.locationId, d: r.deleted, p: r.position })),
     )],
+    { prepare: true },
   );
 }
 
@@ -355,5 +358,6 @@ async function upsertTables(sql: Sql, rows: TableRow[]): Promise<void> {
        feed_position = excluded.feed_position
      WHERE tables.feed_position <= excluded.feed_position`,
     [JSON.stringify(json)],
+    { prepare: true },
   );
 }
