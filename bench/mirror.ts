@@ -130,6 +130,12 @@ async function lagAndOutage() {
         } ms`,
     );
     console.log(
+      `  health's lagSeconds (oldest unmirrored commit, published each second; ${healthLag.length} ` +
+        `samples): p50 ${pct(healthLag, 50)} ms, p99 ${pct(healthLag, 99)} ms, max ${
+          pct(healthLag, 100)
+        } ms`,
+    );
+    console.log(
       `  order latency: p50 ${pct(sustained.latencies, 50)} ms, p99 ${
         pct(sustained.latencies, 99)
       } ms, max ${pct(sustained.latencies, 100)} ms`,

@@ -56,7 +56,7 @@ const LOCATION_POLL_MS = 5_000;
 const STATUS_EVERY_MS = 1_000;
 const IDLE_CHECK_MS = 1_000;
 const BACKOFF_FIRST_MS = 200;
-const BACKOFF_MAX_MS = 5_000;
+const BACKOFF_MAX_MS = 2_000;
 /** Lag above which the state is `behind`. */
 const BEHIND_SECONDS = 5;
 /** Most feed entries the lag meter reads in one look. */
