@@ -15,12 +15,24 @@
  *    order must still be answered 201 (latency before and during the outage side by side). Then
  *    the load stops and Postgres starts: the catch-up rate is the backlog written per second from
  *    its return until the mirror holds every order (the worker's first retry included).
+ * 4. Catch-up alone: `--backlog` orders (2 lines each) placed in a store with no mirror, then one
+ *    mirror worker in this process catches up from a fresh cursor (no repair, the feed from its
+ *    start): orders per second, and the CPU this process (the worker) and Postgres spent an order.
+ *
+ * `--skip throughput,lag,catchup` leaves phases out.
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { runOnce, type RunResult, wrkInstalled } from "./run.ts";
 import { startArgs } from "./start_args.ts";
 import { startPostgres, type TestDatabase } from "../tests/mirror/postgres_fixture.ts";
+import { loadConfig } from "../lib/config.ts";
+import { seedDemo } from "../lib/catalog/seed.ts";
+import { listMenuItems } from "../lib/catalog/menu.ts";
+import { listTables } from "../lib/catalog/tables.ts";
+import { migrate } from "../lib/mirror/migrate.ts";
+import { MirrorRunner } from "../lib/mirror/runner.ts";
+import { closeServices, createServices } from "../lib/services.ts";
 
 /** Most requests the load generator keeps open at once. */
 const MAX_IN_FLIGHT = 256;
@@ -34,6 +46,7 @@ const { values } = parseArgs({
     sustain: { type: "string", default: "60" },
     outage: { type: "string", default: "60" },
     skip: { type: "string", default: "" },
+    backlog: { type: "string", default: "20000" },
   },
 });
 const rounds = Number(values.rounds);
@@ -51,6 +64,7 @@ const pg = await startPostgres();
 try {
   if (!skip.has("throughput")) await throughput();
   if (!skip.has("lag")) await lagAndOutage();
+  if (!skip.has("catchup")) await catchUp(Number(values.backlog));
 } finally {
   await pg.close();
 }
@@ -186,6 +200,79 @@ async function lagAndOutage() {
     await db.drop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+async function catchUp(backlog: number) {
+  const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-catchup-" });
+  const path = `${dir}/store.kv`;
+  const db = await pg.database();
+  try {
+    const kv = await Deno.openKv(path);
+    const location = (await seedDemo(kv))!;
+    const services = await createServices(
+      kv,
+      loadConfig({ SEATSERVE_KV_PATH: path, SEATSERVE_BOOTSTRAP_TOKEN: "bench" }),
+    );
+    const tables = await listTables(kv, location.id);
+    const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+    let placed = 0;
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      while (placed < backlog) {
+        const n = placed++;
+        await services.intake.place({
+          tableToken: tables[n % tables.length].token,
+          items: [
+            { menuItemId: items[n % items.length].id, quantity: 2 },
+            { menuItemId: items[(n * 3) % items.length].id, quantity: 1, note: "no onions" },
+          ],
+        });
+      }
+    }));
+    await closeServices(services);
+    await migrate(db.sql);
+    await db.sql`INSERT INTO mirror_cursors (location_id, advanced_at, generation)
+                 VALUES (${location.id}, now(), 1)`;
+    const runner = new MirrorRunner(kv, {
+      databaseUrl: db.url,
+      retentionMs: 7 * 86_400_000,
+    });
+    const [self0, pg0, t0] = [ownCpuMs(), postgresCpuMs(), performance.now()];
+    await runner.sync(location.id);
+    const ms = performance.now() - t0;
+    const [selfMs, pgMs] = [ownCpuMs() - self0, postgresCpuMs() - pg0];
+    await runner.close();
+    kv.close();
+    console.log(
+      `\ncatch-up alone: ${backlog} orders in ${(ms / 1000).toFixed(1)} s = ${
+        (backlog / ms * 1000).toFixed(0)
+      } orders/s; CPU an order: worker ${(selfMs * 1000 / backlog).toFixed(0)} µs, Postgres ${
+        (pgMs * 1000 / backlog).toFixed(0)
+      } µs; mirrored ${await count(db.sql)}`,
+    );
+  } finally {
+    await db.drop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function ownCpuMs(): number {
+  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU ms of every `postgres` process on the machine (the benchmark's own server). */
+function postgresCpuMs(): number {
+  let total = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.split(") ")[1].split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch { /* ended */ }
+  }
+  return total;
 }
 
 interface Fixture {
