@@ -26,6 +26,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {
     // End the event streams first, each with a comment saying why, and let those bytes go out
     // before the server stops.
+    services.stopping = true;
     services.hubs.close();
     setTimeout(() => shutdown.abort(), 200);
   });

@@ -32,6 +32,8 @@ export interface Services {
   mirror: MirrorHandle | null;
   /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
   analytics: postgres.Sql | null;
+  /** Set when the process is shutting down: `GET /api/health/ready` then answers 503. */
+  stopping: boolean;
 }
 
 /** Builds the services on an open store. */
@@ -60,6 +62,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
         statementTimeoutMs: 15_000,
       })
       : null,
+    stopping: false,
   };
 }
 

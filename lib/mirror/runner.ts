@@ -288,7 +288,15 @@ export class MirrorRunner implements MirrorHandle {
     const follow = this.#follows.get(locationId);
     if (!follow || !position || !follow.metered) return;
     const next = position.versionstamp;
-    while (follow.pending.length && follow.pending[0].versionstamp <= next) follow.pending.shift();
+    // One splice per batch (pending holds every entry of an outage's backlog).
+    let lo = 0;
+    let hi = follow.pending.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (follow.pending[mid].versionstamp <= next) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo) follow.pending.splice(0, lo);
     if (!follow.seen || follow.seen.versionstamp < next) follow.seen = position;
   }
 

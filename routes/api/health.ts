@@ -82,14 +82,16 @@ export const health = router()
       method: "get",
       path: "/health/ready",
       tags: ["system"],
-      summary: "Readiness: the store answers",
+      summary: "Readiness: the store answers and the process is not shutting down",
       responses: {
         200: jsonResponse(ProbeSchema, "Ready for traffic."),
-        503: jsonResponse(ProbeSchema, "The store does not answer."),
+        503: jsonResponse(ProbeSchema, "The store does not answer, or the process is stopping."),
       },
     }),
-    async (c) =>
-      await storeAnswers(c.get("services").kv)
+    async (c) => {
+      const services = c.get("services");
+      return !services.stopping && await storeAnswers(services.kv)
         ? c.json({ status: "ok" as const }, 200)
-        : c.json({ status: "unavailable" as const }, 503),
+        : c.json({ status: "unavailable" as const }, 503);
+    },
   );

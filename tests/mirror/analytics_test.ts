@@ -416,6 +416,14 @@ Deno.test("[analytics] without DATABASE_URL", async (t) => {
         assert.equal(probe.status, 200);
         assert.deepEqual(await probe.json(), { status: "ok" });
       }
+      // Shutting down: not ready any more, still live.
+      s.services.stopping = true;
+      const ready = await s.app.request("/api/health/ready");
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { status: "unavailable" });
+      const live = await s.app.request("/api/health/live");
+      assert.equal(live.status, 200);
+      await live.body?.cancel();
     });
   } finally {
     s.close();
