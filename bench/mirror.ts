@@ -15,7 +15,8 @@
  *    order must still be answered 201 (latency before and during the outage side by side). Then
  *    the load stops and Postgres starts: the catch-up rate is the backlog written per second from
  *    its return until the mirror holds every order (the worker's first retry included).
- * 4. Catch-up alone: `--backlog` orders (2 lines each) placed in a store with no mirror, then one
+ * 4. Catch-up alone: `--backlog` orders (2 lines each) placed by `--placers` concurrent guests
+ *    (fewer: smaller commits, more feed entries) in a store with no mirror, then one
  *    mirror worker in this process catches up from a fresh cursor (no repair, the feed from its
  *    start): orders per second, and the CPU this process (the worker) and Postgres spent an order.
  *
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     outage: { type: "string", default: "60" },
     skip: { type: "string", default: "" },
     backlog: { type: "string", default: "20000" },
+    placers: { type: "string", default: "64" },
   },
 });
 const rounds = Number(values.rounds);
@@ -64,7 +66,7 @@ const pg = await startPostgres();
 try {
   if (!skip.has("throughput")) await throughput();
   if (!skip.has("lag")) await lagAndOutage();
-  if (!skip.has("catchup")) await catchUp(Number(values.backlog));
+  if (!skip.has("catchup")) await catchUp(Number(values.backlog), Number(values.placers));
 } finally {
   await pg.close();
 }
@@ -202,7 +204,7 @@ async function lagAndOutage() {
   }
 }
 
-async function catchUp(backlog: number) {
+async function catchUp(backlog: number, placers: number) {
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-catchup-" });
   const path = `${dir}/store.kv`;
   const db = await pg.database();
@@ -216,7 +218,7 @@ async function catchUp(backlog: number) {
     const tables = await listTables(kv, location.id);
     const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
     let placed = 0;
-    await Promise.all(Array.from({ length: 64 }, async () => {
+    await Promise.all(Array.from({ length: placers }, async () => {
       while (placed < backlog) {
         const n = placed++;
         await services.intake.place({
@@ -407,7 +409,8 @@ async function waitForCount(sql: postgres.Sql, n: number, timeoutMs: number): Pr
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (await count(sql) >= n) return performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Not more often: a count over the whole table competes with the catch-up it measures.
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the mirror did not reach ${n} orders in ${timeoutMs} ms`);
 }
