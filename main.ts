@@ -35,7 +35,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 await server.finished;
-closeServices(services);
+await closeServices(services);
 kv.close();
 
 /** Prints where the service answers: only URLs that work. */

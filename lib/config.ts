@@ -54,7 +54,21 @@ export interface Config {
   backupKeep: number;
   /** A command run after each scheduled backup with the file's path as its last argument. */
   backupAfter: string | null;
+  /** Postgres of the analytics mirror (`DATABASE_URL`), or null: no mirror, no analytics. */
+  databaseUrl: string | null;
+  /**
+   * Where this process runs the mirror's worker: `thread` (a Deno Worker, off the request
+   * thread), `inline` (on the request thread) or `external` (not here: `deno task mirror` runs
+   * it; this process still serves analytics and reports the mirror's state).
+   */
+  mirrorWorker: MirrorWorkerMode;
+  /** Most changes the mirror writes in one Postgres transaction. */
+  mirrorBatchChanges: number;
 }
+
+/** Where the mirror's worker runs (`SEATSERVE_MIRROR_WORKER`). */
+export type MirrorWorkerMode = "thread" | "inline" | "external";
+const MIRROR_WORKER_MODES: readonly MirrorWorkerMode[] = ["thread", "inline", "external"];
 
 type Env = Record<string, string | undefined>;
 
@@ -110,12 +124,25 @@ export function loadConfig(env: Env): Config {
     backupDir: env.BACKUP_DIR?.trim() || null,
     backupKeep: intSetting(env, "BACKUP_KEEP", 48, 1, 100_000),
     backupAfter: env.BACKUP_AFTER?.trim() || null,
+    databaseUrl: env.DATABASE_URL?.trim() || null,
+    mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
+    mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
   };
 }
 
 /** The configuration of this process. */
 export function configFromEnv(): Config {
   return loadConfig(Deno.env.toObject());
+}
+
+function mirrorWorkerMode(raw: string | undefined): MirrorWorkerMode {
+  const value = (raw ?? "").trim().toLowerCase() || "thread";
+  if (!MIRROR_WORKER_MODES.includes(value as MirrorWorkerMode)) {
+    throw new Error(
+      `SEATSERVE_MIRROR_WORKER must be one of ${MIRROR_WORKER_MODES.join(", ")}, got "${raw}"`,
+    );
+  }
+  return value as MirrorWorkerMode;
 }
 
 function isOff(value: string | undefined): boolean {

@@ -420,6 +420,78 @@ export const CreatedTokenSchema = z.object({
   label: z.string(),
 }).openapi("CreatedToken");
 
+const StageTimeSchema = z.object({
+  count: z.number().int(),
+  p50Seconds: z.number().nullable(),
+  p90Seconds: z.number().nullable(),
+}).openapi("StageTime");
+
+export const AnalyticsSummarySchema = z.object({
+  from: isoTime,
+  to: isoTime,
+  currency: z.string().nullable(),
+  totals: z.object({
+    orders: z.number().int(),
+    revenueCents: z.number().int(),
+    averageOrderCents: z.number().int().nullable(),
+  }),
+  revenueByDay: z.array(z.object({
+    day: z.string().openapi({ example: "2026-11-25" }),
+    orders: z.number().int(),
+    revenueCents: z.number().int(),
+  })),
+  revenueByHour: z.array(z.object({
+    hour: isoTime,
+    orders: z.number().int(),
+    revenueCents: z.number().int(),
+  })),
+  items: z.array(z.object({
+    menuItemId: z.string(),
+    name: z.string(),
+    quantity: z.number().int(),
+    revenueCents: z.number().int(),
+    orders: z.number().int(),
+  })).openapi({ description: "By quantity sold, most first." }),
+  options: z.array(z.object({
+    groupId: z.string().nullable(),
+    group: z.string().nullable(),
+    optionId: z.string().nullable(),
+    name: z.string().nullable(),
+    quantity: z.number().int(),
+    revenueCents: z.number().int().openapi({ description: "The options' price deltas." }),
+  })),
+  stageTimes: z.object({
+    pendingToQueued: StageTimeSchema,
+    queuedToReady: StageTimeSchema,
+    readyToDelivered: StageTimeSchema,
+  }),
+  stations: z.array(StageTimeSchema.extend({ station: z.string() })).openapi({
+    description: "queued → ready per station.",
+  }),
+  tables: z.array(z.object({
+    tableId: z.string(),
+    tableNumber: z.number().int(),
+    orders: z.number().int(),
+    revenueCents: z.number().int(),
+  })),
+  turnover: z.array(z.object({
+    tableId: z.string(),
+    tableNumber: z.number().int().nullable(),
+    visits: z.number().int(),
+    visitsPerDay: z.number(),
+    averageVisitMinutes: z.number().nullable(),
+    spendPerVisitCents: z.number().int().nullable(),
+  })).openapi({ description: "From closed table visits." }),
+  cancellations: z.object({
+    orders: z.number().int(),
+    cancelled: z.number().int(),
+    cancelledCents: z.number().int(),
+    rate: z.number(),
+    fromPending: z.number().int(),
+    fromQueued: z.number().int(),
+  }),
+}).openapi("AnalyticsSummary");
+
 // ---- domain types ------------------------------------------------------------------------------
 
 export type Location = z.infer<typeof LocationSchema>;

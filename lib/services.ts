@@ -9,6 +9,10 @@ import { OrderIntake } from "./orders/intake.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
 import { BackupSchedule } from "./backup/schedule.ts";
 import { Readiness } from "./readiness.ts";
+import type postgres from "postgres";
+import { postgresClient } from "./mirror/client.ts";
+import type { MirrorHandle } from "./mirror/runner.ts";
+import { startMirror } from "./mirror/worker.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -29,6 +33,10 @@ export interface Services {
   backups: BackupSchedule;
   /** The menu hubs (menu streams), one per location, following the catalog cache. */
   menuHubs: MenuHubs;
+  /** The Postgres mirror's worker when this process runs it (`Config.mirrorWorker`), else null. */
+  mirror: MirrorHandle | null;
+  /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
+  analytics: postgres.Sql | null;
 }
 
 /** Builds the services on an open store. */
@@ -50,12 +58,27 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     readiness: new Readiness(),
     backups: new BackupSchedule(config),
     menuHubs: new MenuHubs(catalog),
+    mirror: startMirror(kv, config),
+    analytics: config.databaseUrl
+      ? postgresClient(config.databaseUrl, {
+        name: "seatserve-analytics",
+        max: 2,
+        statementTimeoutMs: 15_000,
+      })
+      : null,
   };
 }
 
-/** Stops background work (watches, hubs and their streams); the caller closes the store. */
-export function closeServices(services: Services): void {
+/**
+ * Stops background work (watches, hubs and their streams, the mirror); the caller closes the
+ * store once the returned promise settles (the mirror lets go of it and of Postgres then).
+ */
+export async function closeServices(services: Services): Promise<void> {
   services.menuHubs.close();
   services.catalog.close();
   services.hubs.close();
+  await Promise.all([
+    services.mirror?.close(),
+    services.analytics?.end({ timeout: 1 }).catch(() => {}),
+  ]);
 }

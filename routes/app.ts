@@ -3,6 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
+import { analytics } from "./api/analytics.ts";
 import { authTokens } from "./api/auth_tokens.ts";
 import { health } from "./api/health.ts";
 import { locations } from "./api/locations.ts";
@@ -48,7 +49,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", orders)
     .route("/", streams)
     .route("/", locations)
-    .route("/", authTokens);
+    .route("/", authTokens)
+    .route("/", analytics);
   app.route("/api", api);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -13,7 +13,8 @@ export type Permission =
   | "menu.write"
   | "menu.availability"
   | "locations.manage"
-  | "tokens.manage";
+  | "tokens.manage"
+  | "analytics.read";
 
 const GRANTS: Record<Permission, readonly Role[]> = {
   "orders.read": ["owner", "manager", "server", "kitchen"],
@@ -23,6 +24,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "menu.availability": ["owner", "manager", "kitchen"],
   "locations.manage": ["owner"],
   "tokens.manage": ["owner", "manager"],
+  "analytics.read": ["owner", "manager"],
 };
 
 /** Whether `role` holds `permission`. */

@@ -127,3 +127,8 @@ export function sessionKey(idHash: string): Deno.KvKey {
 export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.KvKey {
   return ["secret", name];
 }
+
+/** The Postgres mirror's last published state and lag (`lib/mirror/status.ts`). */
+export function mirrorStatusKey(): Deno.KvKey {
+  return ["mirror_status"];
+}

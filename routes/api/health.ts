@@ -1,9 +1,10 @@
 /**
- * Health: `GET /api/health` (the store answers; how backups go), `GET /api/health/live` (the
- * process answers) and `GET /api/health/ready` (the store answers and the process is neither
- * starting nor draining), for orchestrators and load balancers.
+ * Health: `GET /api/health` (the store answers; how backups go; the Postgres mirror's state and
+ * lag), `GET /api/health/live` (the process answers) and `GET /api/health/ready` (the store answers
+ * and the process is neither starting nor draining), for orchestrators and load balancers.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { readStatus } from "../../lib/mirror/status.ts";
 import { jsonResponse, router } from "../openapi.ts";
 
 const BackupSchema = z.object({
@@ -13,12 +14,25 @@ const BackupSchema = z.object({
   lastSuccessAt: z.string().nullable(),
   error: z.string().nullable(),
 }).openapi("BackupStatus");
+const MirrorSchema = z.object({
+  state: z.enum(["off", "ok", "behind", "down"]).openapi({
+    description: "off: no DATABASE_URL; ok: caught up; behind: lagging by 5 s or more; " +
+      "down: Postgres, or the mirror's worker, does not answer. Orders are taken in every state.",
+  }),
+  lagEvents: z.number().int().openapi({
+    description: "Changes committed and not yet in Postgres, over all locations.",
+  }),
+  lagSeconds: z.number().openapi({
+    description: "Age of the oldest change not yet in Postgres (0 when none).",
+  }),
+}).openapi("MirrorHealth");
 
 const HealthSchema = z.object({
   status: z.enum(["ok", "unavailable"]),
   store: z.enum(["ok", "unavailable"]),
   phase: z.enum(["starting", "ready", "draining"]),
   backup: BackupSchema,
+  mirror: MirrorSchema,
   time: z.string(),
 }).openapi("Health");
 
@@ -43,20 +57,27 @@ export const health = router().openapi(
     tags: ["system"],
     summary: "Health check",
     description: "200 when the store answers, 503 otherwise; `backup` says how the scheduled " +
-      "backups go (`failed` with the error when the last one failed).",
+      "backups go (`failed` with the error when the last one failed), `mirror` the Postgres " +
+      "mirror's state and lag (orders are taken whatever its state).",
     responses: {
       200: jsonResponse(HealthSchema, "The store answers."),
       503: jsonResponse(HealthSchema, "The store does not answer."),
     },
   }),
   async (c) => {
-    const { kv, readiness, backups } = c.get("services");
+    const { kv, readiness, backups, config } = c.get("services");
     const ok = await storeAnswers(kv);
+    const mirror = ok ? await readStatus(kv, config.databaseUrl !== null) : {
+      state: config.databaseUrl ? "down" as const : "off" as const,
+      lagEvents: 0,
+      lagSeconds: 0,
+    };
     const body = {
       status: ok ? "ok" as const : "unavailable" as const,
       store: ok ? "ok" as const : "unavailable" as const,
       phase: readiness.phase,
       backup: backups.status,
+      mirror,
       time: new Date().toISOString(),
     };
     return ok ? c.json(body, 200) : c.json(body, 503);

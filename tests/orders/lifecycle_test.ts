@@ -65,6 +65,7 @@ Deno.test("[roles] can()", async (t) => {
     "menu.availability": ["owner", "manager", "kitchen"],
     "locations.manage": ["owner"],
     "tokens.manage": ["owner", "manager"],
+    "analytics.read": ["owner", "manager"],
   };
   for (const [permission, roles] of Object.entries(EXPECTED_GRANTS)) {
     await t.step(permission, () => {
