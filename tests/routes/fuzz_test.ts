@@ -719,7 +719,7 @@ function prototypeState(): string {
 
 async function setUp() {
   const t = await newTestServices({ SEATSERVE_BOOTSTRAP_TOKEN: OWNER });
-  const { kv, app, services, location } = t;
+  const { kv, app } = t;
   const items = await menuItems(t);
   const tables = await readTables(t);
   const available = items.find((i) => i.available)!;
