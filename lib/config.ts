@@ -64,6 +64,12 @@ export interface Config {
   mirrorWorker: MirrorWorkerMode;
   /** Most changes the mirror writes in one Postgres transaction. */
   mirrorBatchChanges: number;
+  /**
+   * Which header names the client's address when a reverse proxy in front is trusted
+   * (`SEATSERVE_TRUST_PROXY`: `x-forwarded-for`, `x-real-ip`, `cf-connecting-ip`…), or null: the
+   * socket's address, never a header anyone can set.
+   */
+  trustProxyHeader: string | null;
 }
 
 /** Where the mirror's worker runs (`SEATSERVE_MIRROR_WORKER`). */
@@ -127,6 +133,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl: env.DATABASE_URL?.trim() || null,
     mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
     mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
+    trustProxyHeader: trustProxyHeader(env.SEATSERVE_TRUST_PROXY),
   };
 }
 
@@ -143,6 +150,17 @@ function mirrorWorkerMode(raw: string | undefined): MirrorWorkerMode {
     );
   }
   return value as MirrorWorkerMode;
+}
+
+function trustProxyHeader(raw: string | undefined): string | null {
+  const value = (raw ?? "").trim().toLowerCase();
+  if (!value || isOff(value)) return null;
+  // "1"/"on" means the common header; a name says which one the proxy sets.
+  if (["1", "on", "true", "yes"].includes(value)) return "x-forwarded-for";
+  if (!/^[a-z0-9-]{1,64}$/.test(value)) {
+    throw new Error(`SEATSERVE_TRUST_PROXY must be off, on or a header name, got "${raw}"`);
+  }
+  return value;
 }
 
 function isOff(value: string | undefined): boolean {

@@ -13,6 +13,7 @@ import { streams } from "./api/streams.ts";
 import { tables } from "./api/tables.ts";
 import { errorResponse, handleError } from "./error_response.ts";
 import { SESSION_COOKIE } from "./middleware/auth.ts";
+import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { renderDocs } from "./pages/docs.ts";
@@ -32,6 +33,7 @@ const API_INFO = {
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
+  app.use("*", requestContext({ trustProxyHeader: services.config.trustProxyHeader }));
   app.use("*", securityHeaders());
   app.use(
     "*",

@@ -11,6 +11,10 @@ import type { Services } from "../lib/services.ts";
 export interface AppEnv {
   Variables: {
     services: Services;
+    /** This request's id (`X-Request-Id`), set first by `requestContext`. */
+    requestId: string;
+    /** The client's address (socket, or a trusted proxy's header), set by `requestContext`. */
+    clientAddress: string;
     /** Set once a staff credential was checked (by `staff`, or by `authenticate`'s caller). */
     principal?: Principal;
   };
@@ -20,6 +24,8 @@ export interface AppEnv {
 export interface StaffEnv {
   Variables: {
     services: Services;
+    requestId: string;
+    clientAddress: string;
     principal: Principal;
     location: Location;
   };

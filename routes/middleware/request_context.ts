@@ -1,0 +1,40 @@
+/**
+ * What every request carries from its first step: an id (the client's own `X-Request-Id` when
+ * it sent a sane one, else a new ULID), echoed on every answer and written into logs and audit
+ * entries; and the client's address, from the socket, or from the trusted proxy's header when
+ * `SEATSERVE_TRUST_PROXY` names one (never a header anyone can set).
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { ulid } from "ulid";
+import type { AppEnv } from "../state.ts";
+
+/** A client's request id we keep: short, printable, no spaces (so it cannot forge log lines). */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+
+/** Sets `requestId` and `clientAddress`, and `X-Request-Id` on the answer (errors included). */
+export function requestContext(options: { trustProxyHeader: string | null }) {
+  return createMiddleware<AppEnv>(async function withRequestContext(c, next) {
+    const sent = c.req.header("x-request-id");
+    const requestId = sent !== undefined && SANE_REQUEST_ID.test(sent) ? sent : ulid();
+    c.set("requestId", requestId);
+    c.set("clientAddress", clientAddressOf(c, options.trustProxyHeader));
+    await next();
+    c.res.headers.set("X-Request-Id", requestId);
+  });
+}
+
+/**
+ * The calling client's address: with a trusted proxy, the address the proxy saw (the last entry
+ * of a forwarded list, which is the one the proxy appended); else the socket's. "unknown" when
+ * neither is there (an in-process `app.request` in tests).
+ */
+export function clientAddressOf(c: Context<AppEnv>, trustProxyHeader: string | null): string {
+  if (trustProxyHeader) {
+    const forwarded = c.req.header(trustProxyHeader);
+    const last = forwarded?.split(",").at(-1)?.trim();
+    if (last) return last.slice(0, 64);
+  }
+  const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
+  return info?.remoteAddr?.hostname ?? "unknown";
+}
