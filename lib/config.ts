@@ -3,6 +3,8 @@
  * Everything else receives a `Config`; nothing else reads `Deno.env`.
  */
 
+import type { RateRule } from "./ratelimit/limiter.ts";
+
 /** The service's settings. */
 export interface Config {
   port: number;
@@ -70,7 +72,39 @@ export interface Config {
    * socket's address, never a header anyone can set.
    */
   trustProxyHeader: string | null;
+  /**
+   * The rate limits (shared/API.md v1.1), or null when `SEATSERVE_RATE_LIMIT=off`. Each is
+   * `SEATSERVE_RATE_<NAME>` as `<per minute>` or `<per minute>/<burst>` (README).
+   */
+  rateLimits: RateLimits | null;
 }
+
+/** Every rate limit of the service, each a token bucket per key. */
+export interface RateLimits {
+  /** Orders created per table token (`SEATSERVE_RATE_ORDERS_PER_TABLE`). */
+  ordersPerTable: RateRule;
+  /** Orders created per client address (`SEATSERVE_RATE_ORDERS_PER_ADDRESS`). */
+  ordersPerAddress: RateRule;
+  /** Refused credentials (tokens, sessions) per client address (`SEATSERVE_RATE_FAILED_AUTH`). */
+  failedAuthPerAddress: RateRule;
+  /** Service requests per table (`SEATSERVE_RATE_SERVICE_REQUESTS`). */
+  serviceRequestsPerTable: RateRule;
+  /** Sign-in attempts per client address (`SEATSERVE_RATE_SIGN_IN`). */
+  signInPerAddress: RateRule;
+}
+
+/**
+ * The defaults: a table orders a few times an hour (a burst of 10 covers a party ordering one
+ * by one); a restaurant's 80 tables behind one Wi-Fi address at a few orders a table a minute
+ * stay well under the per-address limit.
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  ordersPerTable: { perMinute: 6, burst: 10 },
+  ordersPerAddress: { perMinute: 600, burst: 300 },
+  failedAuthPerAddress: { perMinute: 30, burst: 30 },
+  serviceRequestsPerTable: { perMinute: 2, burst: 5 },
+  signInPerAddress: { perMinute: 20, burst: 20 },
+};
 
 /** Where the mirror's worker runs (`SEATSERVE_MIRROR_WORKER`). */
 export type MirrorWorkerMode = "thread" | "inline" | "external";
@@ -134,6 +168,17 @@ export function loadConfig(env: Env): Config {
     mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
     mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
     trustProxyHeader: trustProxyHeader(env.SEATSERVE_TRUST_PROXY),
+    rateLimits: isOff(env.SEATSERVE_RATE_LIMIT) ? null : {
+      ordersPerTable: rateRule(env, "ORDERS_PER_TABLE", DEFAULT_RATE_LIMITS.ordersPerTable),
+      ordersPerAddress: rateRule(env, "ORDERS_PER_ADDRESS", DEFAULT_RATE_LIMITS.ordersPerAddress),
+      failedAuthPerAddress: rateRule(env, "FAILED_AUTH", DEFAULT_RATE_LIMITS.failedAuthPerAddress),
+      serviceRequestsPerTable: rateRule(
+        env,
+        "SERVICE_REQUESTS",
+        DEFAULT_RATE_LIMITS.serviceRequestsPerTable,
+      ),
+      signInPerAddress: rateRule(env, "SIGN_IN", DEFAULT_RATE_LIMITS.signInPerAddress),
+    },
   };
 }
 
@@ -150,6 +195,20 @@ function mirrorWorkerMode(raw: string | undefined): MirrorWorkerMode {
     );
   }
   return value as MirrorWorkerMode;
+}
+
+/** `SEATSERVE_RATE_<name>`: `<per minute>` (burst the same) or `<per minute>/<burst>`. */
+function rateRule(env: Env, name: string, fallback: RateRule): RateRule {
+  const variable = `SEATSERVE_RATE_${name}`;
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  const match = /^(\d{1,7})(?:\/(\d{1,7}))?$/.exec(raw);
+  const perMinute = Number(match?.[1]);
+  const burst = Number(match?.[2] ?? match?.[1]);
+  if (!match || perMinute < 1 || burst < 1) {
+    throw new Error(`${variable} must be "<per minute>" or "<per minute>/<burst>", got "${raw}"`);
+  }
+  return { perMinute, burst };
 }
 
 function trustProxyHeader(raw: string | undefined): string | null {
