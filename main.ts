@@ -23,6 +23,7 @@ const server = Deno.serve({
   },
 }, app.fetch);
 services.backups.start();
+services.webhooks.start();
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {

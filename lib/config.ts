@@ -83,6 +83,34 @@ export interface Config {
    * `SEATSERVE_RATE_<NAME>` as `<per minute>` or `<per minute>/<burst>` (README).
    */
   rateLimits: RateLimits | null;
+  /** Webhook delivery (`SEATSERVE_WEBHOOKS_*`, README). */
+  webhooks: WebhookSettings;
+}
+
+/** How webhooks are delivered. */
+export interface WebhookSettings {
+  /**
+   * Accept endpoints whose URL resolves to private, loopback or link-local addresses
+   * (`SEATSERVE_WEBHOOKS_ALLOW_PRIVATE=1`: tests, a receiver on the same network on purpose).
+   */
+  allowPrivate: boolean;
+  /** How long one attempt may take, answer included (`SEATSERVE_WEBHOOKS_TIMEOUT_MS`). */
+  timeoutMs: number;
+  /**
+   * How long an endpoint keeps failing before it is disabled: retries go on with exponential
+   * backoff until then (`SEATSERVE_WEBHOOKS_RETRY_BUDGET_SECONDS`, default 24 h).
+   */
+  retryBudgetMs: number;
+  /** The first retry's delay; each next one doubles, with jitter (`..._RETRY_BASE_MS`). */
+  retryBaseMs: number;
+  /** The longest delay between two attempts (`SEATSERVE_WEBHOOKS_RETRY_MAX_MS`, default 1 h). */
+  retryMaxMs: number;
+  /** How long a process's claim on an endpoint lasts unless renewed (`..._LEASE_MS`). */
+  leaseMs: number;
+  /** How long delivery log entries are kept (`SEATSERVE_WEBHOOKS_LOG_DAYS`, default 3). */
+  logRetentionMs: number;
+  /** Most changes one endpoint holds in memory at once (`SEATSERVE_WEBHOOKS_BATCH`). */
+  batchChanges: number;
 }
 
 /** Every rate limit of the service, each a token bucket per key. */
@@ -186,6 +214,22 @@ export function loadConfig(env: Env): Config {
       ),
       signInPerAddress: rateRule(env, "SIGN_IN", DEFAULT_RATE_LIMITS.signInPerAddress),
     },
+    webhooks: {
+      allowPrivate: isOn(env.SEATSERVE_WEBHOOKS_ALLOW_PRIVATE),
+      timeoutMs: intSetting(env, "SEATSERVE_WEBHOOKS_TIMEOUT_MS", 10_000, 100, 60_000),
+      retryBudgetMs: intSetting(
+        env,
+        "SEATSERVE_WEBHOOKS_RETRY_BUDGET_SECONDS",
+        24 * 60 * 60,
+        1,
+        30 * 24 * 60 * 60,
+      ) * 1000,
+      retryBaseMs: intSetting(env, "SEATSERVE_WEBHOOKS_RETRY_BASE_MS", 1000, 1, 60_000),
+      retryMaxMs: intSetting(env, "SEATSERVE_WEBHOOKS_RETRY_MAX_MS", 60 * 60 * 1000, 1, DAY_MS),
+      leaseMs: intSetting(env, "SEATSERVE_WEBHOOKS_LEASE_MS", 30_000, 200, 10 * 60 * 1000),
+      logRetentionMs: intSetting(env, "SEATSERVE_WEBHOOKS_LOG_DAYS", 3, 1, 90) * DAY_MS,
+      batchChanges: intSetting(env, "SEATSERVE_WEBHOOKS_BATCH", 200, 1, 1000),
+    },
   };
 }
 
@@ -227,6 +271,10 @@ function trustProxyHeader(raw: string | undefined): string | null {
     throw new Error(`SEATSERVE_TRUST_PROXY must be off, on or a header name, got "${raw}"`);
   }
   return value;
+}
+
+function isOn(value: string | undefined): boolean {
+  return ["1", "on", "true", "yes"].includes((value ?? "").trim().toLowerCase());
 }
 
 function isOff(value: string | undefined): boolean {

@@ -13,6 +13,7 @@ import type postgres from "postgres";
 import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   mirror: MirrorHandle | null;
   /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
   analytics: postgres.Sql | null;
+  /** Webhook delivery of this process (started by `main.ts`; routes tell it of changes). */
+  webhooks: WebhookDispatcher;
 }
 
 /** Builds the services on an open store. */
@@ -66,6 +69,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
         statementTimeoutMs: 15_000,
       })
       : null,
+    webhooks: new WebhookDispatcher(kv, config),
   };
 }
 
@@ -78,6 +82,7 @@ export async function closeServices(services: Services): Promise<void> {
   services.catalog.close();
   services.hubs.close();
   await Promise.all([
+    services.webhooks.close(),
     services.mirror?.close(),
     services.analytics?.end({ timeout: 1 }).catch(() => {}),
   ]);

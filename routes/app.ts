@@ -11,6 +11,7 @@ import { menu } from "./api/menu.ts";
 import { orders } from "./api/orders.ts";
 import { streams } from "./api/streams.ts";
 import { tables } from "./api/tables.ts";
+import { webhooks } from "./api/webhooks.ts";
 import { errorResponse, handleError } from "./error_response.ts";
 import { SESSION_COOKIE } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request_context.ts";
@@ -52,7 +53,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", streams)
     .route("/", locations)
     .route("/", authTokens)
-    .route("/", analytics);
+    .route("/", analytics)
+    .route("/", webhooks);
   app.route("/api", api);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -14,7 +14,8 @@ export type Permission =
   | "menu.availability"
   | "locations.manage"
   | "tokens.manage"
-  | "analytics.read";
+  | "analytics.read"
+  | "webhooks.manage";
 
 const GRANTS: Record<Permission, readonly Role[]> = {
   "orders.read": ["owner", "manager", "server", "kitchen"],
@@ -25,6 +26,7 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "locations.manage": ["owner"],
   "tokens.manage": ["owner", "manager"],
   "analytics.read": ["owner", "manager"],
+  "webhooks.manage": ["owner", "manager"],
 };
 
 /** Whether `role` holds `permission`. */

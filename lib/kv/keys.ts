@@ -13,6 +13,7 @@ export const EXPIRING_KEY_KINDS: readonly string[] = [
   "events",
   "session",
   "auth_token",
+  "webhook_delivery",
 ];
 
 /** The first part of change-feed entry keys (`eventKey`), which an import re-appends in order. */
@@ -131,4 +132,37 @@ export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.Kv
 /** The Postgres mirror's last published state and lag (`lib/mirror/status.ts`). */
 export function mirrorStatusKey(): Deno.KvKey {
   return ["mirror_status"];
+}
+
+/** A webhook endpoint of a location (its secret included: it signs every delivery). */
+export function webhookKey(locationId: string, endpointId: string): Deno.KvKey {
+  return ["webhook", locationId, endpointId];
+}
+/** Prefix of a location's webhook endpoints (by creation). */
+export function webhooksPrefix(locationId: string): Deno.KvKey {
+  return ["webhook", locationId];
+}
+/** Prefix of every location's webhook endpoints (what a process delivers to). */
+export function allWebhooksPrefix(): Deno.KvKey {
+  return ["webhook"];
+}
+/** Bumped by every change to any webhook endpoint; watched by the processes that deliver. */
+export function webhooksVersionKey(): Deno.KvKey {
+  return ["webhooks_version"];
+}
+/** An endpoint's place in its location's change feed, and its failure streak. */
+export function webhookCursorKey(endpointId: string): Deno.KvKey {
+  return ["webhook_cursor", endpointId];
+}
+/** The process that delivers to an endpoint now, and until when (a lease). */
+export function webhookLeaseKey(endpointId: string): Deno.KvKey {
+  return ["webhook_lease", endpointId];
+}
+/** One delivery attempt to an endpoint, by a time-ordered id. */
+export function webhookDeliveryKey(endpointId: string, attemptId: string): Deno.KvKey {
+  return ["webhook_delivery", endpointId, attemptId];
+}
+/** Prefix of an endpoint's delivery attempts, oldest first. */
+export function webhookDeliveriesPrefix(endpointId: string): Deno.KvKey {
+  return ["webhook_delivery", endpointId];
 }

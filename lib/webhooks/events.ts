@@ -1,0 +1,54 @@
+/**
+ * What webhooks tell: the event types of shared/API.md and how a change of the feed becomes one.
+ * Pure: no I/O.
+ */
+import type { FeedChange } from "../feed/feed.ts";
+
+/** The event types an endpoint may ask for. */
+export const WEBHOOK_EVENTS = [
+  "order.created",
+  "order.updated",
+  "menu.updated",
+  "service_request.created",
+] as const;
+
+/** An event type. */
+export type WebhookEventType = typeof WEBHOOK_EVENTS[number];
+
+/** One event as sent: the body of a delivery (`{ type, timestamp, data }`). */
+export interface WebhookEvent {
+  type: WebhookEventType;
+  /** When the change was committed (ISO 8601 UTC). */
+  timestamp: string;
+  data: unknown;
+}
+
+/**
+ * The event a feed change is, or null when no event type covers it (tables, locations).
+ * An order at version 1 was just created; any later change of it (status, lines, table) is an
+ * update. A menu item's change, deletion included, is `menu.updated` with the item and whether it
+ * was deleted.
+ */
+export function eventOf(change: FeedChange, locationId: string): WebhookEvent | null {
+  switch (change.type) {
+    case "order":
+      return {
+        type: change.order.version === 1 ? "order.created" : "order.updated",
+        timestamp: change.at ?? change.order.updatedAt,
+        data: change.order,
+      };
+    case "menu_item":
+      return {
+        type: "menu.updated",
+        timestamp: change.at ?? new Date().toISOString(),
+        data: { locationId, item: change.item, deleted: change.deleted },
+      };
+    default:
+      return null;
+  }
+}
+
+/** The Standard Webhooks message id of a change: the same on every attempt and every replay. */
+export function messageIdOf(change: FeedChange, epoch: string | undefined): string {
+  return `msg_${change.id}${epoch ? `.${epoch}` : ""}`;
+}
