@@ -161,7 +161,11 @@ export class EndpointRunner implements FeedSink {
     let position = read.value.position;
     try {
       for (const change of batch.changes) {
-        const here = { versionstamp: change.versionstamp, index: change.index, ...epochPart(epoch) };
+        const here = {
+          versionstamp: change.versionstamp,
+          index: change.index,
+          ...epochPart(epoch),
+        };
         const event = eventOf(change, this.#endpoint.locationId);
         if (!event || !this.#endpoint.events.includes(event.type)) {
           position = here;

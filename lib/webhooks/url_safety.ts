@@ -7,7 +7,10 @@
  */
 
 /** Why a URL is refused, or null when it may be called. */
-export type UrlRefusal = { code: "url_invalid" | "url_private" | "url_unresolvable"; message: string };
+export type UrlRefusal = {
+  code: "url_invalid" | "url_private" | "url_unresolvable";
+  message: string;
+};
 
 /** Options of `checkWebhookUrl`. */
 export interface UrlCheckOptions {

@@ -38,7 +38,7 @@ const DELIVERY = "Delivery follows the Standard Webhooks specification: `POST` w
   "`{ locationId, item, deleted }` for `menu.updated`. At least once, in commit order per " +
   "endpoint, one event at a time; any non-2xx answer, redirect or timeout is retried with " +
   "exponential backoff and jitter for the retry budget (24 h by default), then the endpoint is " +
-  "disabled with the reason (`PATCH {\"enabled\": true}` re-enables it, from the event it " +
+  'disabled with the reason (`PATCH {"enabled": true}` re-enables it, from the event it ' +
   "stopped at). Answers are read up to 4 KiB; redirects are not followed.";
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
@@ -100,7 +100,7 @@ export const webhooks = router()
       path: "/webhooks/{id}",
       tags: ["webhooks"],
       summary: "Change or re-enable a webhook endpoint",
-      description: "`{ \"enabled\": true }` re-enables a disabled endpoint (its retry budget " +
+      description: '`{ "enabled": true }` re-enables a disabled endpoint (its retry budget ' +
         "starts again) and delivery goes on from the event it stopped at; `events` and " +
         "`description` may change too.",
       request: { params: idParam, query: staffQuery(), body: jsonBody(UpdateWebhookInput) },
