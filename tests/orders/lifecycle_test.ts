@@ -66,6 +66,7 @@ Deno.test("[roles] can()", async (t) => {
     "locations.manage": ["owner"],
     "tokens.manage": ["owner", "manager"],
     "analytics.read": ["owner", "manager"],
+    "webhooks.manage": ["owner", "manager"],
   };
   for (const [permission, roles] of Object.entries(EXPECTED_GRANTS)) {
     await t.step(permission, () => {
