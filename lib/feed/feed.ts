@@ -38,11 +38,7 @@ export interface FeedPosition {
 }
 
 /** One change read back from the feed, with its position and event id. */
-export type FeedChange = ChangeData & FeedPosition & {
-  id: string;
-  /** When its commit was made (the entry's `at`), where it was read from the feed. */
-  at?: string;
-};
+export type FeedChange = ChangeData & FeedPosition & { id: string };
 
 /** An order change read back from the feed. */
 export type OrderFeedChange = Extract<FeedChange, { type: "order" }>;
@@ -171,11 +167,11 @@ export async function* listChangesAfter(
     : { prefix: eventsPrefix(locationId) };
   for await (const entry of kv.list<Uint8Array>(selector, { batchSize: 500 })) {
     const versionstamp = entry.key[entry.key.length - 1] as string;
-    const { at, changes } = decodeFeedEntry(entry.value);
+    const { changes } = decodeFeedEntry(entry.value);
     for (let index = 0; index < changes.length; index++) {
       if (after && versionstamp === after.versionstamp && index <= after.index) continue;
       const position = { versionstamp, index };
-      yield { ...changes[index], ...position, id: feedEventId(position), at };
+      yield { ...changes[index], ...position, id: feedEventId(position) };
     }
   }
 }

@@ -26,21 +26,22 @@ export interface WebhookEvent {
 /**
  * The event a feed change is, or null when no event type covers it (tables, locations).
  * An order at version 1 was just created; any later change of it (status, lines, table) is an
- * update. A menu item's change, deletion included, is `menu.updated` with the item and whether it
- * was deleted.
+ * update, timed by the order's `updatedAt`. A menu item's change, deletion included, is
+ * `menu.updated` with the item and whether it was deleted, timed `now` (items carry no time of
+ * their own): the time it was first read for delivery.
  */
-export function eventOf(change: FeedChange, locationId: string): WebhookEvent | null {
+export function eventOf(change: FeedChange, locationId: string, now: string): WebhookEvent | null {
   switch (change.type) {
     case "order":
       return {
         type: change.order.version === 1 ? "order.created" : "order.updated",
-        timestamp: change.at ?? change.order.updatedAt,
+        timestamp: change.order.updatedAt,
         data: change.order,
       };
     case "menu_item":
       return {
         type: "menu.updated",
-        timestamp: change.at ?? new Date().toISOString(),
+        timestamp: now,
         data: { locationId, item: change.item, deleted: change.deleted },
       };
     default:

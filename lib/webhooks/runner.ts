@@ -166,7 +166,7 @@ export class EndpointRunner implements FeedSink {
           index: change.index,
           ...epochPart(epoch),
         };
-        const event = eventOf(change, this.#endpoint.locationId);
+        const event = eventOf(change, this.#endpoint.locationId, new Date().toISOString());
         if (!event || !this.#endpoint.events.includes(event.type)) {
           position = here;
           continue;
