@@ -3,8 +3,9 @@
  * --endpoints 3]`. Starts the real server (`deno task start`'s arguments, a fresh KV file, rate
  * limits off, private addresses allowed), then runs the same open-loop load of `POST /api/orders`
  * (requests sent on schedule whatever the answers) twice, side by side: with no endpoint, then
- * with `--endpoints` receivers in this process (each verifying every signature with npm
- * `standardwebhooks`) registered for `order.created`, each on a fresh server. Prints order
+ * with `--endpoints` receivers (each verifying every signature with npm `standardwebhooks`, all in
+ * a process of their own: bench/webhook_receivers.ts) registered for `order.created`, each run on
+ * a fresh server. Prints order
  * latency for both, and per endpoint the delivery lag commit → receiver: from the order's 201
  * answer at the client (after the commit: a lower bound) and from its `createdAt` (set before
  * the commit, so it includes the group commit's wait: an upper bound), with how busy the machine
@@ -12,7 +13,6 @@
  */
 import { parseArgs } from "node:util";
 import { startArgs } from "./start_args.ts";
-import { type Received, startReceiver } from "../tests/webhooks/receiver.ts";
 
 const MAX_IN_FLIGHT = 256;
 
@@ -33,26 +33,22 @@ for (const count of [0, endpoints]) await run(count);
 async function run(count: number) {
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-webhooks-" });
   const server = await startServer(`${dir}/bench.kv`);
-  const receivers = Array.from({ length: count }, () => startReceiver());
+  const receivers = await startReceivers(count);
   try {
-    for (const receiver of receivers) {
+    for (const [i, url] of receivers.urls.entries()) {
       const res = await fetch(`${server.base}/api/webhooks`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${server.token}` },
-        body: JSON.stringify({ url: receiver.url, events: ["order.created"] }),
+        body: JSON.stringify({ url, events: ["order.created"] }),
       });
       const created = await res.json();
       if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(created)}`);
-      receiver.setSecret(created.secret);
+      await receivers.send(`secret ${i} ${created.secret}`);
     }
     const bodies = await orderBodies(server.base, server.token);
     const cpu0 = cpuTimes();
     const result = await load(server.base, bodies);
-    for (const receiver of receivers) {
-      await receiver.until((r) => r.length >= result.acked.size, 120_000).catch((e) =>
-        console.log(String(e))
-      );
-    }
+    if (count > 0) await receivers.send(`wait ${result.acked.size}`);
     const cpu1 = cpuTimes();
     const idle = (cpu1.idle - cpu0.idle) / (cpu1.total - cpu0.total);
     const load1 = Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
@@ -66,17 +62,18 @@ async function run(count: number) {
         pct(result.latencies, 99)
       } ms, max ${pct(result.latencies, 100)} ms`,
     );
-    receivers.forEach((receiver, i) => {
+    const dumped = count > 0 ? await receivers.dump(`${dir}/received.json`) : [];
+    dumped.forEach((receiver, i) => {
       const fromAck: number[] = [];
       const fromCreated: number[] = [];
       const seen = new Set<string>();
       let duplicates = 0;
-      for (const r of receiver.received as Received[]) {
+      for (const r of receiver.received) {
         if (seen.has(r.id)) duplicates++;
         seen.add(r.id);
-        const acked = result.acked.get(r.data.id);
+        const acked = result.acked.get(r.orderId);
         if (acked !== undefined) fromAck.push(r.at - acked);
-        fromCreated.push(r.at - Date.parse(r.data.createdAt));
+        fromCreated.push(r.at - Date.parse(r.createdAt));
       }
       console.log(
         `  endpoint ${i + 1}: received ${receiver.received.length} (${duplicates} duplicates, ` +
@@ -88,9 +85,66 @@ async function run(count: number) {
     });
   } finally {
     await server.stop();
-    await Promise.all(receivers.map((r) => r.close()));
+    await receivers.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
+}
+
+interface Dumped {
+  invalid: number;
+  received: { id: string; orderId: string; createdAt: string; at: number }[];
+}
+
+/** The receivers' process: its URLs, and a command line at a time (each answered "ok"). */
+async function startReceivers(count: number) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./webhook_receivers.ts", import.meta.url).pathname,
+      "--count",
+      String(count),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const line = async (): Promise<string> => {
+    for (;;) {
+      const newline = buffered.indexOf("\n");
+      if (newline >= 0) {
+        const text = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (text.startsWith("# ")) console.log(text);
+        else return text;
+      } else {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the receivers' process ended");
+        buffered += value;
+      }
+    }
+  };
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) urls.push(await line());
+  const send = async (command: string) => {
+    await writer.write(new TextEncoder().encode(command + "\n"));
+    await line();
+  };
+  return {
+    urls,
+    send,
+    async dump(path: string): Promise<Dumped[]> {
+      await send(`dump ${path}`);
+      return JSON.parse(await Deno.readTextFile(path));
+    },
+    async close() {
+      await send("exit").catch(() => {});
+      await child.status;
+    },
+  };
 }
 
 async function orderBodies(base: string, token: string): Promise<string[]> {

@@ -8,7 +8,6 @@
  * `webhook-id`). Everything an endpoint holds is one batch of changes: a slow or dead endpoint
  * waits on its own timers and never on another's.
  */
-import type { Webhook as Signer } from "standardwebhooks";
 import type { WebhookSettings } from "../config.ts";
 import { FeedConsumer, type FeedSink, type SinkBatch, type SinkCursor } from "../feed/consumer.ts";
 import type { FeedPosition } from "../feed/feed.ts";
@@ -19,7 +18,7 @@ import {
   webhookKey,
   webhooksVersionKey,
 } from "../kv/keys.ts";
-import { attemptDelivery, type AttemptResult, signerFor } from "./attempt.ts";
+import { attemptDelivery, type AttemptResult, type Signer, signerFor } from "./attempt.ts";
 import { budgetSpent, retryDelay } from "./backoff.ts";
 import type { StoredDelivery, WebhookCursor, WebhookEndpoint } from "./endpoints.ts";
 import { eventOf, messageIdOf } from "./events.ts";
