@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { listChangesAfter } from "../../lib/feed/feed.ts";
+import { webhookLeaseKey } from "../../lib/kv/keys.ts";
 import { call, expect, type Json, servicesTest, type TestServices } from "../fixtures.ts";
 import {
   moveThrough,
@@ -369,6 +370,33 @@ servicesTest(
       assert.equal(orders.received[0].type, "order.created");
     } finally {
       await Promise.all([menu.close(), orders.close()]);
+    }
+  },
+  FAST,
+);
+
+servicesTest(
+  "[webhooks] a lease held by a process that died: another takes over once it runs out",
+  async (t) => {
+    const receiver = startReceiver();
+    try {
+      const endpoint = await registerEndpoint(t, receiver, ["order.created"]);
+      // A process that took the lease for 1.5 s and then vanished without letting go.
+      const until = Date.now() + 1500;
+      await t.kv.set(webhookLeaseKey(endpoint.id), { owner: "process-gone", until });
+      await t.services.webhooks.start();
+      await placeOrders(t, 10, { parallel: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(receiver.received.length, 0, "nothing while the lease is another's");
+      await receiver.until((r) => r.length >= 10, 10_000);
+      assert.ok(receiver.received[0].at >= until, "not before the lease ran out");
+      const expected = (await feedOrderEvents(t)).map((e) => e.id);
+      assert.deepEqual(receiver.received.map((r) => r.id), expected);
+      const lease = (await t.kv.get<{ owner: string }>(webhookLeaseKey(endpoint.id))).value;
+      assert.match(lease!.owner, /^process-/);
+      assert.notEqual(lease!.owner, "process-gone");
+    } finally {
+      await receiver.close();
     }
   },
   FAST,
