@@ -16,7 +16,9 @@ import { SESSION_COOKIE } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
+import { assets } from "./pages/assets.ts";
 import { renderDocs } from "./pages/docs.ts";
+import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
 
 const API_INFO = {
@@ -54,6 +56,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", authTokens)
     .route("/", analytics);
   app.route("/api", api);
+  app.route("/", assets);
+  app.route("/", guestPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
