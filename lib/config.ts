@@ -83,6 +83,11 @@ export interface Config {
    * `SEATSERVE_RATE_<NAME>` as `<per minute>` or `<per minute>/<burst>` (README).
    */
   rateLimits: RateLimits | null;
+  /**
+   * A `deno task build` output to serve the pages' scripts from (`SEATSERVE_ASSETS_DIR`), or
+   * null: build them with esbuild at start (Deno Deploy runs no subprocess: build before deploy).
+   */
+  assetsDir: string | null;
   /** Webhook delivery (`SEATSERVE_WEBHOOKS_*`, README). */
   webhooks: WebhookSettings;
 }
@@ -203,6 +208,7 @@ export function loadConfig(env: Env): Config {
     mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
     mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
     trustProxyHeader: trustProxyHeader(env.SEATSERVE_TRUST_PROXY),
+    assetsDir: env.SEATSERVE_ASSETS_DIR?.trim() || null,
     rateLimits: isOff(env.SEATSERVE_RATE_LIMIT) ? null : {
       ordersPerTable: rateRule(env, "ORDERS_PER_TABLE", DEFAULT_RATE_LIMITS.ordersPerTable),
       ordersPerAddress: rateRule(env, "ORDERS_PER_ADDRESS", DEFAULT_RATE_LIMITS.ordersPerAddress),
