@@ -30,6 +30,7 @@ export class WebhookDispatcher {
   #timer: ReturnType<typeof setInterval> | null = null;
   #scan: Promise<void> | null = null;
   #rescan = false;
+  #woken = new Set<string>();
   #started = false;
   #closed = false;
 
@@ -47,7 +48,9 @@ export class WebhookDispatcher {
     this.#version = version;
     (async () => {
       try {
-        for await (const _ of version) this.changed();
+        for await (const [entry] of version) {
+          this.changed(typeof entry.value === "string" ? entry.value : undefined);
+        }
       } catch {
         // The store closed.
       }
@@ -58,9 +61,14 @@ export class WebhookDispatcher {
     return this.changed();
   }
 
-  /** Re-reads the endpoints now (after a change through this process's API). */
-  changed(): Promise<void> {
+  /**
+   * Re-reads the endpoints now (after a change through this process's API, or one another
+   * process wrote); `endpointId` is the one that changed, whose waiting retry is cut short (a
+   * replay, a re-enable).
+   */
+  changed(endpointId?: string): Promise<void> {
     if (!this.#started || this.#closed) return Promise.resolve();
+    if (endpointId) this.#woken.add(endpointId);
     if (this.#scan) {
       this.#rescan = true;
       return this.#scan;
@@ -98,6 +106,8 @@ export class WebhookDispatcher {
 
   async #apply(endpoints: WebhookEndpoint[]): Promise<void> {
     if (this.#closed) return;
+    const woken = new Set(this.#woken);
+    this.#woken.clear();
     const live = new Map(endpoints.filter((e) => e.enabled).map((e) => [e.id, e]));
     const stopping: Promise<void>[] = [];
     for (const [id, runner] of this.#runners) {
@@ -109,7 +119,7 @@ export class WebhookDispatcher {
     for (const endpoint of live.values()) {
       let runner = this.#runners.get(endpoint.id);
       if (runner) {
-        runner.update(endpoint);
+        runner.update(endpoint, { wake: woken.has(endpoint.id) });
       } else {
         runner = new EndpointRunner(this.#kv, endpoint, {
           settings: this.#config.webhooks,

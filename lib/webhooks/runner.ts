@@ -78,9 +78,13 @@ export class EndpointRunner implements FeedSink {
     return this.#endpoint;
   }
 
-  /** Takes a changed record of the endpoint (events, enabled) and wakes a waiting retry. */
-  update(endpoint: WebhookEndpoint): void {
+  /**
+   * Takes the endpoint's record as read now (events, enabled); with `wake`, a retry waiting for
+   * its turn goes at once (the endpoint was changed or replayed).
+   */
+  update(endpoint: WebhookEndpoint, options: { wake?: boolean } = {}): void {
     this.#endpoint = endpoint;
+    if (!options.wake) return;
     this.#wake.abort();
     this.#wake = new AbortController();
   }

@@ -71,7 +71,7 @@ export const webhooks = router()
         throw invalid(refusal.message, [{ path: "url", message: refusal.message }], refusal.code);
       }
       const endpoint = await createEndpoint(kv, c.get("location").id, input);
-      await webhooks.changed();
+      await webhooks.changed(endpoint.id);
       return c.json({ ...publicWebhook(endpoint), secret: endpoint.secret }, 201);
     },
   )
@@ -117,7 +117,7 @@ export const webhooks = router()
         c.req.valid("param").id,
         c.req.valid("json"),
       );
-      await webhooks.changed();
+      await webhooks.changed(after.id);
       return c.json(publicWebhook(after), 200);
     },
   )
@@ -133,8 +133,8 @@ export const webhooks = router()
     }),
     async (c) => {
       const { kv, webhooks } = c.get("services");
-      await deleteEndpoint(kv, c.get("location").id, c.req.valid("param").id);
-      await webhooks.changed();
+      const deleted = await deleteEndpoint(kv, c.get("location").id, c.req.valid("param").id);
+      await webhooks.changed(deleted.id);
       return c.body(null, 204);
     },
   )
@@ -201,7 +201,7 @@ export const webhooks = router()
       const endpoint = await getEndpoint(kv, c.get("location").id, id);
       if (!endpoint) throw notFound("Webhook");
       const { from } = await replayEndpoint(kv, endpoint, since, config.eventRetentionMs);
-      await webhooks.changed();
+      await webhooks.changed(id);
       const fromId = from ? `${from.versionstamp}-${from.index}` : null;
       return c.json({ id, since, from: fromId }, 202);
     },
