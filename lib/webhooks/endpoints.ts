@@ -213,20 +213,7 @@ export async function replayEndpoint(
     ]);
   }
   const epoch = await readFeedEpoch(kv);
-  let before: FeedPosition | null = null;
-  let found = false;
-  const entries = kv.list<Uint8Array>({ prefix: eventsPrefix(endpoint.locationId) }, {
-    batchSize: 200,
-  });
-  for await (const { key, value } of entries) {
-    const entry = decodeFeedEntry(value);
-    if (Date.parse(entry.at) >= sinceMs) {
-      found = true;
-      break;
-    }
-    before = { versionstamp: key[key.length - 1] as string, index: entry.changes.length - 1 };
-  }
-  const from = found ? before : await newestPosition(kv, endpoint.locationId);
+  const from = await positionBefore(kv, endpoint.locationId, sinceMs);
   const cursorKey = webhookCursorKey(endpoint.id);
   const cursor = await kv.get<WebhookCursor>(cursorKey);
   const position = from ? { ...from, ...(epoch ? { epoch } : {}) } : null;
@@ -250,6 +237,25 @@ export async function replayEndpoint(
     .commit();
   if (!moved.ok) throw conflict("conflict", "Delivery moved meanwhile; try again.");
   return { from: position };
+}
+
+/**
+ * The position just before the first feed entry committed at or after `sinceMs` (null: the
+ * feed's start), or the feed's head when there is none. Scans the feed from its oldest entry.
+ */
+export async function positionBefore(
+  kv: Deno.Kv,
+  locationId: string,
+  sinceMs: number,
+): Promise<FeedPosition | null> {
+  let before: FeedPosition | null = null;
+  const entries = kv.list<Uint8Array>({ prefix: eventsPrefix(locationId) }, { batchSize: 200 });
+  for await (const { key, value } of entries) {
+    const entry = decodeFeedEntry(value);
+    if (Date.parse(entry.at) >= sinceMs) return before;
+    before = { versionstamp: key[key.length - 1] as string, index: entry.changes.length - 1 };
+  }
+  return before;
 }
 
 /** The feed's head as a cursor position (with the feed's epoch), or null when it is empty. */

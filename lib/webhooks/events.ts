@@ -49,7 +49,13 @@ export function eventOf(change: FeedChange, locationId: string, now: string): We
   }
 }
 
-/** The Standard Webhooks message id of a change: the same on every attempt and every replay. */
+/**
+ * The Standard Webhooks message id of a change: the same on every attempt and every replay. An
+ * order's is its id and version (`msg_<order id>.<version>`: one per order change, and the same
+ * after the store is exported and imported, where feed positions change); other changes' is
+ * their feed event id (with the feed's epoch after an import).
+ */
 export function messageIdOf(change: FeedChange, epoch: string | undefined): string {
+  if (change.type === "order") return `msg_${change.order.id}.${change.order.version}`;
   return `msg_${change.id}${epoch ? `.${epoch}` : ""}`;
 }

@@ -10,7 +10,7 @@
  */
 import type { WebhookSettings } from "../config.ts";
 import { FeedConsumer, type FeedSink, type SinkBatch, type SinkCursor } from "../feed/consumer.ts";
-import type { FeedPosition } from "../feed/feed.ts";
+import { type FeedPosition, readFeedEpoch } from "../feed/feed.ts";
 import { newId } from "../kv/ids.ts";
 import {
   webhookCursorKey,
@@ -20,7 +20,12 @@ import {
 } from "../kv/keys.ts";
 import { attemptDelivery, type AttemptResult, type Signer, signerFor } from "./attempt.ts";
 import { budgetSpent, retryDelay } from "./backoff.ts";
-import type { StoredDelivery, WebhookCursor, WebhookEndpoint } from "./endpoints.ts";
+import {
+  positionBefore,
+  type StoredDelivery,
+  type WebhookCursor,
+  type WebhookEndpoint,
+} from "./endpoints.ts";
 import { eventOf, messageIdOf } from "./events.ts";
 import { Lease } from "./lease.ts";
 
@@ -32,6 +37,8 @@ class CursorMoved extends Error {}
 /** A flush after this many attempts or this long, whichever first, while deliveries succeed. */
 const FLUSH_ATTEMPTS = 100;
 const FLUSH_MS = 250;
+/** After an import, events committed this long before the cursor last moved are sent again. */
+const IMPORT_MARGIN_MS = 60_000;
 
 /** Options of a runner. */
 export interface RunnerOptions {
@@ -129,8 +136,29 @@ export class EndpointRunner implements FeedSink {
   // FeedSink
 
   async readCursor(): Promise<SinkCursor> {
-    const entry = await this.#kv.get<WebhookCursor>(webhookCursorKey(this.#endpoint.id));
+    let entry = await this.#kv.get<WebhookCursor>(webhookCursorKey(this.#endpoint.id));
     if (!entry.value) throw new Stopped("deleted");
+    const position = entry.value.position;
+    const epoch = position ? await readFeedEpoch(this.#kv) : "";
+    if (position && (position.epoch ?? "") !== epoch) {
+      // The store was imported since: the cursor is a place in another store's feed. Rather than
+      // the whole feed again (the consumer's way), go on from the entries committed since the
+      // cursor last moved, less a minute: what was in flight may come again (orders keep their
+      // `webhook-id`s across an import).
+      const from = await positionBefore(
+        this.#kv,
+        this.#endpoint.locationId,
+        entry.value.at - IMPORT_MARGIN_MS,
+      );
+      const moved: WebhookCursor = {
+        ...entry.value,
+        position: from ? { ...from, ...epochPart(epoch) } : null,
+        at: Date.now(),
+      };
+      const result = await this.#kv.atomic().check(entry).set(entry.key, moved).commit();
+      if (!result.ok) return await this.readCursor();
+      entry = { key: entry.key, value: moved, versionstamp: result.versionstamp };
+    }
     return { position: entry.value.position, at: entry.value.at, check: entry };
   }
 
