@@ -1106,6 +1106,16 @@ export interface components {
              */
             updatedAt: string;
         };
+        /**
+         * @example {
+         *       "url": "https://pos.example.com/seatserve",
+         *       "events": [
+         *         "order.created",
+         *         "order.updated"
+         *       ],
+         *       "description": "Kitchen printer bridge"
+         *     }
+         */
         CreateWebhook: {
             /**
              * @description An http(s) URL that resolves to public addresses only (unless the server allows private ones). No redirects are followed.
@@ -1149,6 +1159,11 @@ export interface components {
             durationMs: number;
             ok: boolean;
         };
+        /**
+         * @example {
+         *       "since": "2026-11-25T12:00:00.000Z"
+         *     }
+         */
         ReplayWebhook: {
             /**
              * Format: date-time

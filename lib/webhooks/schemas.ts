@@ -17,7 +17,13 @@ export const CreateWebhookInput = z.object({
   }),
   events: EventsSchema,
   description: z.string().trim().max(200).optional(),
-}).openapi("CreateWebhook");
+}).openapi("CreateWebhook", {
+  example: {
+    url: "https://pos.example.com/seatserve",
+    events: ["order.created", "order.updated"],
+    description: "Kitchen printer bridge",
+  },
+});
 
 /** `PATCH /api/webhooks/{id}`. */
 export const UpdateWebhookInput = z.object({
@@ -36,7 +42,7 @@ export const ReplayWebhookInput = z.object({
     description: "Re-send every matching event committed at or after this time (within the " +
       "change feed's retention), in commit order, then go on with new ones.",
   }),
-}).openapi("ReplayWebhook");
+}).openapi("ReplayWebhook", { example: { since: "2026-11-25T12:00:00.000Z" } });
 
 /** An endpoint as listed (never with its secret). */
 export const WebhookSchema = z.object({
