@@ -77,6 +77,27 @@ export interface Config {
    * `SEATSERVE_RATE_<NAME>` as `<per minute>` or `<per minute>/<burst>` (README).
    */
   rateLimits: RateLimits | null;
+  /** Most event streams open at once per order token, staff credential and client address. */
+  streamCaps: StreamCaps;
+  /**
+   * How long a stopping server (SIGTERM, SIGINT) lets in-flight requests finish before it exits
+   * (`SEATSERVE_DRAIN_SECONDS`), in milliseconds.
+   */
+  drainTimeoutMs: number;
+  /** Origins that get CORS headers (`SEATSERVE_CORS_ORIGINS`, comma-separated); empty: none. */
+  corsOrigins: string[];
+  /** Request logs: none, or one JSON object a line on stdout (`SEATSERVE_LOG=json`). */
+  requestLog: "off" | "json";
+}
+
+/** Caps on concurrent event streams (each a held connection and a subscription). */
+export interface StreamCaps {
+  /** Per guest order token (`SEATSERVE_STREAMS_PER_ORDER`). */
+  perOrder: number;
+  /** Per staff credential (`SEATSERVE_STREAMS_PER_STAFF`). */
+  perStaff: number;
+  /** Per client address (`SEATSERVE_STREAMS_PER_ADDRESS`): a whole restaurant's Wi-Fi is one. */
+  perAddress: number;
 }
 
 /** Every rate limit of the service, each a token bucket per key. */
@@ -179,6 +200,14 @@ export function loadConfig(env: Env): Config {
       ),
       signInPerAddress: rateRule(env, "SIGN_IN", DEFAULT_RATE_LIMITS.signInPerAddress),
     },
+    streamCaps: {
+      perOrder: intSetting(env, "SEATSERVE_STREAMS_PER_ORDER", 4, 1, 1_000),
+      perStaff: intSetting(env, "SEATSERVE_STREAMS_PER_STAFF", 50, 1, 100_000),
+      perAddress: intSetting(env, "SEATSERVE_STREAMS_PER_ADDRESS", 1_000, 1, 1_000_000),
+    },
+    drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 10, 1, 600) * 1000,
+    corsOrigins: corsOrigins(env.SEATSERVE_CORS_ORIGINS),
+    requestLog: oneOf(env, "SEATSERVE_LOG", ["off", "json"]) ?? "off",
   };
 }
 
@@ -209,6 +238,20 @@ function rateRule(env: Env, name: string, fallback: RateRule): RateRule {
     throw new Error(`${variable} must be "<per minute>" or "<per minute>/<burst>", got "${raw}"`);
   }
   return { perMinute, burst };
+}
+
+/** `SEATSERVE_CORS_ORIGINS`: exact origins (`https://menu.example.com`), comma-separated. */
+function corsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? "").split(",").map((origin) => origin.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(origin)) {
+      throw new Error(
+        `SEATSERVE_CORS_ORIGINS must list origins such as https://example.com, got "${origin}"`,
+      );
+    }
+  }
+  return origins;
 }
 
 function trustProxyHeader(raw: string | undefined): string | null {

@@ -213,7 +213,9 @@ export const OrderLineSchema = z.object({
 export const HistoryEntrySchema = z.object({
   status: OrderStatusSchema,
   at: isoTime,
-  by: z.string().openapi({ description: '"guest", or the staff role and token id that moved it.' }),
+  by: z.string().openapi({
+    description: '"guest", "system", or the staff role that moved it; staff also see the credential id ("server:<id>").',
+  }),
 }).openapi("HistoryEntry");
 
 export const OrderSchema = z.object({

@@ -13,6 +13,8 @@ import type postgres from "postgres";
 import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
+import { Limits } from "./ratelimit/limits.ts";
+import { StreamCounter } from "./ratelimit/stream_caps.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -37,6 +39,10 @@ export interface Services {
   mirror: MirrorHandle | null;
   /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
   analytics: postgres.Sql | null;
+  /** The rate limits (orders, refused credentials, service requests, sign-in). */
+  limits: Limits;
+  /** Event streams open now, capped per order token, staff credential and address. */
+  streams: StreamCounter;
 }
 
 /** Builds the services on an open store. */
@@ -66,6 +72,8 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
         statementTimeoutMs: 15_000,
       })
       : null,
+    limits: new Limits(config.rateLimits),
+    streams: new StreamCounter(config.streamCaps),
   };
 }
 

@@ -15,8 +15,12 @@ import { errorResponse, handleError } from "./error_response.ts";
 import { SESSION_COOKIE } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
+import { corsForOrigins } from "./middleware/cors.ts";
+import { refuseWhileDraining } from "./middleware/drain.ts";
+import { refusedCredentialGuard } from "./middleware/rate_limits.ts";
+import { requestLog } from "./middleware/request_log.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
-import { renderDocs } from "./pages/docs.ts";
+import { DOCS_CSP, renderDocs } from "./pages/docs.ts";
 import type { AppEnv } from "./state.ts";
 
 const API_INFO = {
@@ -33,8 +37,9 @@ const API_INFO = {
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  app.use("*", requestContext({ trustProxyHeader: services.config.trustProxyHeader }));
-  app.use("*", securityHeaders());
+  const { config } = services;
+  app.use("*", requestContext({ trustProxyHeader: config.trustProxyHeader }));
+  if (config.requestLog === "json") app.use("*", requestLog());
   app.use(
     "*",
     createMiddleware<AppEnv>(async function injectServices(c, next) {
@@ -42,7 +47,11 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
       await next();
     }),
   );
-  app.use("/api/*", jsonBodyGuard({ maxBytes: services.config.maxBodyBytes }));
+  app.use("*", securityHeaders());
+  app.use("*", corsForOrigins(config.corsOrigins));
+  app.use("*", refuseWhileDraining());
+  app.use("/api/*", refusedCredentialGuard());
+  app.use("/api/*", jsonBodyGuard({ maxBytes: config.maxBodyBytes }));
 
   const api = new OpenAPIHono<AppEnv>()
     .route("/", health)
@@ -65,11 +74,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     name: SESSION_COOKIE,
   });
   app.doc31("/openapi.json", API_INFO);
-  app.get(
-    "/docs",
-    (c) =>
-      c.html(renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0])),
-  );
+  app.get("/docs", (c) => {
+    c.header("Content-Security-Policy", DOCS_CSP);
+    return c.html(renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0]));
+  });
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) =>

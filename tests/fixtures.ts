@@ -88,12 +88,26 @@ const FORCED = Object.fromEntries(
   }),
 );
 
-/** A test configuration: `:memory:`, the fixture owner token, no rate limits, then `overrides`. */
+/**
+ * Stream caps out of the way, as rate limits are (`SEATSERVE_RATE_LIMIT=off`): tests open
+ * hundreds of streams with one token. Tests of the caps set their own.
+ */
+const NO_STREAM_CAPS = {
+  SEATSERVE_STREAMS_PER_ORDER: "1000",
+  SEATSERVE_STREAMS_PER_STAFF: "100000",
+  SEATSERVE_STREAMS_PER_ADDRESS: "1000000",
+};
+
+/**
+ * A test configuration: `:memory:`, the fixture owner token, no rate limits nor stream caps,
+ * then `overrides` (`SEATSERVE_RATE_LIMIT: "on"` turns the limits on).
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     SEATSERVE_KV_PATH: ":memory:",
     SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
     SEATSERVE_RATE_LIMIT: "off",
+    ...NO_STREAM_CAPS,
     ...FORCED,
     ...overrides,
   });
@@ -176,7 +190,8 @@ export function freePort(): number {
 
 /**
  * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
- * Deno needs) and waits until it is healthy.
+ * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) and waits until
+ * it is healthy.
  */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
   const port = freePort();
@@ -190,7 +205,15 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
     args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
     cwd: new URL("..", import.meta.url),
     clearEnv: true,
-    env: { ...inherited, PORT: String(port), HOSTNAME: "127.0.0.1", ...env },
+    // Rate limits off unless the test sets them, as in `testConfig`: tests place orders fast.
+    env: {
+      ...inherited,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+      SEATSERVE_RATE_LIMIT: "off",
+      ...NO_STREAM_CAPS,
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -88,6 +88,25 @@ export function ordersByTablePrefix(locationId: string, tableId: string): Deno.K
   return ["order_by_table", locationId, tableId];
 }
 /**
+ * Index: the feed entries holding an order's changes, by versionstamp (value null), written
+ * with each move: the entry of the order's previous change (its row's versionstamp then). With
+ * the row's own versionstamp (its latest change) it lists every change of the order, so a
+ * guest's resume reads that order's entries only, never the location's whole feed.
+ */
+export function orderChangeKey(locationId: string, orderId: string, versionstamp: string) {
+  return [ORDER_CHANGES_KEY_KIND, locationId, orderId, versionstamp];
+}
+/** Prefix of one order's feed-entry index. */
+export function orderChangesPrefix(locationId: string, orderId: string): Deno.KvKey {
+  return [ORDER_CHANGES_KEY_KIND, locationId, orderId];
+}
+/**
+ * The first part of the order feed-entry index's keys: versionstamps are one store's, so an
+ * import into another skips them (its re-appended feed has new ones).
+ */
+export const ORDER_CHANGES_KEY_KIND = "order_changes";
+
+/**
  * A remembered `Idempotency-Key` of a table. The client's key is kept as sent (1-255 printable
  * ASCII, checked at the edge) and comes before the table, so time-ordered keys (ULID, UUIDv7, a
  * counter) land next to each other in the store: a batch of them dirties a few pages instead of

@@ -14,7 +14,7 @@ export interface MoveRequest {
   role: Role;
   /** Who moves it, as recorded in `history[].by`. */
   by: string;
-  /** The `If-Match` version, when the client sent one. */
+  /** The `If-Match` version, when the client sent one (negative: a weak tag, matching none). */
   expectedVersion?: number;
   retentionMs: number;
 }
@@ -32,7 +32,9 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     if (request.expectedVersion !== undefined && request.expectedVersion !== current.version) {
       throw conflict(
         "version_conflict",
-        `The order is at version ${current.version}, not ${request.expectedVersion}.`,
+        request.expectedVersion < 0
+          ? `A weak ETag never matches If-Match; the order is at version ${current.version}.`
+          : `The order is at version ${current.version}, not ${request.expectedVersion}.`,
       );
     }
     const verdict = judgeMove(current.status, request.to, request.role);

@@ -9,6 +9,8 @@ import {
   catalogVersionKey,
   orderByStatusKey,
   orderByTableKey,
+  orderChangeKey,
+  orderChangesPrefix,
   orderKey,
   ordersByStatusPrefix,
   ordersByTablePrefix,
@@ -72,6 +74,8 @@ export async function commitOrderChanges(
     if (previous && previous.order.status !== order.status) {
       op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
+    // The entry of its previous change (which wrote the row read), for bounded guest resumes.
+    if (previous) op.set(orderChangeKey(locationId, order.id, previous.versionstamp), NO_VALUE);
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
     // An order never changes table: its table index entry is written once, with the order.
     if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
@@ -179,4 +183,21 @@ export async function getOrdersById(
     chunks.map((chunk) => kv.getMany<Uint8Array[]>(chunk.map((id) => orderKey(locationId, id)))),
   );
   return results.flat().flatMap((entry) => (entry.value ? [decodeJson<Order>(entry.value)] : []));
+}
+
+/**
+ * The versionstamps of the feed entries holding `orderId`'s changes, oldest first: its index
+ * (`orderChangeKey`) and its row's own (the latest change). Reads one row and a few keys.
+ */
+export async function orderChangeStamps(
+  kv: Deno.Kv,
+  locationId: string,
+  orderId: string,
+): Promise<string[]> {
+  const stamps = new Set<string>();
+  const index = kv.list({ prefix: orderChangesPrefix(locationId, orderId) }, { limit: 1000 });
+  for await (const { key } of index) stamps.add(key[key.length - 1] as string);
+  const row = await kv.get(orderKey(locationId, orderId));
+  if (row.versionstamp) stamps.add(row.versionstamp);
+  return [...stamps].sort();
 }

@@ -65,3 +65,21 @@ const STYLE =
 section{border-top:1px solid #ddd;padding:.5rem 0}h2{font-size:1.05rem;margin:.3rem 0}
 .m{display:inline-block;min-width:4.5rem;text-align:center;border-radius:4px;color:#fff;font-size:.8rem;padding:.1rem .3rem}
 .get{background:#2b7}.post{background:#27b}.patch{background:#b72}.delete{background:#b33}code{background:#f4f4f4;padding:0 .2rem}`;
+
+/**
+ * The page's Content-Security-Policy: nothing but its own inline style (by hash, so no other
+ * inline style or any script runs) and links; no framing, no forms, no base changes.
+ */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${await sha256Base64(STYLE)}'`,
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+async function sha256Base64(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}

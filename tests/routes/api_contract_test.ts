@@ -693,7 +693,7 @@ Deno.test("[api] orders", async (t) => {
       assert.equal(preparing.history.at(-1)!.by, `kitchen:${kitchenDevice.id}`);
       await moveOrder(s, order.id, "ready", {
         as: kitchenDevice,
-        ifMatch: `W/"${preparing.version}"`,
+        ifMatch: `"${preparing.version}"`,
       });
     });
     await t.step("a device token of another location sees none of these orders", async () => {
