@@ -14,6 +14,7 @@ const services = await createServices(kv, config);
 const app = createApp(services);
 services.backups.start();
 await runServer(app.fetch, services, { config, onListen: announce });
+Deno.exit(0); // drained and closed: timers of a library must not hold the process
 
 /** Prints where the service answers: only URLs that work, and no table or order token. */
 async function announce(port: number) {

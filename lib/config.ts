@@ -205,7 +205,7 @@ export function loadConfig(env: Env): Config {
       perStaff: intSetting(env, "SEATSERVE_STREAMS_PER_STAFF", 50, 1, 100_000),
       perAddress: intSetting(env, "SEATSERVE_STREAMS_PER_ADDRESS", 1_000, 1, 1_000_000),
     },
-    drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 10, 1, 600) * 1000,
+    drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 5, 1, 600) * 1000,
     corsOrigins: corsOrigins(env.SEATSERVE_CORS_ORIGINS),
     requestLog: oneOf(env, "SEATSERVE_LOG", ["off", "json"]) ?? "off",
   };

@@ -214,7 +214,8 @@ export const HistoryEntrySchema = z.object({
   status: OrderStatusSchema,
   at: isoTime,
   by: z.string().openapi({
-    description: '"guest", "system", or the staff role that moved it; staff also see the credential id ("server:<id>").',
+    description:
+      '"guest", "system", or the staff role that moved it; staff also see the credential id ("server:<id>").',
   }),
 }).openapi("HistoryEntry");
 

@@ -76,7 +76,9 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.doc31("/openapi.json", API_INFO);
   app.get("/docs", (c) => {
     c.header("Content-Security-Policy", DOCS_CSP);
-    return c.html(renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0]));
+    return c.html(
+      renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0]),
+    );
   });
   app.get("/", (c) => c.redirect("/docs"));
 

@@ -39,9 +39,9 @@ export class StreamCounter {
         throw new AppError(
           "rate_limited",
           "too_many_streams",
-          `Too many event streams are open for this ${kind === "order" ? "order" : kind === "staff" ? "credential" : "address"} (at most ${
-            this.#caps[kind]
-          }); close one first.`,
+          `Too many event streams are open for this ${
+            kind === "order" ? "order" : kind === "staff" ? "credential" : "address"
+          } (at most ${this.#caps[kind]}); close one first.`,
           { retryAfterSeconds: 5 },
         );
       }

@@ -121,6 +121,8 @@ export function serveResilient(
         new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), deadlineMs)),
       ]);
       clearTimeout(timer);
+      // Past the deadline what is still open (a stalled client's stream, say) is left to the
+      // process's exit: aborting a server that is shutting down throws in Deno 2.9.
       resolveFinished();
       return inTime;
     },

@@ -16,7 +16,9 @@ export async function ensureNginx(): Promise<void> {
   }).output();
   if (!install.success || !(await exists(NGINX))) {
     throw new Error(
-      `nginx is missing and apt-get could not install it:\n${new TextDecoder().decode(install.stderr)}`,
+      `nginx is missing and apt-get could not install it:\n${
+        new TextDecoder().decode(install.stderr)
+      }`,
     );
   }
 }

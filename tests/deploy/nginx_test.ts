@@ -61,17 +61,20 @@ Deno.test("[deploy] nginx: slow headers cut off, oversized requests in the error
       }
     });
 
-    await t.step("oversized headers and a 10,000-parameter query: 4xx in the error body", async () => {
-      const big = await reply(
-        await fetch(`${nginx.base}/api/health`, { headers: { "x-big": "a".repeat(40_000) } }),
-      );
-      assert.equal(big.status, 400, big.text);
-      assertErrorBody(big, "bad_request");
-      const query = Array.from({ length: 10_000 }, (_, i) => `p${i}=1`).join("&");
-      const long = await rawRequest(nginx.port, `GET /api/menu?location=demo&${query} HTTP/1.1`);
-      assert.ok(long.status === 414 || long.status === 400, `status ${long.status}`);
-      assertErrorBody(long);
-    });
+    await t.step(
+      "oversized headers and a 10,000-parameter query: 4xx in the error body",
+      async () => {
+        const big = await reply(
+          await fetch(`${nginx.base}/api/health`, { headers: { "x-big": "a".repeat(40_000) } }),
+        );
+        assert.equal(big.status, 400, big.text);
+        assertErrorBody(big, "bad_request");
+        const query = Array.from({ length: 10_000 }, (_, i) => `p${i}=1`).join("&");
+        const long = await rawRequest(nginx.port, `GET /api/menu?location=demo&${query} HTTP/1.1`);
+        assert.ok(long.status === 414 || long.status === 400, `status ${long.status}`);
+        assertErrorBody(long);
+      },
+    );
 
     await t.step("the app counts the socket's address, not one the client sent", async () => {
       const response = await fetch(`${nginx.base}/api/health?probe=address`, {
@@ -120,7 +123,9 @@ async function rawRequest(port: number, requestLine: string): Promise<Reply> {
   const [head, text = ""] = raw.split("\r\n\r\n");
   const [statusLine, ...lines] = head.split("\r\n");
   const headers = new Headers(
-    lines.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
+    lines.map((
+      line,
+    ) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
   );
   let body = null;
   try {
