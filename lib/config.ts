@@ -201,8 +201,8 @@ export function loadConfig(env: Env): Config {
       signInPerAddress: rateRule(env, "SIGN_IN", DEFAULT_RATE_LIMITS.signInPerAddress),
     },
     streamCaps: {
-      perOrder: intSetting(env, "SEATSERVE_STREAMS_PER_ORDER", 4, 1, 1_000),
-      perStaff: intSetting(env, "SEATSERVE_STREAMS_PER_STAFF", 50, 1, 100_000),
+      perOrder: intSetting(env, "SEATSERVE_STREAMS_PER_ORDER", 4, 1, 1_000_000),
+      perStaff: intSetting(env, "SEATSERVE_STREAMS_PER_STAFF", 50, 1, 1_000_000),
       perAddress: intSetting(env, "SEATSERVE_STREAMS_PER_ADDRESS", 1_000, 1, 1_000_000),
     },
     drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 5, 1, 600) * 1000,
