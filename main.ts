@@ -6,12 +6,15 @@ import { seedDemo } from "./lib/catalog/seed.ts";
 import { createServices } from "./lib/services.ts";
 import { runServer } from "./lib/server/lifecycle.ts";
 import { createApp } from "./routes/app.ts";
+import { sharedAssets } from "./lib/assets/assets.ts";
 
 const config = configFromEnv();
 const kv = await openStore(config);
 if (config.seed) await seedDemo(kv, { retentionMs: config.eventRetentionMs });
 const services = await createServices(kv, config);
 const app = createApp(services);
+// The pages' scripts, built (or read) before the first guest asks for them.
+await sharedAssets(config.assetsDir);
 services.backups.start();
 await runServer(app.fetch, services, { config, onListen: announce });
 Deno.exit(0); // drained and closed: timers of a library must not hold the process

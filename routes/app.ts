@@ -20,7 +20,9 @@ import { refuseWhileDraining } from "./middleware/drain.ts";
 import { refusedCredentialGuard } from "./middleware/rate_limits.ts";
 import { requestLog } from "./middleware/request_log.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
+import { assets } from "./pages/assets.ts";
 import { DOCS_CSP, renderDocs } from "./pages/docs.ts";
+import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
 
 const API_INFO = {
@@ -51,6 +53,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.use("*", corsForOrigins(config.corsOrigins));
   app.use("*", refuseWhileDraining());
   app.use("/api/*", refusedCredentialGuard());
+  app.use("/t/*", refusedCredentialGuard());
   app.use("/api/*", jsonBodyGuard({ maxBytes: config.maxBodyBytes }));
 
   const api = new OpenAPIHono<AppEnv>()
@@ -63,6 +66,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", authTokens)
     .route("/", analytics);
   app.route("/api", api);
+  app.route("/", assets);
+  app.route("/", guestPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -123,9 +123,10 @@ async function rawRequest(port: number, requestLine: string): Promise<Reply> {
   const [head, text = ""] = raw.split("\r\n\r\n");
   const [statusLine, ...lines] = head.split("\r\n");
   const headers = new Headers(
-    lines.map((
-      line,
-    ) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
+    lines.map((line): [string, string] => [
+      line.slice(0, line.indexOf(":")),
+      line.slice(line.indexOf(":") + 1).trim(),
+    ]),
   );
   let body = null;
   try {

@@ -147,6 +147,12 @@ servicesTest(
     assert.ok(Number(blocked.headers.get("retry-after")) >= 1);
     const staff = await callFrom(s, "10.9.9.9", "GET", "/api/orders", { token: "guess" });
     expect(staff, 429, "rate_limited");
+    // The guest page's unknown tokens count too, from another address.
+    const pages: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      pages.push((await callFrom(s, "10.9.9.11", "GET", `/t/guess-${i}`)).status);
+    }
+    assert.deepEqual(pages, [404, 404, 404, 404, 404, 429]);
     // A request without credentials from that address still works, and other addresses too.
     expect(await callFrom(s, "10.9.9.9", "GET", "/api/menu?location=demo"), 200);
     expect(await callFrom(s, "10.9.9.10", "GET", `/api/menu?table=${tokens.get(1)}`), 200);

@@ -126,7 +126,7 @@ Deno.test("[server] out of file descriptors: it keeps running and answers again 
     stderr: "piped",
   }).spawn();
   let output = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
+  const collect = async (stream: ReadableStream<Uint8Array<ArrayBuffer>>) => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
   };
   const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);
