@@ -21,20 +21,10 @@ import { refusedCredentialGuard } from "./middleware/rate_limits.ts";
 import { requestLog } from "./middleware/request_log.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { assets } from "./pages/assets.ts";
-import { DOCS_CSP, renderDocs } from "./pages/docs.ts";
+import { docs } from "./pages/docs.ts";
+import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
-
-const API_INFO = {
-  openapi: "3.1.0",
-  info: {
-    title: "SeatServe",
-    version: "1.0.0",
-    description:
-      "QR table ordering: guests order from their table, the kitchen and staff move orders along.",
-  },
-  servers: [{ url: "/" }],
-};
 
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
@@ -78,13 +68,9 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     in: "cookie",
     name: SESSION_COOKIE,
   });
-  app.doc31("/openapi.json", API_INFO);
-  app.get("/docs", (c) => {
-    c.header("Content-Security-Policy", DOCS_CSP);
-    return c.html(
-      renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0]),
-    );
-  });
+  let described: ReturnType<typeof openApiDocument> | undefined;
+  app.get("/openapi.json", (c) => c.json(described ??= openApiDocument(app)));
+  app.route("/", docs);
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) =>
