@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { OPERATION_IDS } from "../../routes/openapi_document.ts";
+import { assertDescribed } from "../openapi_validator.ts";
 import { call, expect, type Json, startMain, withServices } from "../fixtures.ts";
 import { SCREENSHOTS, startBrowser } from "../pages/browser_fixture.ts";
 
@@ -134,4 +135,49 @@ Deno.test("[docs] /docs in Chromium, offline but for us: every operation, and tr
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("[openapi] the answer check refuses what the description does not allow", async () => {
+  const json = new Headers({ "content-type": "application/json" });
+  await assert.rejects(
+    () =>
+      assertDescribed("GET", "/api/menu?location=demo", { status: 200, headers: json, body: {} }),
+    /getMenu\) 200: the body does not match its schema/,
+  );
+  await assert.rejects(
+    () => assertDescribed("GET", "/api/menu", { status: 418, headers: json, body: null }),
+    /answered 418, which it does not describe/,
+  );
+  await assert.rejects(
+    () => assertDescribed("POST", "/api/menu", { status: 200, headers: json, body: {} }),
+    /is not described/,
+  );
+  const error = { error: { code: "not_found", message: "No." } };
+  await assertDescribed("GET", "/api/orders/x", { status: 404, headers: json, body: error });
+  await assert.rejects(
+    () =>
+      assertDescribed("GET", "/api/orders/x", {
+        status: 404,
+        headers: json,
+        body: { error: { code: 7 } },
+      }),
+    /does not match/,
+  );
+});
+
+Deno.test("[openapi] every example matches its own schema", async () => {
+  const { Ajv2020 } = await import("ajv/dist/2020.js");
+  await withServices(async (s) => {
+    const doc = expect(await call(s, "GET", "/openapi.json"), 200);
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ ...doc, $id: "openapi.json" });
+    let checked = 0;
+    for (const [name, schema] of Object.entries(doc.components.schemas as Record<string, Json>)) {
+      if (schema.example === undefined) continue;
+      const validate = ajv.compile({ $ref: `openapi.json#/components/schemas/${name}` });
+      assert.ok(validate(schema.example), `${name}: ${JSON.stringify(validate.errors)}`);
+      checked++;
+    }
+    assert.ok(checked >= 7, `${checked} examples`);
+  });
 });
