@@ -2,7 +2,8 @@
  * The OpenAPI description as integrators get it (`GET /openapi.json`): generated from the zod
  * routes, then completed in one place with what generated clients and linters need: a stable
  * `operationId` for every operation (verb + noun), `security: []` on public ones, a 400 for the
- * HTTP layer's refusals where a route names no 4xx, tag descriptions, the version and license.
+ * HTTP layer's refusals where a route names no 4xx, the 429 and 503 any request may meet (rate
+ * limits, stream caps, a drain), tag descriptions, the version and license.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./state.ts";
@@ -27,6 +28,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "PATCH /api/tables/{id}": "updateTable",
   "DELETE /api/tables/{id}": "deleteTable",
   "GET /api/tables/{id}/qr.svg": "getTableQrCode",
+  "POST /api/tables/{id}/rotate-token": "createTableToken",
   "POST /api/orders": "createOrder",
   "GET /api/orders": "listOrders",
   "GET /api/orders/{id}": "getOrder",
@@ -83,6 +85,20 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>) {
       if (!Object.keys(responses).some((status) => status.startsWith("4"))) {
         responses["400"] = {
           description: "Malformed request, refused by the HTTP layer.",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        };
+      }
+      // Any request may meet these, whatever the route (health answers throughout a drain).
+      if (!path.startsWith("/api/health")) {
+        responses["429"] ??= {
+          description: "Rate limited (`rate_limited`: too many orders, or refused credentials " +
+            "from this address) or too many open streams (`too_many_streams`); see `Retry-After`.",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        };
+        responses["503"] ??= {
+          description:
+            "The server is stopping (`shutting_down`, with `Connection: close`) or the " +
+            "store is contended; see `Retry-After`.",
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         };
       }

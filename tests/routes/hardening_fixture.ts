@@ -1,6 +1,7 @@
 /** Requests from a chosen client address, for the rate limit and stream cap tests. */
 import type { Json, Reply, TestServices } from "../fixtures.ts";
 import { menuItemIds, readTables } from "../fixtures.ts";
+import { assertDescribed } from "../openapi_validator.ts";
 
 /** Options of `callFrom`. */
 export interface FromOptions {
@@ -25,7 +26,10 @@ export async function callFrom(
   } catch {
     // not JSON
   }
-  return { status: response.status, headers: response.headers, text, body };
+  const reply = { status: response.status, headers: response.headers, text, body };
+  // As `call` does: every answer is one the OpenAPI description allows.
+  await assertDescribed(method, path, reply);
+  return reply;
 }
 
 /** The raw response (for streams, which the caller reads or cancels). */
