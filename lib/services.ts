@@ -52,6 +52,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     catalogService: new CatalogService(kv, {
       cache: catalog,
       retentionMs: config.eventRetentionMs,
+      auditRetentionMs: config.auditRetentionMs,
     }),
     intake: new OrderIntake(kv, { catalog, config }),
     hubs: new Hubs(kv),

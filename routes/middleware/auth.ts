@@ -11,6 +11,8 @@ import { can, type Permission } from "../../lib/auth/roles.ts";
 import { forbidden, notFound, unauthorized } from "../../lib/errors.ts";
 import { firstLocation, getLocation, getLocationBySlug } from "../../lib/catalog/locations.ts";
 import type { Location } from "../../lib/schemas.ts";
+import { type AuditContext, auditContext } from "../../lib/audit/entry.ts";
+import type { CatalogScope } from "../../lib/catalog/service.ts";
 import type { AppEnv, StaffEnv } from "../state.ts";
 
 /** The cookie a signed-in staff browser carries: an opaque session id (`lib/auth/sessions.ts`). */
@@ -116,9 +118,21 @@ export function staff(permission: Permission, options: StaffOptions = {}) {
   });
 }
 
-/** Who acts, and on which location, in a staff request. */
-export function scopeOf(c: Context<StaffEnv>): { by: Principal; locationId: string } {
-  return { by: c.get("principal"), locationId: c.get("location").id };
+/** Who acts, in which request and on which location, in a staff request. */
+export function scopeOf(c: Context<StaffEnv>): CatalogScope {
+  return {
+    by: c.get("principal"),
+    requestId: c.get("requestId"),
+    locationId: c.get("location").id,
+  };
+}
+
+/** The audit context of a staff request: its principal as the actor, its request id. */
+export function auditOf(c: Context<StaffEnv>): AuditContext {
+  return auditContext(c.get("principal"), {
+    requestId: c.get("requestId"),
+    retentionMs: c.get("services").config.auditRetentionMs,
+  });
 }
 
 function bearerToken(header: string | undefined): string | undefined {

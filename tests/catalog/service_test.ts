@@ -36,7 +36,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
   const s = await newTestServices();
   const writer = s.services.catalogService;
   const locationId = s.location.id;
-  const scope = { by: BOOTSTRAP, locationId };
+  const scope = { by: BOOTSTRAP, requestId: "test", locationId };
   try {
     await t.step("the seed's location, items and tables are on the feed", async () => {
       const seeded = await changesSince(s, null);
@@ -132,7 +132,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
         },
       );
       await assert.rejects(
-        writer.createLocation(BOOTSTRAP, {
+        writer.createLocation({ by: BOOTSTRAP, requestId: "test" }, {
           slug: "demo",
           name: "Again",
           currency: "EUR",
@@ -145,7 +145,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
     });
 
     await t.step("a new location starts its own feed with itself", async () => {
-      const location = await writer.createLocation(BOOTSTRAP, {
+      const location = await writer.createLocation({ by: BOOTSTRAP, requestId: "test" }, {
         slug: "second",
         name: "Second",
         currency: "USD",
