@@ -13,6 +13,8 @@ import type postgres from "postgres";
 import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
+import { OidcClient } from "./auth/oidc/client.ts";
+import { RateLimiter } from "./ratelimit/limiter.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -37,6 +39,10 @@ export interface Services {
   mirror: MirrorHandle | null;
   /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
   analytics: postgres.Sql | null;
+  /** The OpenID Connect client, or null when sign-in is not configured. */
+  oidc: OidcClient | null;
+  /** Sign-in attempts per client address, or null when rate limits are off. */
+  signInLimiter: RateLimiter | null;
 }
 
 /** Builds the services on an open store. */
@@ -67,6 +73,8 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
         statementTimeoutMs: 15_000,
       })
       : null,
+    oidc: config.oidc ? new OidcClient(config.oidc) : null,
+    signInLimiter: config.rateLimits ? new RateLimiter(config.rateLimits.signInPerAddress) : null,
   };
 }
 
