@@ -90,7 +90,7 @@ export async function countAuditEvent(
   kv: Deno.Kv,
   context: AuditContext,
   scope: string,
-  event: AuditEvent & { address: string },
+  event: AuditEvent & { address: string; after?: Record<string, unknown> },
   now = new Date(),
 ): Promise<void> {
   const windowStart = Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS;
@@ -104,7 +104,7 @@ export async function countAuditEvent(
     const fresh = newAuditEntry(context, scope, event, now);
     const entry: AuditEntry = current.value
       ? { ...current.value, at: now.toISOString(), count: (current.value.count ?? 1) + 1 }
-      : { ...fresh, id, count: 1, after: { firstAt: fresh.at } };
+      : { ...fresh, id, count: 1, after: { ...(event.after ?? {}), firstAt: fresh.at } };
     const ok = await addAuditEntry(kv.atomic().check(current), entry).commit();
     if (ok.ok) return;
   }

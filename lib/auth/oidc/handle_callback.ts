@@ -63,7 +63,7 @@ export async function handleCallback(
   }
   let email = "unknown";
   try {
-    const identity = await exchange(client, url, state);
+    const identity = await exchange(client, url, { ...state, state: stateParam });
     email = identity.email;
     const member = await getStaffMember(kv, state.locationId, email);
     if (!member) {
@@ -127,10 +127,10 @@ export async function handleCallback(
 async function exchange(
   client: OidcClient,
   url: URL,
-  state: { codeVerifier: string; nonce: string },
+  state: { codeVerifier: string; nonce: string; state: string },
 ): Promise<{ email: string; name?: string }> {
   const server = await client.server();
-  const params = oauth.validateAuthResponse(server, client.client, url.searchParams);
+  const params = oauth.validateAuthResponse(server, client.client, url.searchParams, state.state);
   const response = await oauth.authorizationCodeGrantRequest(
     server,
     client.client,
