@@ -23,11 +23,13 @@ const DEVICE_SESSION_IDLE_MS = 4 * 24 * 60 * 60_000;
 /** Turns `?access_token=` on a page (not `/api/`, not `/auth/`) into a session cookie. */
 export function deviceSignIn() {
   return createMiddleware<AppEnv>(async function signInDevice(c, next) {
-    const token = c.req.query("access_token");
-    const page = !c.req.path.startsWith("/api/") && !c.req.path.startsWith("/auth/");
-    if (token === undefined || !page || (c.req.method !== "GET" && c.req.method !== "HEAD")) {
-      return await next();
-    }
+    // API calls (the hot path) pass at the first test, without parsing the query.
+    const path = c.req.path;
+    if (path.startsWith("/api/") || path.startsWith("/auth/")) return await next();
+    const token = c.req.method === "GET" || c.req.method === "HEAD"
+      ? c.req.query("access_token")
+      : undefined;
+    if (token === undefined) return await next();
     try {
       return await signIn(c, token);
     } catch (error) {
