@@ -402,3 +402,21 @@ Deno.test("[auth] sign-in attempts are rate limited per address", async () => {
     assert.equal(other.status, 404);
   }, { SEATSERVE_RATE_LIMIT: "on", SEATSERVE_RATE_SIGN_IN: "3/3" });
 });
+
+Deno.test("[auth] over https the cookie is Secure and __Host- prefixed", async () => {
+  await withServices(async (s) => {
+    const kitchen = await deviceToken(s, "kitchen");
+    const reply = await call(s, "GET", `/kitchen?access_token=${kitchen.token}`);
+    assert.equal(reply.status, 303, reply.text);
+    const line = reply.headers.getSetCookie()[0];
+    assert.match(
+      line,
+      /^__Host-seatserve_session=[A-Za-z0-9_-]{40,}; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    const cookie = line.split(";")[0];
+    assert.equal(
+      expect(await call(s, "GET", "/api/me", { headers: { cookie } }), 200).role,
+      "kitchen",
+    );
+  }, { SEATSERVE_PUBLIC_URL: "https://seatserve.example" });
+});
