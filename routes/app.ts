@@ -30,7 +30,13 @@ const API_INFO = {
     title: "SeatServe",
     version: "1.0.0",
     description:
-      "QR table ordering: guests order from their table, the kitchen and staff move orders along.",
+      "QR table ordering: guests order from their table, the kitchen and staff move orders along. " +
+      "Staff authenticate with a bearer token or a session cookie. Sessions come from the sign-in " +
+      "pages, which are not part of this API: `GET /auth/signin?location=<slug>&next=<path>` " +
+      "(OpenID Connect; 404 `sign_in_not_configured` without `OIDC_*`), `GET /auth/callback`, " +
+      "`POST /auth/signout` (with `X-CSRF-Token`, 204), and device sign-in by opening any page " +
+      "with `?access_token=<device token>` (303 to the same URL without it). A cookie-" +
+      "authenticated POST, PUT, PATCH or DELETE needs `X-CSRF-Token` (from `GET /api/me`).",
   },
   servers: [{ url: "/" }],
 };

@@ -34,6 +34,7 @@ export const BOOTSTRAP_AUDIT: AuditContext = {
   actor: { type: "bootstrap", id: "bootstrap", role: "owner", label: "bootstrap" },
   requestId: "test",
   retentionMs: 24 * 60 * 60 * 1000,
+  feedRetentionMs: 24 * 60 * 60 * 1000,
 };
 
 /** How the bootstrap token shows in an order's history. */

@@ -2,12 +2,15 @@
  * Audit entries: who did what to which thing, when, in which request. Each entry is its own key
  * (`auditEntryKey`), set in the same atomic op as the change it describes, so a change is never
  * committed without its entry nor an entry without its change. Entries expire after the
- * configured retention, so the log cannot grow forever. Pure apart from the op it adds to.
+ * configured retention, so the log cannot grow forever. The feed carries a copy of each location's
+ * entries (a change of type `audit`) to the Postgres mirror: in the change's own feed entry where
+ * it writes one, else in a feed entry of its own in the same op. Pure apart from the op.
  */
 import type { CredentialKind, Principal } from "../auth/principal.ts";
 import type { Role } from "../auth/roles.ts";
 import { newId } from "../kv/ids.ts";
 import { auditEntryKey } from "../kv/keys.ts";
+import { appendToFeed } from "../feed/feed.ts";
 
 /** The scope of security events that belong to no location (a token nobody can place). */
 export const AUDIT_SERVER_SCOPE = "server";
@@ -51,7 +54,10 @@ export interface AuditEntry {
 export interface AuditContext {
   actor: AuditActor;
   requestId: string;
+  /** How long the entry is kept. */
   retentionMs: number;
+  /** How long the feed entry that carries it to the mirror is kept (`eventRetentionMs`). */
+  feedRetentionMs: number;
 }
 
 /** What a change says about itself. */
@@ -80,7 +86,7 @@ export function auditActor(principal: Principal): AuditActor {
 /** An audit context for a principal's request. */
 export function auditContext(
   principal: Principal,
-  request: { requestId: string; retentionMs: number },
+  request: { requestId: string; retentionMs: number; feedRetentionMs: number },
 ): AuditContext {
   return { actor: auditActor(principal), ...request };
 }
@@ -114,14 +120,38 @@ export function addAuditEntry(op: Deno.AtomicOperation, entry: AuditEntry): Deno
   });
 }
 
-/** Adds a new entry for `event` to `op`; for writers that need nothing back. */
+/** The feed change that carries an entry to the mirror. */
+export function auditChange(entry: AuditEntry): { type: "audit"; entry: AuditEntry } {
+  return { type: "audit", entry };
+}
+
+/**
+ * Adds the entry to `op` with a feed entry of its own carrying it (for changes that write no
+ * feed entry otherwise: device tokens, the staff directory, sessions).
+ */
+export function addAuditWithFeed(
+  op: Deno.AtomicOperation,
+  kv: Deno.Kv,
+  entry: AuditEntry,
+  feedRetentionMs: number,
+): Deno.AtomicOperation {
+  addAuditEntry(op, entry);
+  return appendToFeed(op, kv, entry.scope, {
+    at: entry.at,
+    retentionMs: feedRetentionMs,
+    others: [auditChange(entry)],
+  });
+}
+
+/** Adds a new entry for `event` to `op`, with its own feed entry; for writers that need nothing back. */
 export function audit(
   op: Deno.AtomicOperation,
+  kv: Deno.Kv,
   context: AuditContext,
-  scope: string,
-  event: AuditEvent,
+  event: AuditEvent & { scope: string },
 ): Deno.AtomicOperation {
-  return addAuditEntry(op, newAuditEntry(context, scope, event));
+  const { scope, ...rest } = event;
+  return addAuditWithFeed(op, kv, newAuditEntry(context, scope, rest), context.feedRetentionMs);
 }
 
 /** An entry as `GET /api/audit` shows it. */

@@ -5,8 +5,15 @@
 import { encodeTime } from "ulid";
 import { sha256Hex } from "../kv/ids.ts";
 import { auditEntryKey, auditPrefix } from "../kv/keys.ts";
-import { type AuditContext, type AuditEntry, type AuditEvent, newAuditEntry } from "./entry.ts";
-import { addAuditEntry } from "./entry.ts";
+import {
+  addAuditEntry,
+  addAuditWithFeed,
+  AUDIT_SERVER_SCOPE,
+  type AuditContext,
+  type AuditEntry,
+  type AuditEvent,
+  newAuditEntry,
+} from "./entry.ts";
 
 /** Filters and paging of an audit listing. */
 export interface AuditQuery {
@@ -66,7 +73,7 @@ function matches(entry: AuditEntry, query: AuditQuery): boolean {
   return true;
 }
 
-/** Records a security event on its own (a sign-in, a sign-out). */
+/** Records a security event on its own (a failed sign-in), with a location's feed entry. */
 export async function recordAuditEvent(
   kv: Deno.Kv,
   context: AuditContext,
@@ -74,7 +81,10 @@ export async function recordAuditEvent(
   event: AuditEvent,
 ): Promise<AuditEntry> {
   const entry = newAuditEntry(context, scope, event);
-  await addAuditEntry(kv.atomic(), entry).commit();
+  const op = kv.atomic();
+  if (scope === AUDIT_SERVER_SCOPE) addAuditEntry(op, entry);
+  else addAuditWithFeed(op, kv, entry, context.feedRetentionMs);
+  await op.commit();
   return entry;
 }
 
@@ -84,7 +94,8 @@ const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /**
  * Counts one event into its address's summary entry of this minute (refused credentials): one
  * entry per scope, action, address and minute, however many requests, so a flood cannot fill
- * the log. The entry's id starts with the minute's time, so it sorts with the others.
+ * the log. The entry's id starts with the minute's time, so it sorts with the others. These
+ * summaries are server-wide and not carried by a location's feed (so not mirrored).
  */
 export async function countAuditEvent(
   kv: Deno.Kv,

@@ -5,7 +5,7 @@
  * an idle time, and end at once when revoked.
  */
 import type { Principal } from "./principal.ts";
-import { addAuditEntry, type AuditEntry } from "../audit/entry.ts";
+import { addAuditWithFeed, type AuditEntry } from "../audit/entry.ts";
 import { randomToken, sha256Hex } from "../kv/ids.ts";
 import { retryOnConflict } from "../kv/retry.ts";
 import { sessionByStaffKey, sessionKey } from "../kv/keys.ts";
@@ -22,6 +22,12 @@ export interface SessionRecord {
   expiresAt: number;
   /** How long the session lives without use, in ms. */
   idleMs: number;
+}
+
+/** An audit entry to write with a session change, and how long its feed entry is kept. */
+export interface SessionAudit {
+  entry: AuditEntry;
+  feedRetentionMs: number;
 }
 
 /** How long sessions live. */
@@ -46,7 +52,7 @@ export async function createSession(
     principal: Principal;
     locationId: string;
     lifetime: SessionLifetime;
-    audit?: AuditEntry;
+    audit?: SessionAudit;
   },
 ): Promise<{ id: string; record: SessionRecord }> {
   const id = randomToken(32);
@@ -69,7 +75,9 @@ export async function createSession(
       expiresAt: record.expiresAt,
     }, { expireIn });
   }
-  if (request.audit) addAuditEntry(op, request.audit);
+  if (request.audit) {
+    addAuditWithFeed(op, kv, request.audit.entry, request.audit.feedRetentionMs);
+  }
   await op.commit();
   return { id, record };
 }
@@ -98,7 +106,7 @@ export async function readSession(kv: Deno.Kv, id: string): Promise<SessionRecor
 export async function revokeSession(
   kv: Deno.Kv,
   id: string,
-  audit?: AuditEntry,
+  audit?: SessionAudit,
 ): Promise<boolean> {
   if (id.length > 100) return false;
   const key = sessionKey(sha256Hex(id));
@@ -109,7 +117,7 @@ export async function revokeSession(
     const op = kv.atomic().check(entry).delete(key);
     const email = entry.value.principal.email;
     if (email) op.delete(sessionByStaffKey(entry.value.locationId, email, sha256Hex(id)));
-    if (audit) addAuditEntry(op, audit);
+    if (audit) addAuditWithFeed(op, kv, audit.entry, audit.feedRetentionMs);
     return (await op.commit()).ok ? true : null;
   });
 }

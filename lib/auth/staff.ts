@@ -76,7 +76,8 @@ export async function putStaffMember(
       addedBy: before?.addedBy ?? by.id,
     };
     const op = kv.atomic().check(entry).set(staffMemberKey(locationId, email), member);
-    audit(op, context, locationId, {
+    audit(op, kv, context, {
+      scope: locationId,
       action: before ? "staff.update" : "staff.add",
       target: { type: "staff", id: email },
       ...(before ? { before: { role: before.role, name: before.name } } : {}),
@@ -108,7 +109,8 @@ export async function removeStaffMember(
       const idHash = index.key[index.key.length - 1] as string;
       op.delete(index.key).delete(sessionKey(idHash));
     }
-    audit(op, context, locationId, {
+    audit(op, kv, context, {
+      scope: locationId,
       action: "staff.remove",
       target: { type: "staff", id: email },
       before: { role: entry.value.role, name: entry.value.name },

@@ -156,7 +156,8 @@ export class Auth {
     const op = this.#kv.atomic().set(authTokenKey(record.id), record, {
       expireIn: ttlSeconds * 1000,
     });
-    audit(op, context, record.locationId, {
+    audit(op, this.#kv, context, {
+      scope: record.locationId,
       action: "device_token.issue",
       target: { type: "device_token", id: record.id },
       after: { role: record.role, label: record.label, expiresAt: record.expiresAt },
@@ -176,7 +177,8 @@ export class Auth {
     if (!entry.value) return false;
     const record = entry.value;
     const op = this.#kv.atomic().delete(authTokenKey(id));
-    audit(op, context, record.locationId, {
+    audit(op, this.#kv, context, {
+      scope: record.locationId,
       action: "device_token.revoke",
       target: { type: "device_token", id },
       before: { role: record.role, label: record.label, expiresAt: record.expiresAt },

@@ -6,7 +6,13 @@
  * forget one of those. Each method takes the acting principal, for the audit log.
  */
 import type { Principal } from "../auth/principal.ts";
-import { audit, auditContext, type AuditEvent } from "../audit/entry.ts";
+import {
+  addAuditEntry,
+  auditChange,
+  auditContext,
+  type AuditEvent,
+  newAuditEntry,
+} from "../audit/entry.ts";
 import { conflict, notFound } from "../errors.ts";
 import { appendToFeed, type ChangeData } from "../feed/feed.ts";
 import { newId } from "../kv/ids.ts";
@@ -268,9 +274,17 @@ export class CatalogService {
     others: ChangeData[],
   ): Promise<boolean> {
     const { locationId, by, requestId } = change.scope;
-    addCatalogChanges(op, this.#kv, locationId, { others, retentionMs: this.#retentionMs });
-    const context = auditContext(by, { requestId, retentionMs: this.#auditRetentionMs });
-    audit(op, context, locationId, change.event);
+    const context = auditContext(by, {
+      requestId,
+      retentionMs: this.#auditRetentionMs,
+      feedRetentionMs: this.#retentionMs,
+    });
+    const entry = newAuditEntry(context, locationId, change.event);
+    addAuditEntry(op, entry);
+    addCatalogChanges(op, this.#kv, locationId, {
+      others: [...others, auditChange(entry)],
+      retentionMs: this.#retentionMs,
+    });
     const result = await op.commit();
     if (result.ok) this.#cache.invalidate(locationId);
     return result.ok;

@@ -5,7 +5,7 @@
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
 import { appendToFeed } from "../feed/feed.ts";
-import { addAuditEntry, type AuditEntry } from "../audit/entry.ts";
+import { addAuditEntry, auditChange, type AuditEntry } from "../audit/entry.ts";
 import {
   catalogVersionKey,
   orderByStatusKey,
@@ -83,6 +83,7 @@ export async function commitOrderChanges(
   if (options.audit) { for (const entry of options.audit) addAuditEntry(op, entry); }
   appendToFeed(op, kv, locationId, {
     orders: encoded,
+    ...(options.audit ? { others: options.audit.map(auditChange) } : {}),
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });

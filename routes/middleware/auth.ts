@@ -80,6 +80,7 @@ export async function countRefusal(c: Context<AppEnv>, credential: string): Prom
       actor: { type: "anonymous", id: address },
       requestId: c.get("requestId"),
       retentionMs: config.auditRetentionMs,
+      feedRetentionMs: config.eventRetentionMs,
     },
     AUDIT_SERVER_SCOPE,
     {
@@ -160,6 +161,7 @@ export function auditOf(c: Context<StaffEnv>): AuditContext {
   return auditContext(c.get("principal"), {
     requestId: c.get("requestId"),
     retentionMs: c.get("services").config.auditRetentionMs,
+    feedRetentionMs: c.get("services").config.eventRetentionMs,
   });
 }
 

@@ -58,6 +58,7 @@ async function signIn(c: Context<AppEnv>, token: string): Promise<Response> {
       actor: auditActor(principal),
       requestId: c.get("requestId"),
       retentionMs: config.auditRetentionMs,
+      feedRetentionMs: config.eventRetentionMs,
     },
     record.locationId,
     {
@@ -70,7 +71,7 @@ async function signIn(c: Context<AppEnv>, token: string): Promise<Response> {
     principal,
     locationId: record.locationId,
     lifetime: { ttlMs, idleMs: Math.min(DEVICE_SESSION_IDLE_MS, ttlMs) },
-    audit: entry,
+    audit: { entry, feedRetentionMs: config.eventRetentionMs },
   });
   const url = new URL(c.req.url);
   url.searchParams.delete("access_token");

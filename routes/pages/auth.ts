@@ -55,6 +55,7 @@ export const authPages = new Hono<AppEnv>()
       requestId: c.get("requestId"),
       address: c.get("clientAddress"),
       auditRetentionMs: config.auditRetentionMs,
+      feedRetentionMs: config.eventRetentionMs,
     });
     return signedIn.response;
   })
@@ -76,6 +77,7 @@ export const authPages = new Hono<AppEnv>()
       actor: auditActor(principal),
       requestId: c.get("requestId"),
       retentionMs: config.auditRetentionMs,
+      feedRetentionMs: config.eventRetentionMs,
       secureCookies: secureCookies(c),
       locationId: (principal.locations as string[])[0],
     });

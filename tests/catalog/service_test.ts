@@ -9,16 +9,30 @@ import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { CreateMenuItemInput } from "../../lib/schemas.ts";
 import { BOOTSTRAP, newTestServices, type TestServices } from "../fixtures.ts";
 
-/** The changes committed since `after`, without their positions. */
+/**
+ * The catalog changes committed since `after`, without their positions. Each commit's audit
+ * entry rides its feed entry (for the mirror): those are checked to be there, one per commit,
+ * with the commit's request id, and left out of the answer.
+ */
 async function changesSince(
   t: TestServices,
   after: Awaited<ReturnType<typeof newestPosition>>,
   locationId = t.location.id,
 ) {
   const found: ChangeData[] = [];
+  const entries = new Map<string, number>();
   for await (const change of listChangesAfter(t.kv, locationId, after)) {
-    const { id: _, versionstamp: __, index: ___, ...data } = change;
+    const { id: _, versionstamp, index: ___, ...data } = change;
+    if (data.type === "audit") {
+      assert.equal(data.entry.requestId, "test");
+      entries.set(versionstamp, (entries.get(versionstamp) ?? 0) + 1);
+      continue;
+    }
+    if (after) entries.set(versionstamp, entries.get(versionstamp) ?? 0);
     found.push(data as ChangeData);
+  }
+  for (const [versionstamp, n] of entries) {
+    assert.equal(n, 1, `one audit entry in the commit ${versionstamp}`);
   }
   return found;
 }

@@ -25,6 +25,7 @@ export interface CallbackContext {
   requestId: string;
   address: string;
   auditRetentionMs: number;
+  feedRetentionMs: number;
 }
 
 /** A finished sign-in: the redirect to `next` with the session cookie, and who signed in. */
@@ -47,6 +48,7 @@ export async function handleCallback(
     actor: { type: "anonymous", id },
     requestId: context.requestId,
     retentionMs: context.auditRetentionMs,
+    feedRetentionMs: context.feedRetentionMs,
   });
   if (!state) {
     // Nobody's sign-in: counted per address and minute, so guessing cannot fill the log.
@@ -85,6 +87,7 @@ export async function handleCallback(
         actor: { type: "session", id: member.email, role: member.role, email: member.email },
         requestId: context.requestId,
         retentionMs: context.auditRetentionMs,
+        feedRetentionMs: context.feedRetentionMs,
       },
       state.locationId,
       {
@@ -97,7 +100,7 @@ export async function handleCallback(
       principal,
       locationId: state.locationId,
       lifetime: context.lifetime,
-      audit: entry,
+      audit: { entry, feedRetentionMs: context.feedRetentionMs },
     });
     const response = new Response(null, {
       status: 303,

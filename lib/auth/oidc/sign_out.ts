@@ -19,7 +19,10 @@ export async function signOut(
       action: "auth.sign_out",
       target: { type: principal.email ? "staff" : "device_token", id: principal.id },
     });
-    await revokeSession(kv, principal.session.id, entry);
+    await revokeSession(kv, principal.session.id, {
+      entry,
+      feedRetentionMs: context.feedRetentionMs,
+    });
   }
   return new Response(null, {
     status: 204,
