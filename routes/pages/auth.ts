@@ -12,7 +12,8 @@ import { handleCallback } from "../../lib/auth/oidc/handle_callback.ts";
 import { signIn } from "../../lib/auth/oidc/sign_in.ts";
 import { signOut } from "../../lib/auth/oidc/sign_out.ts";
 import { clearedSessionCookie, getSessionId } from "../../lib/auth/oidc/session_cookie.ts";
-import { auditActor } from "../../lib/audit/entry.ts";
+import { AUDIT_SERVER_SCOPE, auditActor } from "../../lib/audit/entry.ts";
+import { readSession } from "../../lib/auth/sessions.ts";
 import { forbidden } from "../../lib/errors.ts";
 import { errorResponse, handleError } from "../error_response.ts";
 import type { AppEnv } from "../state.ts";
@@ -70,16 +71,17 @@ export const authPages = new Hono<AppEnv>()
     if (sessionId === undefined) return cleared();
     const principal = await auth.authenticateSession(sessionId);
     if (!principal) return cleared();
-    if (c.req.header("x-csrf-token") !== principal.session?.csrfToken) {
+    if (await csrfTokenOf(c) !== principal.session?.csrfToken) {
       throw forbidden("Send the session's X-CSRF-Token with this request.", "csrf_failed");
     }
+    const session = await readSession(kv, sessionId);
     return await signOut(kv, principal, {
       actor: auditActor(principal),
       requestId: c.get("requestId"),
       retentionMs: config.auditRetentionMs,
       feedRetentionMs: config.eventRetentionMs,
       secureCookies: secureCookies(c),
-      locationId: (principal.locations as string[])[0],
+      locationId: session?.locationId ?? AUDIT_SERVER_SCOPE,
     });
   })
   .onError((error, c) => authError(error, c));
@@ -108,6 +110,17 @@ export function authError(error: Error, c: Context<AppEnv>): Response {
   const headers = new Headers(response.headers);
   headers.set("content-type", "text/html; charset=utf-8");
   return new Response(page.toString(), { status: response.status, headers });
+}
+
+/** The CSRF token a sign-out sent: the header, or a plain HTML form's `csrfToken` field. */
+async function csrfTokenOf(c: Context<AppEnv>): Promise<string | undefined> {
+  const header = c.req.header("x-csrf-token");
+  if (header !== undefined) return header;
+  if (!(c.req.header("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
+    return undefined;
+  }
+  const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
+  return typeof form.csrfToken === "string" ? form.csrfToken : undefined;
 }
 
 function configured(c: Context<AppEnv>): OidcClient {

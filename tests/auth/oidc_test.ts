@@ -104,6 +104,16 @@ Deno.test("[auth] OpenID Connect sign-in", async (t) => {
       expect(await call(s, "GET", "/api/me", { headers: { cookie } }), 200);
     });
 
+    await t.step("a plain form may send the CSRF token as a field", async () => {
+      const { cookie, csrf } = await sessionAs(s, MANAGER);
+      const out = await call(s, "POST", "/auth/signout", {
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: `csrfToken=${encodeURIComponent(csrf)}`,
+      });
+      assert.equal(out.status, 204, out.text);
+      expect(await call(s, "GET", "/api/me", { headers: { cookie } }), 401, "session_expired");
+    });
+
     await t.step("a state the server never issued is refused, with no session", async () => {
       const before = await sessionCount(s);
       const { url } = await startSignIn(s);
@@ -291,8 +301,11 @@ Deno.test("[auth] OpenID Connect sign-in", async (t) => {
     await t.step("the audit log holds the sign-ins, failures and sign-outs", async () => {
       const entries = await auditActions(s, "&action=auth");
       const count = (action: string) => entries.filter((e) => e.action === action).length;
-      assert.equal(count("auth.sign_in"), 9);
-      assert.equal(count("auth.sign_out"), 1);
+      assert.equal(count("auth.sign_in"), 10);
+      assert.equal(count("auth.sign_out"), 2);
+      assert.ok(
+        entries.filter((e) => e.action === "auth.sign_out").every((e) => e.actor.email === MANAGER),
+      );
       const failures = entries.filter((e) => e.action === "auth.sign_in_failed");
       assert.deepEqual(
         failures.map((e) => e.after.reason).sort(),

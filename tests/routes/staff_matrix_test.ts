@@ -1,7 +1,7 @@
 /**
  * Every staff endpoint × every refused credential: no credential, a forged token, an expired
- * one, a revoked one, a role without the permission, another location's token and another
- * location's signed-in session. Each answers exactly 401, 403 or, for another location's
+ * one, a revoked one, an expired and a signed-out session, a role without the permission,
+ * another location's token and another location's signed-in session. Each answers exactly 401, 403 or, for another location's
  * resources, 404 as if they did not exist; and a dump of the business data (orders, menu,
  * tables, tokens, staff, locations, the feed, the audit log's location entries) is the same
  * before and after. The rows must cover every staff endpoint of the OpenAPI description, so an
@@ -9,7 +9,9 @@
  */
 import assert from "node:assert/strict";
 import type { Role } from "../../lib/auth/roles.ts";
-import { authTokenKey } from "../../lib/kv/keys.ts";
+import { authTokenKey, sessionKey } from "../../lib/kv/keys.ts";
+import { sha256Hex } from "../../lib/kv/ids.ts";
+import type { SessionRecord } from "../../lib/auth/sessions.ts";
 import type { MenuItem } from "../../lib/schemas.ts";
 import {
   BOOTSTRAP,
@@ -115,6 +117,18 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       200,
     );
     const otherSession = await sessionAs(s, "bea@example.com", "?location=other");
+    // A's own manager, signed in twice: one session expired, one signed out.
+    const expiredSession = await sessionAs(s, "ana@example.com");
+    const key = sessionKey(sha256Hex(expiredSession.cookie.split("=")[1]));
+    const record = (await s.kv.get<SessionRecord>(key)).value!;
+    await s.kv.set(key, { ...record, expiresAt: Date.now() - 1 });
+    const signedOut = await sessionAs(s, "ana@example.com");
+    expect(
+      await call(s, "POST", "/auth/signout", {
+        headers: { cookie: signedOut.cookie, "x-csrf-token": signedOut.csrf },
+      }),
+      204,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1100));
 
     const rows: Row[] = [
@@ -221,6 +235,10 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
     });
 
     const skip = [authTokenKey(expired.record.id)];
+    const withCsrf = (session: { cookie: string; csrf: string }) => ({
+      cookie: session.cookie,
+      "x-csrf-token": session.csrf,
+    });
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
     for (const row of rows) {
       await t.step(`${row.method} ${pathOf(row.path, ids)}`, async () => {
@@ -229,6 +247,8 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
           ["forged", bearer("eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJ4In0.Zm9yZ2Vk"), 401],
           ["expired", bearer(expired.token), 401],
           ["revoked", bearer(revoked.token), 401],
+          ["expired session", withCsrf(expiredSession), 401],
+          ["revoked session", withCsrf(signedOut), 401],
         ];
         if (row.wrongRole) cells.push(["wrong role", bearer(roleTokens[row.wrongRole]!), 403]);
         const otherQuery = row.byId || row.noLocation ? "" : "?location=demo";
