@@ -94,6 +94,11 @@ export interface Config {
   sessionIdleMs: number;
   /** How long audit entries are kept, in ms (`SEATSERVE_AUDIT_RETENTION_DAYS`). */
   auditRetentionMs: number;
+  /**
+   * A `deno task build` output to serve the pages' scripts from (`SEATSERVE_ASSETS_DIR`), or
+   * null: build them with esbuild at start (Deno Deploy runs no subprocess: build before deploy).
+   */
+  assetsDir: string | null;
 }
 
 /** An OpenID Connect client registration. */
@@ -197,6 +202,7 @@ export function loadConfig(env: Env): Config {
     mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
     mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
     trustProxyHeader: trustProxyHeader(env.SEATSERVE_TRUST_PROXY),
+    assetsDir: env.SEATSERVE_ASSETS_DIR?.trim() || null,
     rateLimits: isOff(env.SEATSERVE_RATE_LIMIT) ? null : {
       ordersPerTable: rateRule(env, "ORDERS_PER_TABLE", DEFAULT_RATE_LIMITS.ordersPerTable),
       ordersPerAddress: rateRule(env, "ORDERS_PER_ADDRESS", DEFAULT_RATE_LIMITS.ordersPerAddress),

@@ -21,25 +21,11 @@ import { SESSION_COOKIE } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
-import { renderDocs } from "./pages/docs.ts";
+import { assets } from "./pages/assets.ts";
+import { docs } from "./pages/docs.ts";
+import { openApiDocument } from "./openapi_document.ts";
+import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
-
-const API_INFO = {
-  openapi: "3.1.0",
-  info: {
-    title: "SeatServe",
-    version: "1.0.0",
-    description:
-      "QR table ordering: guests order from their table, the kitchen and staff move orders along. " +
-      "Staff authenticate with a bearer token or a session cookie. Sessions come from the sign-in " +
-      "pages, which are not part of this API: `GET /auth/signin?location=<slug>&next=<path>` " +
-      "(OpenID Connect; 404 `sign_in_not_configured` without `OIDC_*`), `GET /auth/callback`, " +
-      "`POST /auth/signout` (with `X-CSRF-Token`, 204), and device sign-in by opening any page " +
-      "with `?access_token=<device token>` (303 to the same URL without it). A cookie-" +
-      "authenticated POST, PUT, PATCH or DELETE needs `X-CSRF-Token` (from `GET /api/me`).",
-  },
-  servers: [{ url: "/" }],
-};
 
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
@@ -70,6 +56,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", audit);
   app.route("/api", api);
   app.route("/auth", authPages);
+  app.route("/", assets);
+  app.route("/", guestPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -80,12 +68,9 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     in: "cookie",
     name: SESSION_COOKIE,
   });
-  app.doc31("/openapi.json", API_INFO);
-  app.get(
-    "/docs",
-    (c) =>
-      c.html(renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0])),
-  );
+  let described: ReturnType<typeof openApiDocument> | undefined;
+  app.get("/openapi.json", (c) => c.json(described ??= openApiDocument(app)));
+  app.route("/", docs);
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) =>

@@ -144,7 +144,7 @@ Deno.test("[menu_hub] each stream's own menu; what leaves it unchanged sends not
           [german, "location=demo", { "accept-language": "de-AT, en;q=0.5" }],
         ] as const
       ) {
-        // Uncompressed, as the stream sends it (a compressed answer's ETag names its coding).
+        // The stream's event id is the menu's own ETag, that of its uncompressed form.
         const response = await fetch(`${server.base}/api/menu?${query}`, {
           headers: { ...headers, "accept-encoding": "identity" },
         });
