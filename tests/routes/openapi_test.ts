@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { OPERATION_IDS } from "../../routes/openapi_document.ts";
+import { assertDescribed } from "../openapi_validator.ts";
 import { call, expect, type Json, startMain, withServices } from "../fixtures.ts";
 import { SCREENSHOTS, startBrowser } from "../pages/browser_fixture.ts";
 
@@ -134,4 +135,32 @@ Deno.test("[docs] /docs in Chromium, offline but for us: every operation, and tr
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("[openapi] the answer check refuses what the description does not allow", async () => {
+  const json = new Headers({ "content-type": "application/json" });
+  await assert.rejects(
+    () =>
+      assertDescribed("GET", "/api/menu?location=demo", { status: 200, headers: json, body: {} }),
+    /getMenu\) 200: the body does not match its schema/,
+  );
+  await assert.rejects(
+    () => assertDescribed("GET", "/api/menu", { status: 418, headers: json, body: null }),
+    /answered 418, which it does not describe/,
+  );
+  await assert.rejects(
+    () => assertDescribed("POST", "/api/menu", { status: 200, headers: json, body: {} }),
+    /is not described/,
+  );
+  const error = { error: { code: "not_found", message: "No." } };
+  await assertDescribed("GET", "/api/orders/x", { status: 404, headers: json, body: error });
+  await assert.rejects(
+    () =>
+      assertDescribed("GET", "/api/orders/x", {
+        status: 404,
+        headers: json,
+        body: { error: { code: 7 } },
+      }),
+    /does not match/,
+  );
 });
