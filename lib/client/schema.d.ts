@@ -653,6 +653,51 @@ export interface components {
                 category?: string;
             };
         };
+        /**
+         * @example {
+         *       "name": "Cheeseburger",
+         *       "description": "Beef patty, cheddar, pickles",
+         *       "priceCents": 1450,
+         *       "category": "Mains",
+         *       "allergens": [
+         *         "gluten",
+         *         "milk",
+         *         "mustard"
+         *       ],
+         *       "dietary": [],
+         *       "station": "grill",
+         *       "prepMinutes": 12,
+         *       "optionGroups": [
+         *         {
+         *           "name": "Doneness",
+         *           "min": 1,
+         *           "max": 1,
+         *           "options": [
+         *             {
+         *               "name": "Medium",
+         *               "priceDeltaCents": 0
+         *             },
+         *             {
+         *               "name": "Well done",
+         *               "priceDeltaCents": 0
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "name": "Extras",
+         *           "min": 0,
+         *           "max": 3,
+         *           "options": [
+         *             {
+         *               "name": "Bacon",
+         *               "priceDeltaCents": 200,
+         *               "allergens": []
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         CreateMenuItem: {
             name: string;
             /** @default  */
@@ -710,6 +755,11 @@ export interface components {
                 };
             };
         };
+        /**
+         * @example {
+         *       "available": false
+         *     }
+         */
         UpdateMenuItem: {
             name?: string;
             description?: string;
@@ -747,6 +797,12 @@ export interface components {
         };
         /** @enum {string} */
         TableStatus: "available" | "occupied" | "reserved" | "out_of_service";
+        /**
+         * @example {
+         *       "number": 14,
+         *       "seats": 4
+         *     }
+         */
         CreateTable: {
             number: number;
             seats: number;
@@ -823,6 +879,26 @@ export interface components {
             updatedAt: string;
             history: components["schemas"]["HistoryEntry"][];
         };
+        /**
+         * @example {
+         *       "tableToken": "k3R9f0s2LqVn8XbQw1YzTa7P",
+         *       "items": [
+         *         {
+         *           "menuItemId": "01M8SYFT89KFT0BJK5THSMJ3NC",
+         *           "quantity": 1,
+         *           "options": [
+         *             "wtqv52bj5e"
+         *           ]
+         *         },
+         *         {
+         *           "menuItemId": "01M8SYFT883RH1HPCCTN801FVR",
+         *           "quantity": 2,
+         *           "note": "no onions"
+         *         }
+         *       ],
+         *       "note": "We share the starters"
+         *     }
+         */
         CreateOrder: {
             tableToken: string;
             items: {
@@ -834,6 +910,11 @@ export interface components {
             }[];
             note?: string;
         };
+        /**
+         * @example {
+         *       "status": "queued"
+         *     }
+         */
         OrderTransition: {
             status: components["schemas"]["OrderStatus"];
         };
@@ -859,6 +940,14 @@ export interface components {
              */
             createdAt: string;
         };
+        /**
+         * @example {
+         *       "slug": "harbour",
+         *       "name": "Harbour Kitchen",
+         *       "currency": "EUR",
+         *       "defaultLanguage": "en"
+         *     }
+         */
         CreateLocation: {
             slug: string;
             name: string;
@@ -882,6 +971,13 @@ export interface components {
         };
         /** @enum {string} */
         Role: "owner" | "manager" | "server" | "kitchen";
+        /**
+         * @example {
+         *       "role": "kitchen",
+         *       "label": "Grill screen",
+         *       "ttlSeconds": 7776000
+         *     }
+         */
         CreateToken: {
             role: components["schemas"]["Role"];
             label?: string;

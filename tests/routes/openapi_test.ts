@@ -164,3 +164,20 @@ Deno.test("[openapi] the answer check refuses what the description does not allo
     /does not match/,
   );
 });
+
+Deno.test("[openapi] every example matches its own schema", async () => {
+  const { Ajv2020 } = await import("ajv/dist/2020.js");
+  await withServices(async (s) => {
+    const doc = expect(await call(s, "GET", "/openapi.json"), 200);
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ ...doc, $id: "openapi.json" });
+    let checked = 0;
+    for (const [name, schema] of Object.entries(doc.components.schemas as Record<string, Json>)) {
+      if (schema.example === undefined) continue;
+      const validate = ajv.compile({ $ref: `openapi.json#/components/schemas/${name}` });
+      assert.ok(validate(schema.example), `${name}: ${JSON.stringify(validate.errors)}`);
+      checked++;
+    }
+    assert.ok(checked >= 7, `${checked} examples`);
+  });
+});
