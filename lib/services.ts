@@ -15,6 +15,7 @@ import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
 import { Limits } from "./ratelimit/limits.ts";
 import { StreamCounter } from "./ratelimit/stream_caps.ts";
+import { OidcClient } from "./auth/oidc/client.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -43,6 +44,8 @@ export interface Services {
   limits: Limits;
   /** Event streams open now, capped per order token, staff credential and address. */
   streams: StreamCounter;
+  /** The OpenID Connect client, or null when sign-in is not configured. */
+  oidc: OidcClient | null;
 }
 
 /** Builds the services on an open store. */
@@ -58,6 +61,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     catalogService: new CatalogService(kv, {
       cache: catalog,
       retentionMs: config.eventRetentionMs,
+      auditRetentionMs: config.auditRetentionMs,
     }),
     intake: new OrderIntake(kv, { catalog, config }),
     hubs: new Hubs(kv),
@@ -74,6 +78,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
       : null,
     limits: new Limits(config.rateLimits),
     streams: new StreamCounter(config.streamCaps),
+    oidc: config.oidc ? new OidcClient(config.oidc) : null,
   };
 }
 

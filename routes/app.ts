@@ -4,6 +4,11 @@ import { createMiddleware } from "hono/factory";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
 import { analytics } from "./api/analytics.ts";
+import { audit } from "./api/audit.ts";
+import { me } from "./api/me.ts";
+import { staff } from "./api/staff.ts";
+import { authPages } from "./pages/auth.ts";
+import { deviceSignIn } from "./middleware/device_sign_in.ts";
 import { authTokens } from "./api/auth_tokens.ts";
 import { health } from "./api/health.ts";
 import { locations } from "./api/locations.ts";
@@ -44,6 +49,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.use("*", refuseWhileDraining());
   app.use("/api/*", refusedCredentialGuard());
   app.use("/t/*", refusedCredentialGuard());
+  app.use("*", deviceSignIn());
   app.use("/api/*", jsonBodyGuard({ maxBytes: config.maxBodyBytes }));
 
   const api = new OpenAPIHono<AppEnv>()
@@ -54,8 +60,12 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", streams)
     .route("/", locations)
     .route("/", authTokens)
-    .route("/", analytics);
+    .route("/", analytics)
+    .route("/", me)
+    .route("/", staff)
+    .route("/", audit);
   app.route("/api", api);
+  app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
 

@@ -40,6 +40,11 @@ export const OPERATION_IDS: Record<string, string> = {
   "POST /api/auth/tokens": "createDeviceToken",
   "DELETE /api/auth/tokens/{id}": "revokeDeviceToken",
   "GET /api/analytics/summary": "getAnalyticsSummary",
+  "GET /api/me": "getMe",
+  "GET /api/staff": "listStaff",
+  "PUT /api/staff/{email}": "setStaffMember",
+  "DELETE /api/staff/{email}": "deleteStaffMember",
+  "GET /api/audit": "listAuditEntries",
 };
 
 const TAGS = [
@@ -48,7 +53,9 @@ const TAGS = [
   { name: "kitchen", description: "The kitchen's live view of a location's orders." },
   { name: "tables", description: "A location's tables and their QR codes." },
   { name: "locations", description: "Restaurants (owners only)." },
-  { name: "auth", description: "Device tokens for shared screens." },
+  { name: "auth", description: "Device tokens for shared screens, and who the caller is." },
+  { name: "staff", description: "The staff directory: who may sign in, with which role." },
+  { name: "audit", description: "Who did what: staff mutations and security events." },
   { name: "analytics", description: "Figures from the Postgres mirror." },
   { name: "system", description: "Health and readiness probes." },
 ];
@@ -60,7 +67,12 @@ const INFO = {
     "QR table ordering: guests order from their table, the kitchen and staff move orders along. " +
     'Every error has one body, `{ "error": { "code", "message", "details"? } }`. Staff ' +
     "authenticate with `Authorization: Bearer <token>` or a session cookie; event streams also " +
-    "take `?access_token=`.",
+    "take `?access_token=`. Sessions come from the sign-in pages, which are not part of this " +
+    "API: `GET /auth/signin?location=<slug>&next=<path>` (OpenID Connect; 404 " +
+    "`sign_in_not_configured` without `OIDC_*`), `GET /auth/callback`, `POST /auth/signout` " +
+    "(with `X-CSRF-Token`, 204), and device sign-in by opening any page with " +
+    "`?access_token=<device token>` (303 to the same URL without it). A cookie-authenticated " +
+    "POST, PUT, PATCH or DELETE needs `X-CSRF-Token` (from `GET /api/me`).",
   license: { name: "MIT", identifier: "MIT" },
 };
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { assertDescribed } from "./openapi_validator.ts";
 import type { Principal } from "../lib/auth/principal.ts";
+import type { AuditContext } from "../lib/audit/entry.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import type { Role } from "../lib/auth/roles.ts";
 import type { Location, MenuItem, Order } from "../lib/schemas.ts";
@@ -27,6 +28,14 @@ export const BOOTSTRAP: Principal = {
   id: "bootstrap",
   locations: "all",
   label: "bootstrap",
+};
+
+/** The audit context of direct writes as the bootstrap token (tests that call `lib/`). */
+export const BOOTSTRAP_AUDIT: AuditContext = {
+  actor: { type: "bootstrap", id: "bootstrap", role: "owner", label: "bootstrap" },
+  requestId: "test",
+  retentionMs: 24 * 60 * 60 * 1000,
+  feedRetentionMs: 24 * 60 * 60 * 1000,
 };
 
 /** How the bootstrap token shows in an order's history. */

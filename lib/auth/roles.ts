@@ -14,7 +14,10 @@ export type Permission =
   | "menu.availability"
   | "locations.manage"
   | "tokens.manage"
-  | "analytics.read";
+  | "analytics.read"
+  | "staff.read_self"
+  | "staff.manage"
+  | "audit.read";
 
 const GRANTS: Record<Permission, readonly Role[]> = {
   "orders.read": ["owner", "manager", "server", "kitchen"],
@@ -25,6 +28,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "locations.manage": ["owner"],
   "tokens.manage": ["owner", "manager"],
   "analytics.read": ["owner", "manager"],
+  "staff.read_self": ["owner", "manager", "server", "kitchen"],
+  "staff.manage": ["owner", "manager"],
+  "audit.read": ["owner", "manager"],
 };
 
 /** Whether `role` holds `permission`. */

@@ -412,6 +412,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller
+         * @description Any staff credential. A session also gets its `csrfToken`, which every state change made with the session cookie must send as `X-CSRF-Token`.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the staff directory */
+        get: operations["listStaff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add someone or change their role
+         * @description The email is kept in lower case. A caller may grant its own role or a weaker one (a manager may not grant `owner`) and may not change someone who outranks it. A signed-in member's new role applies to their next request.
+         */
+        put: operations["setStaffMember"];
+        post?: never;
+        /**
+         * Remove someone
+         * @description Their sessions end at once. A caller may not remove someone who outranks it.
+         */
+        delete: operations["deleteStaffMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Every staff mutation, in the same commit as the change, and security events (`auth.sign_in`, `auth.sign_in_failed`, `auth.sign_out`, `auth.device_sign_in`, and `auth.credential_refused` summarised per address and minute with a `count`). Newest first; with filters a page may hold fewer than `limit` entries and still have a `cursor`. Entries are kept for `SEATSERVE_AUDIT_RETENTION_DAYS` (default 90).
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1009,6 +1090,61 @@ export interface components {
             count: number;
             p50Seconds: number | null;
             p90Seconds: number | null;
+        };
+        Me: {
+            role: components["schemas"]["Role"];
+            location: {
+                id: string;
+                slug: string;
+                name: string;
+            };
+            /** @enum {string} */
+            via: "session" | "device" | "bootstrap";
+            email?: string;
+            /** @description For a session: send it as `X-CSRF-Token` with every state change. */
+            csrfToken?: string;
+        };
+        StaffMember: {
+            email: string;
+            role: components["schemas"]["Role"];
+            name?: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            addedAt: string;
+        };
+        PutStaff: {
+            role: components["schemas"]["Role"];
+            name?: string;
+        };
+        AuditEntry: {
+            id: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            at: string;
+            actor: {
+                /** @enum {string} */
+                type: "bootstrap" | "device" | "session" | "anonymous";
+                id: string;
+                role?: components["schemas"]["Role"];
+                label?: string;
+                email?: string;
+            };
+            /** @example order.transition */
+            action: string;
+            target: {
+                type: string;
+                id: string;
+            };
+            before?: unknown;
+            after?: unknown;
+            requestId: string;
+            /** @description For a summary (`auth.credential_refused`, per address and minute): how many. */
+            count?: number;
+            address?: string;
         };
     };
     responses: never;
@@ -3286,6 +3422,330 @@ export interface operations {
             };
             /** @description Temporarily unavailable; retry. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listStaff: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description By email. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        staff: components["schemas"]["StaffMember"][];
+                    };
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setStaffMember: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutStaff"];
+            };
+        };
+        responses: {
+            /** @description The member as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffMember"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body parsed but invalid; `details` names the fields. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteStaffMember: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+                /** @description The previous page's cursor. */
+                cursor?: string;
+                limit?: number;
+                /** @description An action (`order.transition`) or its first part (`order`) for all of its kind. */
+                action?: string;
+                /** @description An actor's id (a device token's id, `bootstrap`) or email. */
+                actor?: string;
+                /** @description `server`: security events tied to no location (refused credentials, sign-ins with an unknown state), for an owner of every location (the bootstrap token). */
+                scope?: "location" | "server";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first; `cursor` is empty on the last page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entries: components["schemas"]["AuditEntry"][];
+                        cursor: string;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ import type { Role } from "../auth/roles.ts";
 import { judgeMove, moveOrder, type OrderStatus } from "./lifecycle.ts";
 import { commitOrderChanges, readOrder } from "./store.ts";
 import type { Order } from "../schemas.ts";
+import { type AuditContext, newAuditEntry } from "../audit/entry.ts";
 
 /** A request to move an order. */
 export interface MoveRequest {
@@ -17,6 +18,8 @@ export interface MoveRequest {
   /** The `If-Match` version, when the client sent one (negative: a weak tag, matching none). */
   expectedVersion?: number;
   retentionMs: number;
+  /** Who moves it in which request, for the audit entry committed with the move. */
+  audit: AuditContext;
 }
 
 /**
@@ -51,9 +54,16 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     }
     const now = new Date();
     const next = moveOrder(current, request.to, request.by, now);
+    const entry = newAuditEntry(request.audit, request.locationId, {
+      action: "order.transition",
+      target: { type: "order", id: next.id },
+      before: { status: current.status, version: current.version },
+      after: { status: next.status, version: next.version },
+    }, now);
     const committed = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
       now,
       retentionMs: request.retentionMs,
+      audit: [entry],
     });
     return committed ? next : null;
   });

@@ -1,10 +1,11 @@
 /**
  * The order store. Every order change, creation or move, is committed by `commitOrderChanges`:
  * one atomic op that checks what it read, writes the orders and their indexes, and appends the
- * change-feed entry. Routes never touch KV directly.
+ * change-feed entry (and, for a staff move, its audit entry). Routes never touch KV directly.
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
 import { appendToFeed } from "../feed/feed.ts";
+import { addAuditEntry, auditChange, type AuditEntry } from "../audit/entry.ts";
 import {
   catalogVersionKey,
   orderByStatusKey,
@@ -44,6 +45,8 @@ export interface CommitOptions {
   retentionMs: number;
   /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
   catalogVersionstamp?: string | null;
+  /** The staff mutation's audit entries, written in the same op (a guest's order has none). */
+  audit?: readonly AuditEntry[];
 }
 
 /**
@@ -81,8 +84,10 @@ export async function commitOrderChanges(
     if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
+  if (options.audit) { for (const entry of options.audit) addAuditEntry(op, entry); }
   appendToFeed(op, kv, locationId, {
     orders: encoded,
+    ...(options.audit ? { others: options.audit.map(auditChange) } : {}),
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });

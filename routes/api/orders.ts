@@ -16,7 +16,7 @@ import {
   OrderStatusSchema,
   TransitionInput,
 } from "../../lib/schemas.ts";
-import { authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
+import { auditOf, authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   encodedJson,
@@ -184,6 +184,7 @@ export const orders = router()
         by: actor(principal),
         expectedVersion: parseIfMatch(c.req.header("if-match")),
         retentionMs: config.eventRetentionMs,
+        audit: auditOf(c),
       });
       c.header("ETag", `"${order.version}"`);
       return c.json(order, 200);

@@ -19,6 +19,7 @@ import {
   assertTokenActsAs,
   asViewed,
   BOOTSTRAP,
+  BOOTSTRAP_AUDIT,
   call,
   changeMenuItem,
   changeTable,
@@ -946,7 +947,7 @@ Deno.test("[api] device tokens: issue and revoke", async (t) => {
         role: "server",
         locationId: s.location.id,
         ttlSeconds: 1,
-      });
+      }, BOOTSTRAP_AUDIT);
       expect(await call(s, "GET", "/api/tables", { token }), 200);
       await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(await call(s, "GET", "/api/tables", { token }), 401);
