@@ -165,6 +165,12 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       },
       { method: "DELETE", path: `/api/tables/${tables[0].id}`, wrongRole: "kitchen", byId: true },
       {
+        method: "POST",
+        path: `/api/tables/${tables[0].id}/rotate-token`,
+        wrongRole: "kitchen",
+        byId: true,
+      },
+      {
         method: "GET",
         path: `/api/tables/${tables[0].id}/qr.svg`,
         wrongRole: "kitchen",
