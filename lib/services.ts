@@ -14,6 +14,9 @@ import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import { Limits } from "./ratelimit/limits.ts";
+import { StreamCounter } from "./ratelimit/stream_caps.ts";
+import { OidcClient } from "./auth/oidc/client.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -40,6 +43,12 @@ export interface Services {
   analytics: postgres.Sql | null;
   /** Webhook delivery of this process (started by `main.ts`; routes tell it of changes). */
   webhooks: WebhookDispatcher;
+  /** The rate limits (orders, refused credentials, service requests, sign-in). */
+  limits: Limits;
+  /** Event streams open now, capped per order token, staff credential and address. */
+  streams: StreamCounter;
+  /** The OpenID Connect client, or null when sign-in is not configured. */
+  oidc: OidcClient | null;
 }
 
 /** Builds the services on an open store. */
@@ -55,6 +64,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     catalogService: new CatalogService(kv, {
       cache: catalog,
       retentionMs: config.eventRetentionMs,
+      auditRetentionMs: config.auditRetentionMs,
     }),
     intake: new OrderIntake(kv, { catalog, config }),
     hubs: new Hubs(kv),
@@ -70,6 +80,9 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
       })
       : null,
     webhooks: new WebhookDispatcher(kv, config),
+    limits: new Limits(config.rateLimits),
+    streams: new StreamCounter(config.streamCaps),
+    oidc: config.oidc ? new OidcClient(config.oidc) : null,
   };
 }
 

@@ -15,7 +15,10 @@ export type Permission =
   | "locations.manage"
   | "tokens.manage"
   | "analytics.read"
-  | "webhooks.manage";
+  | "webhooks.manage"
+  | "staff.read_self"
+  | "staff.manage"
+  | "audit.read";
 
 const GRANTS: Record<Permission, readonly Role[]> = {
   "orders.read": ["owner", "manager", "server", "kitchen"],
@@ -27,6 +30,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "tokens.manage": ["owner", "manager"],
   "analytics.read": ["owner", "manager"],
   "webhooks.manage": ["owner", "manager"],
+  "staff.read_self": ["owner", "manager", "server", "kitchen"],
+  "staff.manage": ["owner", "manager"],
+  "audit.read": ["owner", "manager"],
 };
 
 /** Whether `role` holds `permission`. */

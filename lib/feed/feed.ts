@@ -10,13 +10,16 @@
 import { decodeJson, joinJson, NO_VALUE } from "../kv/codec.ts";
 import { eventKey, eventsHeadKey, eventsPrefix, feedEpochKey } from "../kv/keys.ts";
 import type { Location, MenuItem, Order, Table } from "../schemas.ts";
+import type { AuditEntry } from "../audit/entry.ts";
 
 /** What one change says happened, by kind. Each holds the thing as it is after the commit. */
 export type ChangeData =
   | { type: "order"; order: Order }
   | { type: "menu_item"; item: MenuItem; deleted: boolean }
   | { type: "table"; table: Table; deleted: boolean }
-  | { type: "location"; location: Location };
+  | { type: "location"; location: Location }
+  /** A staff mutation's or security event's audit entry (also a key of its own), for the mirror. */
+  | { type: "audit"; entry: AuditEntry };
 
 /** The kinds of change. */
 export type ChangeType = ChangeData["type"];

@@ -5,6 +5,7 @@
 import type { OrderFeedChange } from "./feed.ts";
 import type { EndReason, Subscription } from "./hub.ts";
 import type { Order } from "../schemas.ts";
+import { guestView } from "../orders/lifecycle.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
@@ -35,6 +36,21 @@ export function orderFrame(change: OrderFeedChange): Uint8Array {
     const id = change.id ? `id: ${change.id}\n` : "";
     frame = encoder.encode(`${id}event: order\ndata: ${JSON.stringify(change.order)}\n\n`);
     orderFrames.set(change, frame);
+  }
+  return frame;
+}
+
+const guestFrames = new WeakMap<OrderFeedChange, Uint8Array>();
+
+/** The `order` event of a change as a guest sees it (`guestView`: roles, no credential ids). */
+export function guestOrderFrame(change: OrderFeedChange): Uint8Array {
+  const viewed = guestView(change.order);
+  if (viewed === change.order) return orderFrame(change);
+  let frame = guestFrames.get(change);
+  if (!frame) {
+    const id = change.id ? `id: ${change.id}\n` : "";
+    frame = encoder.encode(`${id}event: order\ndata: ${JSON.stringify(viewed)}\n\n`);
+    guestFrames.set(change, frame);
   }
   return frame;
 }
@@ -86,6 +102,10 @@ export interface SseOptions {
   stillAllowed?: () => Promise<boolean>;
   /** The stream ends after the first change for which this holds. */
   endAfter?: (change: OrderFeedChange) => boolean;
+  /** Frames changes as a guest sees them (`guestOrderFrame`) rather than as staff do. */
+  guest?: boolean;
+  /** Called once when the stream ends, however it ends (its stream-cap slot is given back). */
+  onClose?: () => void;
 }
 
 /** What a stream sends first: changes (a replay) or ready-made frames (a snapshot). */
@@ -109,6 +129,10 @@ export function sseResponse(
     subscription.wake();
   }, options.keepAliveMs);
   const endAfter = options.endAfter;
+  const frame = options.guest ? guestOrderFrame : orderFrame;
+  const frames = options.guest
+    ? (changes: OrderFeedChange[]) => concat(changes.map(guestOrderFrame))
+    : framesOf;
   const endsAt = (changes: OrderFeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -117,7 +141,7 @@ export function sseResponse(
       if ("frames" in start) first = start.frames;
       else {
         end = endsAt(start.changes);
-        first = (end >= 0 ? start.changes.slice(0, end + 1) : start.changes).map(orderFrame);
+        first = (end >= 0 ? start.changes.slice(0, end + 1) : start.changes).map(frame);
       }
       controller.enqueue(concat([encoder.encode(`retry: ${RETRY_MS}\n\n`), ...first]));
       if (end >= 0) finish(controller);
@@ -139,7 +163,7 @@ export function sseResponse(
         if (changes.length) {
           const end = endsAt(changes);
           if (end >= 0) changes = changes.slice(0, end + 1);
-          controller.enqueue(framesOf(changes));
+          controller.enqueue(frames(changes));
           if (end >= 0) finish(controller);
           return;
         }
@@ -157,6 +181,7 @@ export function sseResponse(
       done = true;
       clearInterval(keepAlive);
       subscription.close();
+      options.onClose?.();
     },
   }, { highWaterMark: 1 });
 
@@ -170,6 +195,7 @@ export function sseResponse(
     clearInterval(keepAlive);
     subscription.close();
     controller.close();
+    options.onClose?.();
   }
 
   return new Response(body, {
@@ -199,7 +225,10 @@ export interface FrameSource {
  * An event stream of a frame source, pulled like `sseResponse`'s (nothing is produced for a
  * client that has not taken what was sent), with a `: keep-alive` comment every `keepAliveMs`.
  */
-export function frameStreamResponse(source: FrameSource, options: { keepAliveMs: number }) {
+export function frameStreamResponse(
+  source: FrameSource,
+  options: { keepAliveMs: number; onClose?: () => void },
+) {
   let keepAliveDue = false;
   let done = false;
   const keepAlive = setInterval(() => {
@@ -211,6 +240,7 @@ export function frameStreamResponse(source: FrameSource, options: { keepAliveMs:
     clearInterval(keepAlive);
     source.close();
     controller.close();
+    options.onClose?.();
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -240,6 +270,7 @@ export function frameStreamResponse(source: FrameSource, options: { keepAliveMs:
       done = true;
       clearInterval(keepAlive);
       source.close();
+      options.onClose?.();
     },
   }, { highWaterMark: 1 });
   return new Response(body, {

@@ -6,7 +6,7 @@
  */
 import type { Catalog, CatalogSnapshot } from "../catalog/cache.ts";
 import type { Config } from "../config.ts";
-import { unauthorized, unavailable } from "../errors.ts";
+import { conflict, unauthorized, unavailable } from "../errors.ts";
 import { newId } from "../kv/ids.ts";
 import { catalogVersionKey } from "../kv/keys.ts";
 import { encodeJson } from "../kv/codec.ts";
@@ -99,6 +99,7 @@ export class OrderIntake {
       );
     }
     const { snapshot, table } = found;
+    if (table.status === "out_of_service") throw tableUnavailable();
     if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
 
     const hash = requestHash(input);
@@ -301,6 +302,7 @@ export class OrderIntake {
         if (!fresh) {
           throw unauthorized("This table code is no longer valid.", "invalid_table_token");
         }
+        if (fresh.table.status === "out_of_service") throw tableUnavailable();
         member.table = fresh.table;
         member.snapshot = fresh.snapshot;
         Object.assign(member, this.#price(member.input, fresh.table, fresh.snapshot));
@@ -350,4 +352,11 @@ function change(member: Member, claimed: string | null): OrderWrite {
     previous: null,
     idempotency: member.idempotency && { ...member.idempotency, claimed },
   };
+}
+
+function tableUnavailable() {
+  return conflict(
+    "table_unavailable",
+    "This table is not taking orders right now; please ask a member of staff.",
+  );
 }

@@ -1,14 +1,17 @@
 /**
  * The order store. Every order change, creation or move, is committed by `commitOrderChanges`:
  * one atomic op that checks what it read, writes the orders and their indexes, and appends the
- * change-feed entry. Routes never touch KV directly.
+ * change-feed entry (and, for a staff move, its audit entry). Routes never touch KV directly.
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
 import { appendToFeed } from "../feed/feed.ts";
+import { addAuditEntry, auditChange, type AuditEntry } from "../audit/entry.ts";
 import {
   catalogVersionKey,
   orderByStatusKey,
   orderByTableKey,
+  orderChangeKey,
+  orderChangesPrefix,
   orderKey,
   ordersByStatusPrefix,
   ordersByTablePrefix,
@@ -42,6 +45,8 @@ export interface CommitOptions {
   retentionMs: number;
   /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
   catalogVersionstamp?: string | null;
+  /** The staff mutation's audit entries, written in the same op (a guest's order has none). */
+  audit?: readonly AuditEntry[];
 }
 
 /**
@@ -72,13 +77,17 @@ export async function commitOrderChanges(
     if (previous && previous.order.status !== order.status) {
       op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
+    // The entry of its previous change (which wrote the row read), for bounded guest resumes.
+    if (previous) op.set(orderChangeKey(locationId, order.id, previous.versionstamp), NO_VALUE);
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
     // An order never changes table: its table index entry is written once, with the order.
     if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
+  if (options.audit) { for (const entry of options.audit) addAuditEntry(op, entry); }
   appendToFeed(op, kv, locationId, {
     orders: encoded,
+    ...(options.audit ? { others: options.audit.map(auditChange) } : {}),
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });
@@ -179,4 +188,21 @@ export async function getOrdersById(
     chunks.map((chunk) => kv.getMany<Uint8Array[]>(chunk.map((id) => orderKey(locationId, id)))),
   );
   return results.flat().flatMap((entry) => (entry.value ? [decodeJson<Order>(entry.value)] : []));
+}
+
+/**
+ * The versionstamps of the feed entries holding `orderId`'s changes, oldest first: its index
+ * (`orderChangeKey`) and its row's own (the latest change). Reads one row and a few keys.
+ */
+export async function orderChangeStamps(
+  kv: Deno.Kv,
+  locationId: string,
+  orderId: string,
+): Promise<string[]> {
+  const stamps = new Set<string>();
+  const index = kv.list({ prefix: orderChangesPrefix(locationId, orderId) }, { limit: 1000 });
+  for await (const { key } of index) stamps.add(key[key.length - 1] as string);
+  const row = await kv.get(orderKey(locationId, orderId));
+  if (row.versionstamp) stamps.add(row.versionstamp);
+  return [...stamps].sort();
 }

@@ -3,6 +3,7 @@
  * cursor in the change feed (created with the endpoint at the feed's head: an endpoint hears of
  * what is committed after it exists), and its log of delivery attempts.
  */
+import { audit, type AuditContext } from "../audit/entry.ts";
 import { conflict, invalid, notFound } from "../errors.ts";
 import {
   comparePositions,
@@ -60,6 +61,11 @@ export function publicWebhook(endpoint: WebhookEndpoint): Webhook {
   return shown;
 }
 
+/** What an audit entry about an endpoint names. */
+function webhookTarget(endpoint: WebhookEndpoint): { type: string; id: string } {
+  return { type: "webhook", id: endpoint.id };
+}
+
 /** A new signing secret: `whsec_` + base64 of 32 random bytes (Standard Webhooks). */
 export function newSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
@@ -71,6 +77,7 @@ export async function createEndpoint(
   kv: Deno.Kv,
   locationId: string,
   input: CreateWebhookInput,
+  context?: AuditContext,
 ): Promise<WebhookEndpoint> {
   const existing = await listEndpoints(kv, locationId);
   if (existing.length >= MAX_ENDPOINTS_PER_LOCATION) {
@@ -99,12 +106,20 @@ export async function createEndpoint(
     failingSince: null,
     failures: 0,
   };
-  const result = await kv.atomic()
+  const op = kv.atomic()
     .check({ key: webhookKey(locationId, endpoint.id), versionstamp: null })
     .set(webhookKey(locationId, endpoint.id), endpoint)
     .set(webhookCursorKey(endpoint.id), cursor)
-    .set(webhooksVersionKey(), endpoint.id)
-    .commit();
+    .set(webhooksVersionKey(), endpoint.id);
+  if (context) {
+    audit(op, kv, context, {
+      scope: locationId,
+      action: "webhook.create",
+      target: webhookTarget(endpoint),
+      after: publicWebhook(endpoint),
+    });
+  }
+  const result = await op.commit();
   if (!result.ok) throw conflict("conflict", "The endpoint could not be created; try again.");
   return endpoint;
 }
@@ -141,16 +156,25 @@ export async function deleteEndpoint(
   kv: Deno.Kv,
   locationId: string,
   endpointId: string,
+  context?: AuditContext,
 ): Promise<WebhookEndpoint> {
   const entry = await kv.get<WebhookEndpoint>(webhookKey(locationId, endpointId));
   if (!entry.value) throw notFound("Webhook");
-  const result = await kv.atomic()
+  const op = kv.atomic()
     .check(entry)
     .delete(entry.key)
     .delete(webhookCursorKey(endpointId))
     .delete(webhookLeaseKey(endpointId))
-    .set(webhooksVersionKey(), endpointId)
-    .commit();
+    .set(webhooksVersionKey(), endpointId);
+  if (context) {
+    audit(op, kv, context, {
+      scope: locationId,
+      action: "webhook.delete",
+      target: webhookTarget(entry.value),
+      before: publicWebhook(entry.value),
+    });
+  }
+  const result = await op.commit();
   if (!result.ok) throw conflict("conflict", "The endpoint changed meanwhile; try again.");
   return entry.value;
 }
@@ -164,6 +188,7 @@ export async function updateEndpoint(
   locationId: string,
   endpointId: string,
   input: UpdateWebhookInput,
+  context?: AuditContext,
 ): Promise<{ before: WebhookEndpoint; after: WebhookEndpoint }> {
   const entry = await kv.get<WebhookEndpoint>(webhookKey(locationId, endpointId));
   if (!entry.value) throw notFound("Webhook");
@@ -188,6 +213,15 @@ export async function updateEndpoint(
       op.check(cursor).set(cursor.key, { ...cursor.value, failingSince: null, failures: 0 });
     }
   }
+  if (context) {
+    audit(op, kv, context, {
+      scope: locationId,
+      action: "webhook.update",
+      target: webhookTarget(after),
+      before: publicWebhook(before),
+      after: publicWebhook(after),
+    });
+  }
   if (!(await op.commit()).ok) {
     throw conflict("conflict", "The endpoint changed meanwhile; try again.");
   }
@@ -204,6 +238,7 @@ export async function replayEndpoint(
   endpoint: WebhookEndpoint,
   since: string,
   retentionMs: number,
+  context?: AuditContext,
 ): Promise<{ from: FeedPosition | null }> {
   const sinceMs = Date.parse(since);
   const now = Date.now();
@@ -230,11 +265,20 @@ export async function replayEndpoint(
   }
   const record = await kv.get<WebhookEndpoint>(webhookKey(endpoint.locationId, endpoint.id));
   if (!record.value) throw notFound("Webhook");
-  const moved = await kv.atomic()
+  const op = kv.atomic()
     .check(record, cursor)
     .set(cursorKey, next)
-    .set(webhooksVersionKey(), endpoint.id)
-    .commit();
+    .set(webhooksVersionKey(), endpoint.id);
+  if (context) {
+    audit(op, kv, context, {
+      scope: endpoint.locationId,
+      action: "webhook.replay",
+      target: webhookTarget(endpoint),
+      before: { position: cursor.value?.position ?? null },
+      after: { since, position },
+    });
+  }
+  const moved = await op.commit();
   if (!moved.ok) throw conflict("conflict", "Delivery moved meanwhile; try again.");
   return { from: position };
 }

@@ -5,6 +5,7 @@ import { actor } from "../../lib/auth/principal.ts";
 import { withJsonField } from "../../lib/kv/codec.ts";
 import { badRequest, notFound, unauthorized } from "../../lib/errors.ts";
 import { parseIdempotencyKey } from "../../lib/orders/idempotency.ts";
+import { guestView } from "../../lib/orders/lifecycle.ts";
 import { moveOrderStatus } from "../../lib/orders/moves.ts";
 import { getOrder, listOrders } from "../../lib/orders/store.ts";
 import {
@@ -15,7 +16,7 @@ import {
   OrderStatusSchema,
   TransitionInput,
 } from "../../lib/schemas.ts";
-import { authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
+import { auditOf, authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   encodedJson,
@@ -43,20 +44,27 @@ export const orders = router()
         "The same `Idempotency-Key` for the same table within 24 h answers with the first response " +
         "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. " +
         "A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it " +
-        "(its `createdAt`) to the store acknowledging its commit.",
+        "(its `createdAt`) to the store acknowledging its commit. " +
+        "Rate limited per table token and per client address (429 `rate_limited` with " +
+        "`Retry-After`); a table that is `out_of_service` is refused with 409 `table_unavailable`.",
       request: {
         headers: z.object({ "idempotency-key": z.string().optional() }),
         body: jsonBody(CreateOrderInput),
       },
       responses: {
         201: jsonResponse(CreatedOrderSchema, "The new order, with the guest's `orderToken`."),
-        ...errorResponses(400, 401, 409, 413, 415, 422, 503),
+        ...errorResponses(400, 401, 409, 413, 415, 422, 429, 503),
       },
     }),
     async (c) => {
-      const { intake, auth } = c.get("services");
+      const { intake, auth, limits } = c.get("services");
       const key = parseIdempotencyKey(c.req.header("idempotency-key"));
-      const placed = await intake.place(c.req.valid("json"), key);
+      const input = c.req.valid("json");
+      limits.takeAll([
+        ["ordersPerTable", input.tableToken],
+        ["ordersPerAddress", c.get("clientAddress")],
+      ]);
+      const placed = await intake.place(input, key);
       const orderToken = auth.orderToken(placed.order.locationId, placed.order.id);
       if (placed.replayed) c.header("Idempotent-Replayed", "true");
       if (placed.commitMs !== undefined) {
@@ -176,6 +184,7 @@ export const orders = router()
         by: actor(principal),
         expectedVersion: parseIfMatch(c.req.header("if-match")),
         retentionMs: config.eventRetentionMs,
+        audit: auditOf(c),
       });
       c.header("ETag", `"${order.version}"`);
       return c.json(order, 200);
@@ -196,7 +205,7 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
     }
     const order = await getOrder(kv, locationId, id);
     if (!order) throw notFound("Order");
-    return order;
+    return guestView(order);
   }
   const principal = authorize(await authenticate(c, { allowQueryToken: true }), "orders.read");
   c.set("principal", principal);
@@ -208,12 +217,14 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
 
 /**
  * The version an `If-Match` asks for; none for `*`, which any current order matches (RFC 9110).
+ * A weak tag (`W/"3"`) never matches: `If-Match` uses the strong comparison, so it asks for a
+ * version no order has (-1), and the move is refused as stale.
  */
 function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === "*") return undefined;
-  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  const match = /^\s*(W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
     throw badRequest('If-Match must be an order version, such as "3".', "invalid_if_match");
   }
-  return Number(match[1]);
+  return match[1] ? -1 : Number(match[2]);
 }

@@ -21,6 +21,7 @@ import {
   WebhookSchema,
 } from "../../lib/webhooks/schemas.ts";
 import { notFound } from "../../lib/errors.ts";
+import { auditOf } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   errorResponses,
@@ -70,7 +71,7 @@ export const webhooks = router()
       if (refusal) {
         throw invalid(refusal.message, [{ path: "url", message: refusal.message }], refusal.code);
       }
-      const endpoint = await createEndpoint(kv, c.get("location").id, input);
+      const endpoint = await createEndpoint(kv, c.get("location").id, input, auditOf(c));
       await webhooks.changed(endpoint.id);
       return c.json({ ...publicWebhook(endpoint), secret: endpoint.secret }, 201);
     },
@@ -116,6 +117,7 @@ export const webhooks = router()
         c.get("location").id,
         c.req.valid("param").id,
         c.req.valid("json"),
+        auditOf(c),
       );
       await webhooks.changed(after.id);
       return c.json(publicWebhook(after), 200);
@@ -133,7 +135,12 @@ export const webhooks = router()
     }),
     async (c) => {
       const { kv, webhooks } = c.get("services");
-      const deleted = await deleteEndpoint(kv, c.get("location").id, c.req.valid("param").id);
+      const deleted = await deleteEndpoint(
+        kv,
+        c.get("location").id,
+        c.req.valid("param").id,
+        auditOf(c),
+      );
       await webhooks.changed(deleted.id);
       return c.body(null, 204);
     },
@@ -200,7 +207,13 @@ export const webhooks = router()
       const { since } = c.req.valid("json");
       const endpoint = await getEndpoint(kv, c.get("location").id, id);
       if (!endpoint) throw notFound("Webhook");
-      const { from } = await replayEndpoint(kv, endpoint, since, config.eventRetentionMs);
+      const { from } = await replayEndpoint(
+        kv,
+        endpoint,
+        since,
+        config.eventRetentionMs,
+        auditOf(c),
+      );
       await webhooks.changed(id);
       const fromId = from ? `${from.versionstamp}-${from.index}` : null;
       return c.json({ id, since, from: fromId }, 202);

@@ -67,6 +67,9 @@ Deno.test("[roles] can()", async (t) => {
     "tokens.manage": ["owner", "manager"],
     "analytics.read": ["owner", "manager"],
     "webhooks.manage": ["owner", "manager"],
+    "staff.read_self": ["owner", "manager", "server", "kitchen"],
+    "staff.manage": ["owner", "manager"],
+    "audit.read": ["owner", "manager"],
   };
   for (const [permission, roles] of Object.entries(EXPECTED_GRANTS)) {
     await t.step(permission, () => {
