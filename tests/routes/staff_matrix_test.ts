@@ -88,6 +88,14 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
     const tables = expect(await call(s, "GET", "/api/tables", { token: OWNER_TOKEN }), 200).tables;
     const order = await placeOrder(s);
     const aKitchen = await deviceToken(s, "kitchen");
+    // A public address literal: registration needs no DNS, and nothing delivers in this test.
+    const hook = expect(
+      await call(s, "POST", "/api/webhooks", {
+        token: OWNER_TOKEN,
+        body: { url: "http://93.184.216.34/hook", events: ["order.created"] },
+      }),
+      201,
+    );
     expect(
       await call(s, "PUT", "/api/staff/ana@example.com", {
         token: OWNER_TOKEN,
@@ -213,6 +221,34 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       },
       { method: "DELETE", path: "/api/staff/ana@example.com", wrongRole: "server" },
       { method: "GET", path: "/api/audit", wrongRole: "server" },
+      { method: "GET", path: "/api/webhooks", wrongRole: "server" },
+      {
+        method: "POST",
+        path: "/api/webhooks",
+        body: { url: "http://93.184.216.34/other", events: ["order.updated"] },
+        wrongRole: "kitchen",
+      },
+      {
+        method: "PATCH",
+        path: `/api/webhooks/${hook.id}`,
+        body: { enabled: false },
+        wrongRole: "server",
+        byId: true,
+      },
+      { method: "DELETE", path: `/api/webhooks/${hook.id}`, wrongRole: "kitchen", byId: true },
+      {
+        method: "GET",
+        path: `/api/webhooks/${hook.id}/deliveries`,
+        wrongRole: "server",
+        byId: true,
+      },
+      {
+        method: "POST",
+        path: `/api/webhooks/${hook.id}/replay`,
+        body: { since: new Date().toISOString() },
+        wrongRole: "kitchen",
+        byId: true,
+      },
     ];
 
     const ids = [
@@ -222,6 +258,7 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       tables[0].id,
       order.id,
       aKitchen.id,
+      hook.id,
       "new@example.com",
       "ana@example.com",
     ];
