@@ -14,7 +14,10 @@ export type Permission =
   | "menu.availability"
   | "locations.manage"
   | "tokens.manage"
-  | "analytics.read";
+  | "analytics.read"
+  | "kitchen.lines"
+  | "settings.manage"
+  | "requests.manage";
 
 const GRANTS: Record<Permission, readonly Role[]> = {
   "orders.read": ["owner", "manager", "server", "kitchen"],
@@ -25,6 +28,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "locations.manage": ["owner"],
   "tokens.manage": ["owner", "manager"],
   "analytics.read": ["owner", "manager"],
+  "kitchen.lines": ["owner", "manager", "kitchen"],
+  "settings.manage": ["owner", "manager"],
+  "requests.manage": ["owner", "manager", "server"],
 };
 
 /** Whether `role` holds `permission`. */

@@ -4,13 +4,14 @@
  * change-feed entry. Routes never touch KV directly.
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
-import { appendToFeed } from "../feed/feed.ts";
+import { appendToFeed, type ChangeData } from "../feed/feed.ts";
 import {
   catalogVersionKey,
   orderByStatusKey,
   orderByTableKey,
   orderKey,
   ordersByStatusPrefix,
+  tableActivityKey,
   ordersByTablePrefix,
   ordersPrefix,
 } from "../kv/keys.ts";
@@ -42,6 +43,10 @@ export interface CommitOptions {
   retentionMs: number;
   /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
   catalogVersionstamp?: string | null;
+  /** More writes and checks for the same atomic op (a visit's close, an audit entry). */
+  addToCommit?: (op: Deno.AtomicOperation) => void;
+  /** Other changes for the same feed entry (after the orders). */
+  others?: ChangeData[];
 }
 
 /**
@@ -60,6 +65,8 @@ export async function commitOrderChanges(
     op.check({ key: catalogVersionKey(locationId), versionstamp: options.catalogVersionstamp });
   }
   const encoded: Uint8Array[] = [];
+  let lastTable: string | undefined;
+  let tables: Set<string> | undefined;
   for (const { order, json, previous, idempotency } of writes) {
     if (order.locationId !== locationId) throw new Error("one commit holds one location's orders");
     const key = orderKey(locationId, order.id);
@@ -74,11 +81,21 @@ export async function commitOrderChanges(
     }
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
     // An order never changes table: its table index entry is written once, with the order.
-    if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
+    if (!previous) {
+      op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
+      // The table's activity mark (once per table per commit): a visit's close checks it.
+      if (order.tableId !== lastTable && !tables?.has(order.tableId)) {
+        (tables ??= new Set()).add(order.tableId);
+        op.set(tableActivityKey(locationId, order.tableId), NO_VALUE);
+      }
+      lastTable = order.tableId;
+    }
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
+  options.addToCommit?.(op);
   appendToFeed(op, kv, locationId, {
     orders: encoded,
+    others: options.others,
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });

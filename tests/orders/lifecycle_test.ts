@@ -17,6 +17,8 @@ const EXPECTED: Record<string, Role[]> = {
   "queued>preparing": ["kitchen"],
   "preparing>ready": ["kitchen"],
   "ready>delivered": ["server"],
+  // Recall (API.md v1.1 widens v1's moves by this one).
+  "ready>preparing": ["kitchen"],
   "delivered>closed": ["server"],
 };
 
@@ -66,6 +68,9 @@ Deno.test("[roles] can()", async (t) => {
     "locations.manage": ["owner"],
     "tokens.manage": ["owner", "manager"],
     "analytics.read": ["owner", "manager"],
+    "kitchen.lines": ["owner", "manager", "kitchen"],
+    "settings.manage": ["owner", "manager"],
+    "requests.manage": ["owner", "manager", "server"],
   };
   for (const [permission, roles] of Object.entries(EXPECTED_GRANTS)) {
     await t.step(permission, () => {
