@@ -13,6 +13,7 @@ import type postgres from "postgres";
 import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
+import { RateLimiter } from "./ratelimit/limiter.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   mirror: MirrorHandle | null;
   /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
   analytics: postgres.Sql | null;
+  /** Service requests per table (`config.rateLimits.serviceRequestsPerTable`), or null when off. */
+  serviceRequestLimiter: RateLimiter | null;
 }
 
 /** Builds the services on an open store. */
@@ -54,7 +57,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
       retentionMs: config.eventRetentionMs,
     }),
     intake: new OrderIntake(kv, { catalog, config }),
-    hubs: new Hubs(kv),
+    hubs: new Hubs(kv, {}, { catalog }),
     readiness: new Readiness(),
     backups: new BackupSchedule(config),
     menuHubs: new MenuHubs(catalog),
@@ -65,6 +68,9 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
         max: 2,
         statementTimeoutMs: 15_000,
       })
+      : null,
+    serviceRequestLimiter: config.rateLimits
+      ? new RateLimiter(config.rateLimits.serviceRequestsPerTable)
       : null,
   };
 }

@@ -9,6 +9,9 @@ import { health } from "./api/health.ts";
 import { locations } from "./api/locations.ts";
 import { menu } from "./api/menu.ts";
 import { orders } from "./api/orders.ts";
+import { serviceRequests } from "./api/service_requests.ts";
+import { settings } from "./api/settings.ts";
+import { visits } from "./api/visits.ts";
 import { streams } from "./api/streams.ts";
 import { tables } from "./api/tables.ts";
 import { errorResponse, handleError } from "./error_response.ts";
@@ -52,7 +55,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", streams)
     .route("/", locations)
     .route("/", authTokens)
-    .route("/", analytics);
+    .route("/", analytics)
+    .route("/", settings)
+    .route("/", serviceRequests)
+    .route("/", visits);
   app.route("/api", api);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -151,6 +151,11 @@ export class Catalog {
     return cached ?? await this.#load(locationId);
   }
 
+  /** The snapshot held for a location, if one is (no load, no revalidation). */
+  peek(locationId: string): CatalogSnapshot | undefined {
+    return this.#snapshots.get(locationId);
+  }
+
   /** A location's snapshot by slug (slugs never change, so the mapping is kept), or null. */
   async findBySlug(slug: string): Promise<CatalogSnapshot | null> {
     let locationId = this.#slugToLocation.get(slug);

@@ -11,6 +11,8 @@
  * the open-order read returned was committed before that listing began, so after it each order
  * is exactly as of the new cursor. From then on changes arrive in commit order.
  */
+import type { Catalog } from "../catalog/cache.ts";
+import { KitchenModel } from "../kitchen/estimates.ts";
 import {
   comparePositions as compare,
   type FeedChange,
@@ -23,6 +25,7 @@ import {
   parseFeedEventId,
   readFeedEntry,
   readFeedEpoch,
+  type StreamFeedChange,
   withEpoch,
 } from "./feed.ts";
 import { eventsHeadKey } from "../kv/keys.ts";
@@ -47,6 +50,8 @@ export interface HubOptions {
   deliveriesPerSecond: number;
   /** The longest wait between catch-ups. */
   maxGapMs: number;
+  /** How often guest streams' estimates are looked at again as time passes (`eta` events). */
+  etaTickMs: number;
 }
 
 /** Defaults: ~10 s of history at 1,000 orders/s, and ~5 s of lag before a client is dropped. */
@@ -55,14 +60,18 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxQueued: 5_000,
   deliveriesPerSecond: 25_000,
   maxGapMs: 20,
+  etaTickMs: 15_000,
 };
+
+/** An estimate moves a guest stream's `eta` when it moves by this much or more. */
+const ETA_STEP_MS = 60_000;
 
 /** What a subscription starts with. */
 export type SubscriptionStart =
   /** A fresh start: the open orders as of `cursor` (null when the feed is empty). */
   | { kind: "snapshot"; orders: readonly Order[]; cursor: string | null }
   /** A resume: every change after the requested id, in commit order. */
-  | { kind: "replay"; changes: readonly OrderFeedChange[] };
+  | { kind: "replay"; changes: readonly StreamFeedChange[] };
 
 /** What to subscribe to. */
 export interface SubscribeOptions {
@@ -70,6 +79,30 @@ export interface SubscribeOptions {
   after?: string | null;
   /** Only changes of this order. */
   orderId?: string;
+  /** Only orders with a line for this station. */
+  station?: string;
+  /** Also service requests (the floor's kitchen stream). */
+  requests?: boolean;
+}
+
+/** What a subscription lets through. */
+interface Filter {
+  orderId?: string;
+  station?: string;
+  requests?: boolean;
+}
+
+/** Whether a change passes a subscription's filter. */
+function passes(change: StreamFeedChange, filter: Filter): boolean {
+  if (change.type === "service_request") return !!filter.requests && filter.orderId === undefined;
+  if (filter.orderId !== undefined) return change.order.id === filter.orderId;
+  return filter.station === undefined || hasStation(change.order, filter.station);
+}
+
+/** Whether an order has a line for `station`. */
+export function hasStation(order: Order, station: string): boolean {
+  for (const line of order.items) if (line.station === station) return true;
+  return false;
 }
 
 /**
@@ -79,22 +112,60 @@ export interface SubscribeOptions {
 export class Subscription {
   #start: SubscriptionStart;
   #hub: LocationHub;
-  #queue: OrderFeedChange[] = [];
+  #queue: StreamFeedChange[] = [];
   #after: FeedPosition | null;
-  #orderId: string | undefined;
+  #filter: Filter;
   #ended: EndReason | null = null;
   #wake: (() => void) | null = null;
+  /** A guest stream's last estimate sent (ms, null for none), and one due to be sent. */
+  #eta: number | null | undefined;
+  #etaDue: { estimatedReadyAt: string | null } | null = null;
 
   /** @internal Built by `LocationHub.subscribe`. */
   constructor(
     hub: LocationHub,
     start: SubscriptionStart,
-    filter: { after: FeedPosition | null; orderId?: string },
+    filter: Filter & { after: FeedPosition | null },
   ) {
     this.#hub = hub;
     this.#start = start;
     this.#after = filter.after;
-    this.#orderId = filter.orderId;
+    this.#filter = filter;
+  }
+
+  /** The order a guest stream follows, if it is one. */
+  get orderId(): string | undefined {
+    return this.#filter.orderId;
+  }
+
+  /** @internal The estimate a guest stream has sent (with an `order` event or an `eta`). */
+  sentEstimate(estimatedReadyAt: string | null | undefined): void {
+    if (estimatedReadyAt === undefined) return;
+    this.#eta = estimatedReadyAt === null ? null : Date.parse(estimatedReadyAt);
+  }
+
+  /**
+   * @internal The hub's current estimate of the followed order: an `eta` is due when it moved by
+   * a minute or more from the one sent (or appeared, or went).
+   */
+  offerEstimate(estimate: number | null): void {
+    if (this.#ended || this.#eta === undefined) return;
+    const moved = estimate === null || this.#eta === null
+      ? estimate !== this.#eta
+      : Math.abs(estimate - this.#eta) >= ETA_STEP_MS;
+    if (!moved) return;
+    this.#eta = estimate;
+    this.#etaDue = {
+      estimatedReadyAt: estimate === null ? null : new Date(estimate).toISOString(),
+    };
+    this.#wake?.();
+  }
+
+  /** An `eta` event's data due to be sent, or null. */
+  takeEta(): { estimatedReadyAt: string | null } | null {
+    const due = this.#etaDue;
+    this.#etaDue = null;
+    return due;
   }
 
   /** What the subscription started with. */
@@ -118,7 +189,7 @@ export class Subscription {
   }
 
   /** Takes every queued change, oldest first. */
-  take(): OrderFeedChange[] {
+  take(): StreamFeedChange[] {
     const changes = this.#queue;
     this.#queue = [];
     return changes;
@@ -129,7 +200,7 @@ export class Subscription {
    * per wait: with hundreds of streams, one per catch-up and stream cost more than the writes.
    */
   wait(): Promise<void> {
-    if (this.#queue.length || this.#ended) return Promise.resolve();
+    if (this.#queue.length || this.#ended || this.#etaDue) return Promise.resolve();
     return new Promise((resolve) => {
       this.#wake = () => {
         this.#wake = null;
@@ -149,10 +220,10 @@ export class Subscription {
   }
 
   /** @internal Called by the hub with each batch of changes, in commit order. */
-  deliver(changes: readonly OrderFeedChange[]): void {
+  deliver(changes: readonly StreamFeedChange[]): void {
     if (this.#ended) return;
     for (const change of changes) {
-      if (this.#orderId !== undefined && change.order.id !== this.#orderId) continue;
+      if (!passes(change, this.#filter)) continue;
       if (this.#after) {
         if (compare(change, this.#after) <= 0) continue;
         this.#after = null; // the feed is in order: nothing later can be at or before it
@@ -192,8 +263,8 @@ export class LocationHub {
   #epoch = "";
   #open = new Map<string, Order>();
   #snapshot: Order[] | null = null;
-  /** The most recent order changes, in order; `#windowFloor` is the position just before them. */
-  #window: OrderFeedChange[] = [];
+  /** The most recent stream changes, in order; `#windowFloor` is the position just before them. */
+  #window: StreamFeedChange[] = [];
   #windowFloor: FeedPosition | null = null;
   #subscribers = new Set<Subscription>();
   #watch: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
@@ -202,18 +273,65 @@ export class LocationHub {
   #lastCatchUp = 0;
   #closed = false;
   #onFail: (hub: LocationHub) => void;
+  /** The prep-time model of the location, fed every order change (lib/kitchen/estimates.ts). */
+  #model = new KitchenModel();
+  #catalog: Catalog | undefined;
+  #estimates: { at: number; map: Map<string, number | null> } | null = null;
+  #etaTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `Hubs.get`. */
   constructor(
     kv: Deno.Kv,
     locationId: string,
     options: HubOptions,
-    onFail: (hub: LocationHub) => void,
+    deps: { onFail: (hub: LocationHub) => void; catalog?: Catalog },
   ) {
     this.#kv = kv;
     this.locationId = locationId;
     this.options = options;
-    this.#onFail = onFail;
+    this.#onFail = deps.onFail;
+    this.#catalog = deps.catalog;
+  }
+
+  /**
+   * The estimate of every open order as of now (ms since the epoch, null when none), from the
+   * location's model, its menu's prep minutes and its `maxOpenOrders`; computed at most every
+   * 250 ms and between, on every change taken in.
+   */
+  estimates(): Map<string, number | null> {
+    const now = Date.now();
+    if (this.#estimates && now - this.#estimates.at < 250) return this.#estimates.map;
+    const snapshot = this.#catalog?.peek(this.locationId);
+    if (!snapshot) this.#catalog?.get(this.locationId).catch(() => {});
+    const map = this.#model.estimates({
+      now,
+      prepMinutes: snapshot && ((id) => snapshot.items.get(id)?.prepMinutes),
+      maxOpenOrders: snapshot?.settings.maxOpenOrders ?? 0,
+    });
+    this.#estimates = { at: now, map };
+    return map;
+  }
+
+  /**
+   * The estimate of an order as an ISO time, or null when it is not open. An order newer than
+   * the hub has taken in (committed, being answered) is taken into the model first, so the answer
+   * to a move or a new order already counts it; the feed's copy of it changes nothing later.
+   */
+  estimateOf(order: Order): string | null {
+    if (!isOpen(order.status)) return null;
+    if (this.#model.observe(order)) this.#estimates = null;
+    return isoOrNull(this.estimates().get(order.id));
+  }
+
+  /** `estimateOf` for many orders (one computation). */
+  estimatesOf(orders: readonly Order[]): (string | null)[] {
+    let changed = false;
+    for (const order of orders) {
+      if (isOpen(order.status)) changed = this.#model.observe(order) || changed;
+    }
+    if (changed) this.#estimates = null;
+    const estimates = this.estimates();
+    return orders.map((o) => isOpen(o.status) ? isoOrNull(estimates.get(o.id)) : null);
   }
 
   /** The id of the last change the hub has taken in, or null when the feed is empty. */
@@ -243,6 +361,8 @@ export class LocationHub {
     await this.#catchUp();
     for (const [id, order] of this.#open) if (!isOpen(order.status)) this.#open.delete(id);
     this.#snapshot = null;
+    this.#model.reset(this.#open.values());
+    this.#estimates = null;
     this.#startWatch();
   }
 
@@ -256,10 +376,13 @@ export class LocationHub {
     // An id of another epoch (from before an import) is not a place in this feed: a snapshot.
     const inEpoch = options.after ? idInEpoch(options.after, this.#epoch) : null;
     const after = inEpoch ? parseFeedEventId(inEpoch) : null;
-    const filter = (changes: readonly OrderFeedChange[]) =>
-      options.orderId === undefined
-        ? changes
-        : changes.filter((c) => c.order.id === options.orderId);
+    const sieve: Filter = {
+      orderId: options.orderId,
+      station: options.station,
+      requests: options.requests,
+    };
+    const filter = (changes: readonly StreamFeedChange[]) =>
+      changes.filter((c) => passes(c, sieve));
 
     if (after) {
       const cursor = this.#cursor;
@@ -276,18 +399,18 @@ export class LocationHub {
       ) {
         const start = this.#window.findIndex((change) => compare(change, after) > 0);
         const changes = start < 0 ? [] : this.#window.slice(start);
-        return this.#attach({ kind: "replay", changes: filter(changes) }, null, options.orderId);
+        return this.#attach({ kind: "replay", changes: filter(changes) }, null, sieve);
       }
       if (!cursor || compare(after, cursor) > 0) {
         // Ahead of this hub (another process served it): follow from there if the id is real.
-        const subscription = this.#attach({ kind: "replay", changes: [] }, after, options.orderId);
+        const subscription = this.#attach({ kind: "replay", changes: [] }, after, sieve);
         const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
         if (entry && after.index < entry.changes.length) return subscription;
         subscription.close();
       } else {
         // Older than memory: join the fan-out now (live changes queue), then read what lies
         // between `after` and the cursor of that moment from the store.
-        const subscription = this.#attach({ kind: "replay", changes: [] }, null, options.orderId);
+        const subscription = this.#attach({ kind: "replay", changes: [] }, null, sieve);
         const replayed = await this.#readBetween(after, cursor);
         if (replayed) {
           subscription.setStart({ kind: "replay", changes: filter(replayed) });
@@ -296,11 +419,11 @@ export class LocationHub {
         subscription.close(); // too old: its entry expired, so fall through to a snapshot
       }
     }
-    return this.#attach(
-      { kind: "snapshot", orders: this.openOrders(), cursor: this.cursor },
-      null,
-      options.orderId,
-    );
+    const open = this.openOrders();
+    const orders = options.station === undefined
+      ? open
+      : open.filter((order) => hasStation(order, options.station!));
+    return this.#attach({ kind: "snapshot", orders, cursor: this.cursor }, null, sieve);
   }
 
   /** Whether `position` is a change in the window, the window's floor or the cursor. */
@@ -329,6 +452,7 @@ export class LocationHub {
     if (this.#closed) return;
     this.#closed = true;
     this.#watch?.cancel().catch(() => {});
+    clearInterval(this.#etaTimer);
     for (const subscription of [...this.#subscribers]) subscription.end(reason);
   }
 
@@ -337,24 +461,53 @@ export class LocationHub {
     this.#subscribers.delete(subscription);
   }
 
-  #attach(start: SubscriptionStart, after: FeedPosition | null, orderId?: string): Subscription {
-    const subscription = new Subscription(this, start, { after, orderId });
+  #attach(start: SubscriptionStart, after: FeedPosition | null, filter: Filter): Subscription {
+    const subscription = new Subscription(this, start, { ...filter, after });
     this.#subscribers.add(subscription);
+    if (filter.orderId !== undefined && this.#etaTimer === undefined && !this.#closed) {
+      // Time passing moves estimates too (an order running late): guests hear of it.
+      const timer = setInterval(() => this.#offerEstimates(), this.options.etaTickMs);
+      Deno.unrefTimer(timer as unknown as number);
+      this.#etaTimer = timer;
+    }
     return subscription;
+  }
+
+  /** Offers each guest stream its order's current estimate (an `eta` when it moved). */
+  #offerEstimates(): void {
+    let guests = 0;
+    let estimates: Map<string, number | null> | null = null;
+    for (const subscription of this.#subscribers) {
+      const orderId = subscription.orderId;
+      if (orderId === undefined) continue;
+      guests++;
+      estimates ??= this.estimates();
+      subscription.offerEstimate(estimates.get(orderId) ?? null);
+    }
+    if (!guests && this.#etaTimer !== undefined) {
+      clearInterval(this.#etaTimer);
+      this.#etaTimer = undefined;
+    }
   }
 
   /** The changes in (after, until] from the store, or null when `after`'s entry has expired. */
   async #readBetween(
     after: FeedPosition,
     until: FeedPosition,
-  ): Promise<OrderFeedChange[] | null> {
+  ): Promise<StreamFeedChange[] | null> {
     const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
     if (!entry || after.index >= entry.changes.length) return null;
-    const changes: OrderFeedChange[] = [];
+    const changes: StreamFeedChange[] = [];
+    const estimates = this.estimates();
     for await (const change of listChangesAfter(this.#kv, this.locationId, after)) {
       if (compare(change, until) > 0) break;
       change.id = withEpoch(change.id, this.#epoch);
-      if (change.type === "order") changes.push(change);
+      if (change.type === "order") {
+        (change as OrderFeedChange).estimatedReadyAt = isOpen(change.order.status)
+          ? isoOrNull(estimates.get(change.order.id))
+          : null;
+        changes.push(change);
+      } else if (change.type === "service_request") changes.push(change);
     }
     return changes;
   }
@@ -412,8 +565,13 @@ export class LocationHub {
 
   #takeIn(all: FeedChange[]): void {
     if (this.#closed) return;
-    const changes: OrderFeedChange[] = [];
+    const changes: StreamFeedChange[] = [];
+    const orders: OrderFeedChange[] = [];
     for (const change of all) {
+      if (change.type === "service_request") {
+        changes.push(change);
+        continue;
+      }
       if (change.type !== "order") continue;
       const { order } = change;
       const known = this.#open.get(order.id);
@@ -421,7 +579,19 @@ export class LocationHub {
         if (!isOpen(order.status) && this.#watch) this.#open.delete(order.id);
         else this.#open.set(order.id, order);
       }
+      this.#model.observe(order);
       changes.push(change);
+      orders.push(change);
+    }
+    if (orders.length) {
+      // Each change carries its order's estimate as of now (derived, never stored).
+      this.#estimates = null;
+      const estimates = this.estimates();
+      for (const change of orders) {
+        change.estimatedReadyAt = isOpen(change.order.status)
+          ? isoOrNull(estimates.get(change.order.id))
+          : null;
+      }
     }
     this.#window.push(...changes);
     this.#cursor = all[all.length - 1];
@@ -433,6 +603,7 @@ export class LocationHub {
     }
     if (!changes.length) return;
     for (const subscription of this.#subscribers) subscription.deliver(changes);
+    if (orders.length) this.#offerEstimates();
   }
 
   #fail(error: unknown): void {
@@ -443,17 +614,25 @@ export class LocationHub {
   }
 }
 
+/** An estimate as an ISO time, or null. */
+function isoOrNull(estimate: number | null | undefined): string | null {
+  return estimate == null ? null : new Date(estimate).toISOString();
+}
+
 /** The hubs of this process, one per location, started on first use. */
 export class Hubs {
   #kv: Deno.Kv;
   #options: HubOptions;
+  #catalog: Catalog | undefined;
   #hubs = new Map<string, Promise<LocationHub>>();
   #started = new Set<LocationHub>();
   #closed = false;
 
-  constructor(kv: Deno.Kv, options: Partial<HubOptions> = {}) {
+  /** `catalog`: where the estimates find each location's prep minutes and `maxOpenOrders`. */
+  constructor(kv: Deno.Kv, options: Partial<HubOptions> = {}, deps: { catalog?: Catalog } = {}) {
     this.#kv = kv;
     this.#options = { ...DEFAULT_HUB_OPTIONS, ...options };
+    this.#catalog = deps.catalog;
   }
 
   /** The location's hub, started and caught up. */
@@ -466,7 +645,10 @@ export class Hubs {
         if (this.#hubs.get(locationId) === hub) this.#hubs.delete(locationId);
         this.#started.delete(created);
       };
-      const created = new LocationHub(this.#kv, locationId, this.#options, forget);
+      const created = new LocationHub(this.#kv, locationId, this.#options, {
+        onFail: forget,
+        catalog: this.#catalog,
+      });
       hub = created.start().then(() => {
         if (this.#closed) created.close();
         else this.#started.add(created);

@@ -78,6 +78,8 @@ interface Tracked {
 export class KitchenModel {
   readonly options: EstimateOptions;
   #open = new Map<string, Tracked>();
+  /** Orders that ended (id → version), the newest 10,000. */
+  #ended = new Map<string, number>();
   #samples = new Map<string, Sample[]>();
   #fits = new Map<string, StationFit & { key: string }>();
   /** Lines measured per station since the start (a fit is recomputed when it moves). */
@@ -93,14 +95,18 @@ export class KitchenModel {
 
   /**
    * Takes in an order as it is after a change (any version; older ones than known are ignored).
-   * Lines that became ready are measured; an order that ended is forgotten.
+   * Lines that became ready are measured; an order that ended is forgotten. Returns whether
+   * the model changed.
    */
-  observe(order: Order): void {
+  observe(order: Order): boolean {
     const known = this.#open.get(order.id);
-    if (known && known.order.version >= order.version) return;
+    if (known && known.order.version >= order.version) return false;
+    if ((this.#ended.get(order.id) ?? 0) >= order.version) return false;
     if (order.status === "closed" || order.status === "cancelled") {
-      this.#open.delete(order.id);
-      return;
+      // Remembered a while, so a stale read of it can never bring it back.
+      this.#ended.set(order.id, order.version);
+      if (this.#ended.size > 10_000) this.#ended.delete(this.#ended.keys().next().value!);
+      return this.#open.delete(order.id);
     }
     const queuedAt = queuedTime(order);
     let aheadAtQueue = known?.aheadAtQueue ?? null;
@@ -121,6 +127,7 @@ export class KitchenModel {
       });
     }
     this.#open.set(order.id, { order, queuedAt, aheadAtQueue });
+    return true;
   }
 
   /** Forgets every open order (a fresh start from a snapshot); measured lines stay. */

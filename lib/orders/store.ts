@@ -11,9 +11,9 @@ import {
   orderByTableKey,
   orderKey,
   ordersByStatusPrefix,
-  tableActivityKey,
   ordersByTablePrefix,
   ordersPrefix,
+  tableActivityKey,
 } from "../kv/keys.ts";
 import { addClaim, type IdempotencyClaim } from "./idempotency.ts";
 import { OPEN_STATUSES, type OrderStatus } from "./lifecycle.ts";

@@ -10,12 +10,7 @@
 import { decodeTime } from "ulid";
 import { conflict, notFound } from "../errors.ts";
 import { appendToFeed } from "../feed/feed.ts";
-import {
-  ordersByTablePrefix,
-  tableActivityKey,
-  visitBoundaryKey,
-  visitKey,
-} from "../kv/keys.ts";
+import { ordersByTablePrefix, tableActivityKey, visitBoundaryKey, visitKey } from "../kv/keys.ts";
 import { retryOnConflict } from "../kv/retry.ts";
 import { getOrdersById } from "../orders/store.ts";
 import type { Order, Table } from "../schemas.ts";
@@ -75,7 +70,13 @@ async function readOpen(kv: Deno.Kv, locationId: string, tableId: string): Promi
   }
   // Commit order (ids break ties within one commit).
   members.sort((a, b) =>
-    a.versionstamp < b.versionstamp ? -1 : a.versionstamp > b.versionstamp ? 1 : a.id < b.id ? -1 : 1
+    a.versionstamp < b.versionstamp
+      ? -1
+      : a.versionstamp > b.versionstamp
+      ? 1
+      : a.id < b.id
+      ? -1
+      : 1
   );
   const byId = new Map(
     (await getOrdersById(kv, locationId, members.map((m) => m.id))).map((o) => [o.id, o]),

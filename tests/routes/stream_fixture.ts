@@ -60,7 +60,7 @@ export async function startStreamServer(
   const test = await newTestServices({ PORT: "0", ...env });
   const { kv, services, location } = test;
   services.hubs.close();
-  services.hubs = new Hubs(kv, hubOptions);
+  services.hubs = new Hubs(kv, hubOptions, { catalog: services.catalog });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, test.app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   const api: Api = { app: serverClient(base), ownerToken: OWNER_TOKEN, location };
