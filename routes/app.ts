@@ -33,6 +33,10 @@ const API_INFO = {
   servers: [{ url: "/" }],
 };
 
+/** Actions that take no request body. */
+const BODILESS_ACTIONS =
+  /^\/api\/(?:orders\/[^/]+\/lines\/[^/]+\/ready|service-requests\/[^/]+\/ack|tables\/[^/]+\/visit\/close)$/;
+
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
@@ -45,7 +49,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
       await next();
     }),
   );
-  app.use("/api/*", jsonBodyGuard({ maxBytes: services.config.maxBodyBytes }));
+  app.use(
+    "/api/*",
+    jsonBodyGuard({ maxBytes: services.config.maxBodyBytes, bodiless: BODILESS_ACTIONS }),
+  );
 
   const api = new OpenAPIHono<AppEnv>()
     .route("/", health)

@@ -9,7 +9,7 @@
  * station's lines of the last hours (each line's measured queued→ready time and the lines ahead
  * of it when it was queued). A station without data takes the item's
  * `prepMinutes` (else 10) and 3 at once. An order's estimate is its slowest line's; a pending
- * order is estimated as if accepted now; an order whose lines still wait behind more than the
+ * order is estimated as if accepted when placed (and later, once that has passed); an order whose lines still wait behind more than the
  * station can work moves out with them. With `maxOpenOrders`, an order beyond that many ahead of
  * it waits for enough of them to be ready first.
  */
@@ -210,7 +210,9 @@ export class KitchenModel {
         out.set(order.id, readyTime(order) ?? now);
         continue;
       }
-      const start = queuedAt ?? now;
+      // A pending order counts from when it was placed, so its estimate stands still while it
+      // waits to be accepted (until it runs late).
+      const start = queuedAt ?? Date.parse(order.createdAt);
       let estimate = start;
       const stations = new Set<string>();
       for (const line of order.items) {
@@ -237,6 +239,7 @@ export class KitchenModel {
         }
         estimate = Math.max(estimate, slot + own);
       }
+      estimate = Math.round(estimate / 1000) * 1000; // to the second: reads agree
       out.set(order.id, estimate);
       activeAhead.push(estimate);
       for (const line of order.items) {

@@ -7,9 +7,9 @@ import type { AppEnv } from "../state.ts";
 /**
  * Guards request bodies before anything reads them: a write must declare a JSON body (415) and
  * stay within `maxBytes` (413, also when streamed without a length). Malformed JSON is a 400 from
- * the validator that parses it.
+ * the validator that parses it. Paths matching `bodiless` take no body and may come without one.
  */
-export function jsonBodyGuard(options: { maxBytes: number }) {
+export function jsonBodyGuard(options: { maxBytes: number; bodiless?: RegExp }) {
   const limit = bodyLimit({
     maxSize: options.maxBytes,
     onError: () => {
@@ -19,8 +19,16 @@ export function jsonBodyGuard(options: { maxBytes: number }) {
   return createMiddleware<AppEnv>(async function guardJsonBody(c, next) {
     const method = c.req.method;
     if (method !== "POST" && method !== "PATCH" && method !== "PUT") return await next();
+    // Actions that take no body (an acknowledgement, a close) may be sent without one.
+    if (options.bodiless?.test(c.req.path) && !hasBody(c.req.raw)) return await next();
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
     if (type !== "application/json") throw unsupportedMediaType();
     await limit(c, next);
   });
+}
+
+/** Whether a request says it carries a body. */
+function hasBody(request: Request): boolean {
+  const length = request.headers.get("content-length");
+  return (length !== null && length !== "0") || request.headers.has("transfer-encoding");
 }

@@ -114,7 +114,7 @@ Deno.test("[kitchen] KitchenModel without data", async (t) => {
     assert.equal(model.estimate("c", { now, maxOpenOrders: 2 }), first + 10 * 60_000);
   });
 
-  await t.step("a pending order is estimated as if accepted now; ended orders drop", () => {
+  await t.step("a pending order is estimated as if accepted when placed; ended ones drop", () => {
     const model = new KitchenModel();
     const pending: Order = {
       ...order("p", "kitchen"),
@@ -122,7 +122,9 @@ Deno.test("[kitchen] KitchenModel without data", async (t) => {
       history: [{ status: "pending", at, by: "guest" }],
     };
     model.observe(pending);
-    assert.equal(model.estimate("p", { now: now + 60_000 }), now + 11 * 60_000);
+    assert.equal(model.estimate("p", { now: now + 60_000 }), now + 10 * 60_000);
+    // Still waiting after 10 minutes: never before now.
+    assert.equal(model.estimate("p", { now: now + 20 * 60_000 }), now + 20 * 60_000 + 30_000);
     model.observe({ ...pending, status: "cancelled", version: 2 });
     assert.equal(model.estimate("p", { now }), null);
     assert.equal(model.size, 0);

@@ -17,6 +17,7 @@ import {
   OWNER_TOKEN,
   readTables,
   serverClient,
+  withoutEstimate,
   withoutRequiredOptions,
 } from "../fixtures.ts";
 
@@ -186,9 +187,11 @@ export class RawSse {
     return sse;
   }
 
-  /** The `order` events' orders. */
+  /** The `order` events' orders (checked to carry `estimatedReadyAt`, and without it). */
   orders(): Order[] {
-    return this.events.filter((e) => e.event === "order").map((e) => JSON.parse(e.data));
+    return this.events.filter((e) => e.event === "order").map((e) =>
+      withoutEstimate(JSON.parse(e.data))
+    );
   }
 
   /** Waits until `predicate` holds (checked after each event), or throws after `timeoutMs`. */
