@@ -11,7 +11,7 @@
  * the open-order read returned was committed before that listing began, so after it each order
  * is exactly as of the new cursor. From then on changes arrive in commit order.
  */
-import type { Catalog } from "../catalog/cache.ts";
+import type { Catalog, CatalogSnapshot } from "../catalog/cache.ts";
 import { KitchenModel } from "../kitchen/estimates.ts";
 import {
   comparePositions as compare,
@@ -276,7 +276,11 @@ export class LocationHub {
   /** The prep-time model of the location, fed every order change (lib/kitchen/estimates.ts). */
   #model = new KitchenModel();
   #catalog: Catalog | undefined;
-  #estimates: { at: number; map: Map<string, number | null> } | null = null;
+  #estimates: {
+    at: number;
+    map: Map<string, number | null>;
+    snapshot: CatalogSnapshot | undefined;
+  } | null = null;
   #etaTimer: ReturnType<typeof setInterval> | undefined;
 
   /** @internal Use `Hubs.get`. */
@@ -296,19 +300,20 @@ export class LocationHub {
   /**
    * The estimate of every open order as of now (ms since the epoch, null when none), from the
    * location's model, its menu's prep minutes and its `maxOpenOrders`; computed at most every
-   * 250 ms and between, on every change taken in.
+   * 250 ms, and again on every change taken in and every new catalog snapshot (settings).
    */
   estimates(): Map<string, number | null> {
     const now = Date.now();
-    if (this.#estimates && now - this.#estimates.at < 250) return this.#estimates.map;
     const snapshot = this.#catalog?.peek(this.locationId);
+    const cached = this.#estimates;
+    if (cached && now - cached.at < 250 && cached.snapshot === snapshot) return cached.map;
     if (!snapshot) this.#catalog?.get(this.locationId).catch(() => {});
     const map = this.#model.estimates({
       now,
       prepMinutes: snapshot && ((id) => snapshot.items.get(id)?.prepMinutes),
       maxOpenOrders: snapshot?.settings.maxOpenOrders ?? 0,
     });
-    this.#estimates = { at: now, map };
+    this.#estimates = { at: now, map, snapshot };
     return map;
   }
 

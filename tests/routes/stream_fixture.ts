@@ -161,6 +161,11 @@ export interface RawEvent {
 /** A minimal SSE reader over `fetch`, keeping events and comments, to see the wire exactly. */
 export class RawSse {
   readonly events: RawEvent[] = [];
+  /**
+   * A guest stream's `eta` events, kept apart: they come between changes whenever an estimate
+   * moves, so `events` (and `untilEvents`) hold the feed's changes and snapshots only.
+   */
+  readonly etas: RawEvent[] = [];
   readonly comments: string[] = [];
   status = 0;
   /** True once the server ended the stream. */
@@ -273,7 +278,7 @@ export class RawSse {
       isEvent = isEvent || field === "data";
     }
     event.data = data.join("\n");
-    if (isEvent) this.events.push(event);
+    if (isEvent) (event.event === "eta" ? this.etas : this.events).push(event);
   }
 
   #notify(): void {
