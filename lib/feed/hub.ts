@@ -282,6 +282,8 @@ export class LocationHub {
     snapshot: CatalogSnapshot | undefined;
   } | null = null;
   #etaTimer: ReturnType<typeof setInterval> | undefined;
+  /** The estimates new orders were answered with, by id. */
+  #created = new Map<string, string | null>();
 
   /** @internal Use `Hubs.get`. */
   constructor(
@@ -326,6 +328,19 @@ export class LocationHub {
     if (!isOpen(order.status)) return null;
     if (this.#model.observe(order)) this.#estimates = null;
     return isoOrNull(this.estimates().get(order.id));
+  }
+
+  /**
+   * The estimate a new order's 201 carries: computed once and remembered (the newest 10,000),
+   * so a retry with its `Idempotency-Key` gets the same body again in this process.
+   */
+  estimateAtCreation(order: Order): string | null {
+    const known = this.#created.get(order.id);
+    if (known !== undefined) return known;
+    const estimate = this.estimateOf(order);
+    this.#created.set(order.id, estimate);
+    if (this.#created.size > 10_000) this.#created.delete(this.#created.keys().next().value!);
+    return estimate;
   }
 
   /** `estimateOf` for many orders (one computation). */

@@ -92,13 +92,14 @@ export const tables = router()
       },
     }),
     async (c) => {
-      const { config, catalogService } = c.get("services");
+      const { kv, config, catalogService } = c.get("services");
       const table = await catalogService.updateTable(
         scopeOf(c),
         c.req.valid("param").id,
         c.req.valid("json"),
       );
-      return c.json(staffView(table, config.publicUrl), 200);
+      const occupied = await occupiedTables(kv, table.locationId, [table.id]);
+      return c.json(staffView(withOccupancy(table, occupied), config.publicUrl), 200);
     },
   )
   .openapi(
