@@ -5,12 +5,15 @@ import { firstLocation } from "./lib/catalog/locations.ts";
 import { seedDemo } from "./lib/catalog/seed.ts";
 import { closeServices, createServices } from "./lib/services.ts";
 import { createApp } from "./routes/app.ts";
+import { sharedAssets } from "./lib/assets/assets.ts";
 
 const config = configFromEnv();
 const kv = await openStore(config);
 if (config.seed) await seedDemo(kv, { retentionMs: config.eventRetentionMs });
 const services = await createServices(kv, config);
 const app = createApp(services);
+// The pages' scripts, built (or read) before the first guest asks for them.
+await sharedAssets(config.assetsDir);
 
 const shutdown = new AbortController();
 const server = Deno.serve({

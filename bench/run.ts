@@ -85,6 +85,11 @@ export interface RunOptions {
   /** Idempotency keys of orders: "ordered" or "random". */
   keys: string;
   /**
+   * Menu requests' `Accept-Encoding` (default `BROWSER_ACCEPT_ENCODING`, as a phone's browser
+   * sends; "" sends none, so every answer is the uncompressed JSON).
+   */
+  acceptEncoding?: string;
+  /**
    * The tree whose server is started: `deno run <its start task's args> <root>/main.ts` with cwd
    * `root`, so its own deno.json and deno.lock apply. Default: this working tree.
    */
@@ -105,6 +110,9 @@ export const HARNESS_ENV: readonly string[] = [
   "SEATSERVE_KV_PATH",
   "SEATSERVE_BOOTSTRAP_TOKEN",
 ];
+
+/** What Chrome and Safari on a phone send: the menu goes out compressed to them. */
+export const BROWSER_ACCEPT_ENCODING = "gzip, deflate, br";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const WRK_DIR = new URL("./wrk/", import.meta.url).pathname;
@@ -128,6 +136,8 @@ async function main(argv: string[]) {
       "server-flags": { type: "string", default: "" },
       /** Idempotency keys: "ordered" (time-ordered, as the guest page sends) or "random" (UUIDv4). */
       keys: { type: "string", default: "ordered" },
+      /** Menu: the `Accept-Encoding` sent ("" for none). */
+      "accept-encoding": { type: "string", default: BROWSER_ACCEPT_ENCODING },
       /** The tree whose server is started (default: this working tree). */
       root: { type: "string" },
     },
@@ -152,6 +162,7 @@ async function main(argv: string[]) {
       serverFlags: values["server-flags"].split(" ").filter(Boolean),
       storeDir: values["store-dir"],
       keys: values.keys,
+      acceptEncoding: values["accept-encoding"],
       root: values.root,
     });
     results.push(result);
@@ -215,7 +226,10 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
     const url = target === "orders" ? `${base}/api/orders` : `${base}/`;
     await Deno.writeTextFile(
       dataPath,
-      (target === "orders" ? orderBodies(fixture, 2000) : menuRequests(fixture)).join("\n") + "\n",
+      (target === "orders"
+        ? orderBodies(fixture, 2000)
+        : menuRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)).join("\n") +
+        "\n",
     );
     const runId = crypto.randomUUID().slice(0, 8);
     let answered = 0;
@@ -381,9 +395,10 @@ function orderBodies(fixture: Fixture, count: number): string[] {
 /**
  * The menu requests: by slug and by each table's token, each asked for in every language the
  * menu offers, by `?lang=` and by `Accept-Language` (a browser's list, one with no offered
- * language, one with none at all). One per line: `<path>\t<Accept-Language or empty>`.
+ * language, one with none at all). One per line:
+ * `<path>\t<Accept-Language or empty>\t<Accept-Encoding or empty>`.
  */
-function menuRequests(fixture: Fixture): string[] {
+function menuRequests(fixture: Fixture, acceptEncoding: string): string[] {
   const paths = [
     "/api/menu?location=demo",
     ...fixture.tableTokens.map((t) => `/api/menu?table=${encodeURIComponent(t)}`),
@@ -392,7 +407,9 @@ function menuRequests(fixture: Fixture): string[] {
   for (const lang of fixture.languages) {
     variants.push([`&lang=${lang}`, ""], ["", `${lang}-XX,${lang};q=0.9,en;q=0.5`]);
   }
-  return paths.flatMap((path) => variants.map(([query, header]) => `${path}${query}\t${header}`));
+  return paths.flatMap((path) =>
+    variants.map(([query, header]) => `${path}${query}\t${header}\t${acceptEncoding}`)
+  );
 }
 
 async function wrk(

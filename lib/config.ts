@@ -3,6 +3,7 @@
  * Everything else receives a `Config`; nothing else reads `Deno.env`.
  */
 
+import { decodeBackupKeys } from "./backup/encryption.ts";
 import type { RateRule } from "./ratelimit/limiter.ts";
 
 /** The service's settings. */
@@ -56,6 +57,11 @@ export interface Config {
   backupKeep: number;
   /** A command run after each scheduled backup with the file's path as its last argument. */
   backupAfter: string | null;
+  /**
+   * Backup encryption keys (`BACKUP_KEY`: base64 32-byte keys, comma-separated, newest first):
+   * the first encrypts new backups, all decrypt. Empty: backups are not encrypted.
+   */
+  backupKeys: Uint8Array[];
   /** Postgres of the analytics mirror (`DATABASE_URL`), or null: no mirror, no analytics. */
   databaseUrl: string | null;
   /**
@@ -77,6 +83,11 @@ export interface Config {
    * `SEATSERVE_RATE_<NAME>` as `<per minute>` or `<per minute>/<burst>` (README).
    */
   rateLimits: RateLimits | null;
+  /**
+   * A `deno task build` output to serve the pages' scripts from (`SEATSERVE_ASSETS_DIR`), or
+   * null: build them with esbuild at start (Deno Deploy runs no subprocess: build before deploy).
+   */
+  assetsDir: string | null;
 }
 
 /** Every rate limit of the service, each a token bucket per key. */
@@ -164,10 +175,12 @@ export function loadConfig(env: Env): Config {
     backupDir: env.BACKUP_DIR?.trim() || null,
     backupKeep: intSetting(env, "BACKUP_KEEP", 48, 1, 100_000),
     backupAfter: env.BACKUP_AFTER?.trim() || null,
+    backupKeys: decodeBackupKeys(env.BACKUP_KEY ?? ""),
     databaseUrl: env.DATABASE_URL?.trim() || null,
     mirrorWorker: mirrorWorkerMode(env.SEATSERVE_MIRROR_WORKER),
     mirrorBatchChanges: intSetting(env, "SEATSERVE_MIRROR_BATCH", 2000, 1, 20_000),
     trustProxyHeader: trustProxyHeader(env.SEATSERVE_TRUST_PROXY),
+    assetsDir: env.SEATSERVE_ASSETS_DIR?.trim() || null,
     rateLimits: isOff(env.SEATSERVE_RATE_LIMIT) ? null : {
       ordersPerTable: rateRule(env, "ORDERS_PER_TABLE", DEFAULT_RATE_LIMITS.ordersPerTable),
       ordersPerAddress: rateRule(env, "ORDERS_PER_ADDRESS", DEFAULT_RATE_LIMITS.ordersPerAddress),

@@ -19,7 +19,9 @@ import { SESSION_COOKIE } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
+import { assets } from "./pages/assets.ts";
 import { renderDocs } from "./pages/docs.ts";
+import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
 
 const API_INFO = {
@@ -67,6 +69,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", serviceRequests)
     .route("/", visits);
   app.route("/api", api);
+  app.route("/", assets);
+  app.route("/", guestPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -2,6 +2,7 @@
  * `deno task restore FILE [--force]`: puts a backup in place as the local store at
  * `SEATSERVE_KV_PATH`. Refuses a store that holds entries unless `--force`. Stop the server first.
  */
+import { importBackupKeys } from "../lib/backup/encryption.ts";
 import { restoreBackup } from "../lib/backup/snapshot.ts";
 import { configFromEnv } from "../lib/config.ts";
 import { argPath, progressBar } from "./progress.ts";
@@ -18,6 +19,7 @@ try {
   const manifest = await restoreBackup(argPath(args[0]), config.kvPath!, {
     force,
     onProgress: bar.update,
+    keys: await importBackupKeys(config.backupKeys),
   });
   bar.stop();
   console.error(`restored ${manifest.entries} entries taken ${manifest.createdAt}`);

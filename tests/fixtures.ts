@@ -195,7 +195,7 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
     stderr: "piped",
   }).spawn();
   let text = "";
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
+  const collect = async (stream: ReadableStream<Uint8Array<ArrayBuffer>>) => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
   };
   const collected = Promise.all([collect(child.stdout), collect(child.stderr)]);

@@ -1,6 +1,7 @@
 -- GET /api/menu, by location slug and by table token, in every language the menu offers (by
 -- `?lang=` and by Accept-Language). One request per line of the requests file:
--- `<path>\t<Accept-Language or empty>`. Each request's text is built once, in init.
+-- `<path>\t<Accept-Language or empty>\t<Accept-Encoding or empty>`. Each request's text is
+-- built once, in init.
 -- Arguments: <phase seconds> <requests file>
 local requests = {}
 local next_request = 1
@@ -8,9 +9,10 @@ local next_request = 1
 function init(args)
   start_phase(tonumber(args[1]))
   for line in io.lines(args[2]) do
-    local path, language = line:match("^([^\t]*)\t?(.*)$")
+    local path, language, encoding = line:match("^([^\t]*)\t?([^\t]*)\t?(.*)$")
     local headers = {}
     if language ~= "" then headers["Accept-Language"] = language end
+    if encoding ~= "" then headers["Accept-Encoding"] = encoding end
     table.insert(requests, wrk.format("GET", path, headers))
   end
   next_request = thread_id % #requests + 1

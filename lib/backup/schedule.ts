@@ -4,6 +4,7 @@
  * its argument, to copy it off the machine. A failure is logged and shown in `/api/health`.
  */
 import type { Config } from "../config.ts";
+import { type BackupKey, importBackupKeys } from "./encryption.ts";
 import { createBackup, isLocalStorePath, pruneBackups } from "./snapshot.ts";
 
 /** What `/api/health` says about backups. */
@@ -20,6 +21,7 @@ export interface BackupStatus {
 export class BackupSchedule {
   #config: Config;
   #running: Promise<BackupStatus> | null = null;
+  #keys: Promise<BackupKey[]> | null = null;
   status: BackupStatus;
 
   constructor(config: Config) {
@@ -63,7 +65,9 @@ export class BackupSchedule {
     let file: string | null = null;
     try {
       if (!backupDir || !isLocalStorePath(kvPath)) throw new Error("backups are off");
-      file = (await createBackup(kvPath, { dir: backupDir, level: 3 })).path;
+      this.#keys ??= importBackupKeys(this.#config.backupKeys);
+      const [key] = await this.#keys;
+      file = (await createBackup(kvPath, { dir: backupDir, level: 3, key })).path;
       await pruneBackups(backupDir, backupKeep);
       if (backupAfter) await runAfter(backupAfter, file);
       const at = new Date().toISOString();

@@ -5,20 +5,26 @@
  * copy in place only where there is no store yet, or when forced. Versionstamps are kept, so feed
  * positions, `Last-Event-ID`s and feed cursors stay valid across a backup and restore.
  *
+ * With a backup key (`BACKUP_KEY`), the compressed file is then encrypted (`encryption.ts`,
+ * AES-256-GCM, `.enc` appended to its name); a restore decrypts it with whichever configured key
+ * it names, and refuses a wrong key or a changed byte before anything is put in place.
+ *
  * Only a local (SQLite) store can be copied so; other stores move with export and import
  * (`ndjson.ts`).
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
+import { type BackupKey, decryptStream, encryptStream, isEncrypted } from "./encryption.ts";
 import type { SnapshotReply, SnapshotRequest } from "./snapshot_worker.ts";
 
 /** The version of the backup file format this code writes and reads. */
 export const BACKUP_FORMAT_VERSION = 1;
 
-const NAME_PATTERN = /^seatserve-backup-v(\d+)-(\d{8}T\d{9}Z)\.sqlite\.gz$/;
+const NAME_PATTERN = /^seatserve-backup-v(\d+)-(\d{8}T\d{9}Z)\.sqlite\.gz(?:\.enc)?$/;
 
 /** The first line of a backup file. */
 export interface BackupManifest {
@@ -74,7 +80,14 @@ export function snapshotStore(source: string, target: string): Promise<number> {
  */
 export async function createBackup(
   source: string,
-  options: { dir: string; onProgress?: Progress; now?: Date; level?: number },
+  options: {
+    dir: string;
+    onProgress?: Progress;
+    now?: Date;
+    level?: number;
+    /** Encrypt the file with this key (the newest of `BACKUP_KEY`). */
+    key?: BackupKey;
+  },
 ): Promise<BackupResult> {
   if (!isLocalStorePath(source)) {
     throw new Error(`only a local store file can be backed up so (got ${source ?? "Deploy KV"})`);
@@ -82,7 +95,8 @@ export async function createBackup(
   await Deno.stat(source); // a clear error when there is no store there
   await Deno.mkdir(options.dir, { recursive: true });
   const now = options.now ?? new Date();
-  const name = `seatserve-backup-v${BACKUP_FORMAT_VERSION}-${stamp(now)}.sqlite.gz`;
+  const name = `seatserve-backup-v${BACKUP_FORMAT_VERSION}-${stamp(now)}.sqlite.gz` +
+    (options.key ? ".enc" : "");
   const path = `${options.dir.replace(/\/+$/, "")}/${name}`;
   const copy = `${path}.copy`;
   const partial = `${path}.partial`;
@@ -100,18 +114,18 @@ export async function createBackup(
     };
     let done = 0;
     options.onProgress?.(0, size);
-    await pipeline(
-      async function* () {
-        yield new TextEncoder().encode(JSON.stringify(manifest) + "\n");
-        for await (const chunk of createReadStream(copy, { highWaterMark: 1 << 20 })) {
-          done += (chunk as Uint8Array).length;
-          options.onProgress?.(done, size);
-          yield chunk;
-        }
-      },
-      createGzip({ level: options.level ?? 6 }),
-      createWriteStream(partial),
-    );
+    const plain = async function* () {
+      yield new TextEncoder().encode(JSON.stringify(manifest) + "\n");
+      for await (const chunk of createReadStream(copy, { highWaterMark: 1 << 20 })) {
+        done += (chunk as Uint8Array).length;
+        options.onProgress?.(done, size);
+        yield chunk;
+      }
+    };
+    const gzip = createGzip({ level: options.level ?? 6 });
+    const out = createWriteStream(partial, { mode: 0o600 });
+    if (options.key) await pipeline(plain, gzip, encryptStream(options.key), out);
+    else await pipeline(plain, gzip, out);
     await Deno.rename(partial, path);
     return { path, fileBytes: (await Deno.stat(path)).size, manifest };
   } finally {
@@ -120,21 +134,48 @@ export async function createBackup(
   }
 }
 
-/** Reads a backup file's manifest (its first line) without unpacking the rest. */
-export async function readManifest(file: string): Promise<BackupManifest> {
-  const gunzip = createReadStream(file).pipe(createGunzip());
+/**
+ * Reads a backup file's manifest (its first line) without unpacking the rest; an encrypted file
+ * needs its key among `keys`.
+ */
+export async function readManifest(
+  file: string,
+  keys: readonly BackupKey[] = [],
+): Promise<BackupManifest> {
+  const gunzip = createGunzip();
+  const source = await compressedStream(file, keys);
+  source.on("error", (error: Error) => gunzip.destroy(error));
   let text = "";
   try {
-    for await (const chunk of gunzip) {
+    for await (const chunk of source.pipe(gunzip)) {
       text += new TextDecoder().decode(chunk as Uint8Array, { stream: true });
       const end = text.indexOf("\n");
       if (end >= 0) return parseManifest(text.slice(0, end));
       if (text.length > 64 * 1024) break;
     }
   } finally {
+    source.destroy();
     gunzip.destroy();
   }
   throw new Error(`${file} is not a SeatServe backup (no manifest line)`);
+}
+
+/** A backup file's gzip stream: the file itself, or what it decrypts to. */
+async function compressedStream(file: string, keys: readonly BackupKey[]): Promise<Readable> {
+  if (!await isEncryptedFile(file)) return createReadStream(file);
+  return Readable.from(decryptStream(keys, file)(createReadStream(file)), { objectMode: false });
+}
+
+/** Whether `file` is an encrypted backup (by its first bytes). */
+export async function isEncryptedFile(file: string): Promise<boolean> {
+  const handle = await Deno.open(file);
+  try {
+    const head = new Uint8Array(16);
+    const n = await handle.read(head);
+    return isEncrypted(head.subarray(0, n ?? 0));
+  } finally {
+    handle.close();
+  }
 }
 
 /** Whether there is no store at `path`, or one with no entries. */
@@ -164,7 +205,12 @@ export function isStoreEmpty(path: string): boolean {
 export async function restoreBackup(
   file: string,
   target: string,
-  options: { force?: boolean; onProgress?: Progress } = {},
+  options: {
+    force?: boolean;
+    onProgress?: Progress;
+    /** The keys an encrypted backup may need (`BACKUP_KEY`, all of them). */
+    keys?: readonly BackupKey[];
+  } = {},
 ): Promise<BackupManifest> {
   if (!isLocalStorePath(target)) {
     throw new Error(`a backup restores into a local store file; use import for ${target}`);
@@ -175,7 +221,7 @@ export async function restoreBackup(
   await Deno.mkdir(target.replace(/[^/]*$/, "") || ".", { recursive: true });
   const temporary = `${target}.restoring`;
   try {
-    const manifest = await unpack(file, temporary, options.onProgress);
+    const manifest = await unpack(file, temporary, options);
     const db = new DatabaseSync(temporary, { readOnly: true });
     try {
       const row = db.prepare("SELECT count(*) AS n FROM kv").get() as { n: number };
@@ -220,14 +266,19 @@ export async function pruneBackups(dir: string, keep: number): Promise<string[]>
   return old;
 }
 
-async function unpack(file: string, target: string, onProgress?: Progress) {
+async function unpack(
+  file: string,
+  target: string,
+  options: { onProgress?: Progress; keys?: readonly BackupKey[] },
+) {
+  const { onProgress } = options;
   const hash = createHash("sha256");
   let manifest: BackupManifest | null = null;
   let head = new Uint8Array(0);
   let written = 0;
-  const out = createWriteStream(target);
+  const out = createWriteStream(target, { mode: 0o600 });
   await pipeline(
-    createReadStream(file),
+    await compressedStream(file, options.keys ?? []),
     createGunzip(),
     async function* (source: AsyncIterable<Uint8Array>) {
       for await (const chunk of source) {

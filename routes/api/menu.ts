@@ -14,6 +14,7 @@ import {
 } from "../../lib/errors.ts";
 import { can } from "../../lib/auth/roles.ts";
 import { frameStreamResponse } from "../../lib/feed/sse.ts";
+import { chooseCoding, compressedBody } from "../../lib/http/precompressed.ts";
 import {
   type Allergen,
   ALLERGENS,
@@ -74,8 +75,9 @@ export const menu = router()
       path: "/menu",
       tags: ["menu"],
       summary: "A location's menu",
-      description: `${MENU_DESCRIPTION} Sends an ETag (one per language and filter); ` +
-        "`If-None-Match` gives 304.",
+      description: `${MENU_DESCRIPTION} Sends an ETag (one per language, filter and ` +
+        "content coding); `If-None-Match` gives 304. Compressed with brotli or gzip when " +
+        "`Accept-Encoding` allows (compressed once per menu version, not per request).",
       request: { query: MenuQuery },
       responses: {
         200: jsonResponse(MenuSchema, "The menu."),
@@ -89,13 +91,17 @@ export const menu = router()
       const filter = menuFilterOf(query);
       const lang = snapshot.language(query.lang, c.req.header("accept-language"));
       const body = snapshot.menu(lang, filter);
-      c.header("ETag", body.etag);
+      const coding = chooseCoding(c.req.header("accept-encoding"));
+      // A strong ETag names one representation, so each coding has its own (RFC 9110 8.8.3).
+      c.header("ETag", coding ? `${body.etag.slice(0, -1)}-${coding}"` : body.etag);
       c.header("Cache-Control", "no-cache");
-      c.header("Vary", "Accept-Language");
+      c.header("Vary", "Accept-Language, Accept-Encoding");
       c.header("Content-Language", body.lang);
       if (etagMatches(c.req.header("if-none-match"), body.etag)) return c.body(null, 304);
       c.header("Content-Type", "application/json; charset=UTF-8");
-      return c.body(body.body, 200) as never;
+      if (!coding) return c.body(body.body, 200) as never;
+      c.header("Content-Encoding", coding);
+      return c.body(compressedBody(body.body, coding), 200) as never;
     },
   )
   .openapi(
@@ -293,10 +299,15 @@ function menuFilterOf(query: { exclude?: string; diet?: string }): MenuFilter | 
   return { exclude: exclude as Allergen[], diet };
 }
 
+/**
+ * `If-None-Match` against a menu's ETag in any of its codings (weak comparison, as RFC 9110
+ * says for `If-None-Match`): the content is the same whichever coding the client cached.
+ */
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
+  const opaque = etag.slice(1, -1);
   return header.split(",").some((tag) => {
-    const t = tag.trim();
-    return t === "*" || t === etag || t === `W/${etag}`;
+    const t = tag.trim().replace(/^W\//, "");
+    return t === "*" || t === etag || t === `"${opaque}-br"` || t === `"${opaque}-gzip"`;
   });
 }

@@ -21,7 +21,12 @@ export function securityHeaders() {
   const forPages = secureHeaders({ crossOriginResourcePolicy: false });
   return createMiddleware<AppEnv>(async function setSecurityHeaders(c, next) {
     if (!c.req.path.startsWith("/api/")) return await forPages(c, next);
+    // Before the answer exists, so that Hono builds it with them: changing an answer's headers
+    // afterwards costs Deno its fast path. An answer built as a raw `Response` (event streams)
+    // gets them afterwards.
+    for (const [name, value] of API_SECURITY_HEADERS) c.header(name, value);
     await next();
+    if (c.res.headers.has("x-content-type-options")) return;
     for (const [name, value] of API_SECURITY_HEADERS) c.res.headers.set(name, value);
   });
 }

@@ -110,7 +110,12 @@ Deno.test("[api] security headers: five for API answers, the full browser set fo
       await call(s, "GET", "/api/tables"), // a 401
       await call(s, "GET", "/api/no-such-route"), // a 404
     ];
+    // An event stream is a raw `Response` built outside Hono's context: it gets them too.
+    const stream = await s.app.request("/api/menu/stream?location=demo");
+    await stream.body?.cancel();
+    api.push({ status: stream.status, headers: stream.headers, text: "", body: null });
     for (const reply of api) {
+      assert.match(reply.headers.get("x-request-id") ?? "", /^[0-9A-Z]{26}$/);
       assert.equal(reply.headers.get("x-content-type-options"), "nosniff");
       assert.equal(reply.headers.get("x-frame-options"), "DENY");
       assert.equal(reply.headers.get("referrer-policy"), "no-referrer");

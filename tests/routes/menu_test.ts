@@ -673,3 +673,52 @@ Deno.test("[menu] the demo restaurant", async () => {
     }
   });
 });
+
+Deno.test("[menu] compressed as Accept-Encoding allows, the same menu in every coding", async () => {
+  await withServices(async (s) => {
+    const get = (headers: Record<string, string>) =>
+      s.app.request("/api/menu?location=demo&lang=de", { headers });
+    const plain = await get({});
+    assert.equal(plain.headers.get("content-encoding"), null);
+    const json = await plain.text();
+    const etag = plain.headers.get("etag")!;
+    assert.match(plain.headers.get("vary") ?? "", /accept-encoding/i);
+
+    const decoded: Record<string, string> = {};
+    for (
+      const [accept, coding] of [
+        ["gzip, deflate, br", "br"],
+        ["gzip", "gzip"],
+        ["br;q=0, gzip;q=0.5", "gzip"],
+        ["*", "br"],
+        ["br;q=0, *;q=0.2", "gzip"],
+        ["identity", null],
+        ["gzip;q=0, br;q=0", null],
+        ["deflate", null],
+      ] as const
+    ) {
+      const reply = await get({ "accept-encoding": accept });
+      assert.equal(reply.status, 200, accept);
+      assert.equal(reply.headers.get("content-encoding"), coding, accept);
+      const bytes = new Uint8Array(await reply.arrayBuffer());
+      if (!coding) {
+        assert.equal(new TextDecoder().decode(bytes), json, accept);
+        assert.equal(reply.headers.get("etag"), etag);
+        continue;
+      }
+      // A strong ETag per representation, and much smaller than the JSON.
+      assert.equal(reply.headers.get("etag"), `${etag.slice(0, -1)}-${coding}"`, accept);
+      assert.ok(bytes.length * 3 < json.length, `${coding}: ${bytes.length} of ${json.length}`);
+      const stream = new Blob([bytes]).stream().pipeThrough(
+        new DecompressionStream(coding === "br" ? "brotli" as CompressionFormat : "gzip"),
+      );
+      decoded[coding] = await new Response(stream).text();
+      assert.equal(decoded[coding], json, accept);
+      // Either coding's ETag, or the plain one, is the same content: 304.
+      for (const sent of [reply.headers.get("etag")!, etag, `W/${reply.headers.get("etag")}`]) {
+        const again = await get({ "accept-encoding": accept, "if-none-match": sent });
+        assert.equal(again.status, 304, `${accept} with ${sent}`);
+      }
+    }
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The guest page (`/t/<table token>`, routes/pages/guest.tsx and islands/guest_page.tsx) in
+ * Chromium against the real server: ordering with options and a note at 360 px, the live
+ * tracker, one order for a double tap and for a retry after a lost answer, an item 86'd while
+ * the page is open, the page without scripts, languages, the friendly page for a bad token, and
+ * the assets' caching and size.
+ */
+import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
+import type { Browser, Page } from "playwright-core";
+import { call, expect, type Json, readMenu, readTables, startMain } from "../fixtures.ts";
+import { eventually, SCREENSHOTS, startBrowser } from "./browser_fixture.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const TOKEN = "guest-page-owner";
+
+Deno.test("[guest page] in Chromium", opts, async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "seatserve-guest-page-" });
+  const server = await startMain({
+    SEATSERVE_KV_PATH: `${dir}/kv`,
+    SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
+    SEATSERVE_RATE_LIMIT: "off",
+  });
+  const browser: Browser = await startBrowser();
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  const tables = await readTables(server);
+  const menu = await readMenu(server);
+  const orders = async (tableId: string) => {
+    const reply = await call(server, "GET", `/api/orders?table=${tableId}`, { token: TOKEN });
+    return expect(reply, 200).orders as Json[];
+  };
+  const open = async (tableToken: string, options: { width?: number; lang?: string } = {}) => {
+    const context = await browser.newContext({
+      viewport: { width: options.width ?? 360, height: 780 },
+      locale: options.lang ?? "en-GB",
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(String(error)));
+    await page.goto(`${server.base}/t/${tableToken}`);
+    await page.waitForSelector("[data-island] .guest");
+    // Hydrated once the island's handlers answer: the filter panel opens from the island.
+    await page.waitForFunction(() => document.querySelector("[data-island]")?.children.length);
+    return { page, errors, close: () => context.close() };
+  };
+  const withOptions = menu.items.find((i: Json) =>
+    i.available && i.optionGroups.some((g: Json) => g.min >= 1) &&
+    i.optionGroups.every((g: Json) => g.options.filter((o: Json) => o.available).length >= g.min)
+  );
+  const plain = menu.items.find((i: Json) => i.available && i.optionGroups.length === 0);
+
+  try {
+    await t.step(
+      "360 px: two items, one with options and a note; the tracker follows",
+      async () => {
+        const table = tables[0];
+        const { page, errors, close } = await open(table.token);
+        await addItem(page, withOptions.id, { note: "no onions, please" });
+        await addItem(page, plain.id, { quantity: 2 });
+        await page.click(".cart-bar");
+        await page.screenshot({ path: `${SCREENSHOTS}guest-cart-360.png` });
+        await page.click("button.place");
+        await page.waitForSelector(".order .status");
+        const [order] = await orders(table.id);
+        assert.ok(order, "the order is in the store");
+        const required = withOptions.optionGroups.filter((g: Json) => g.min >= 1);
+        const line = order.items.find((l: Json) => l.menuItemId === withOptions.id);
+        assert.equal(line.note, "no onions, please");
+        assert.equal(line.quantity, 1);
+        assert.deepEqual(
+          line.options.map((o: Json) => o.groupId),
+          required.flatMap((g: Json) => Array(g.min).fill(g.id)),
+        );
+        const expectedUnit = withOptions.priceCents +
+          line.options.reduce((n: number, o: Json) => n + o.priceDeltaCents, 0);
+        assert.equal(line.unitPriceCents, expectedUnit);
+        const second = order.items.find((l: Json) => l.menuItemId === plain.id);
+        assert.equal(second.quantity, 2);
+        assert.equal(order.totalCents, expectedUnit + 2 * plain.priceCents);
+        assert.match(await page.textContent(".order .status") ?? "", /waiting for the restaurant/);
+        // The kitchen moves it on; the tracker shows it without a reload.
+        for (const status of ["queued", "preparing", "ready"]) {
+          const moved = await call(server, "PATCH", `/api/orders/${order.id}`, {
+            token: TOKEN,
+            body: { status },
+          });
+          expect(moved, 200);
+        }
+        await page.waitForFunction(() =>
+          document.querySelector(".order .status")?.textContent?.includes("Ready")
+        );
+        await page.screenshot({ path: `${SCREENSHOTS}guest-tracker-360.png`, fullPage: true });
+        // A reload keeps following the order placed from this phone.
+        await page.reload();
+        await page.waitForFunction(() =>
+          document.querySelector(".order .status")?.textContent?.includes("Ready")
+        );
+        assert.deepEqual(errors, []);
+        await close();
+      },
+    );
+
+    await t.step("a double tap places one order", async () => {
+      const table = tables[1];
+      const { page, close } = await open(table.token);
+      await addItem(page, plain.id);
+      await page.click(".cart-bar");
+      await page.dblclick("button.place");
+      await page.waitForSelector(".order .status");
+      await page.waitForTimeout(300);
+      assert.equal((await orders(table.id)).length, 1);
+      await close();
+    });
+
+    await t.step("an answer lost on the way: the retry returns the same order", async () => {
+      const table = tables[2];
+      const { page, close } = await open(table.token);
+      await addItem(page, plain.id);
+      await page.click(".cart-bar");
+      let lost = 0;
+      await page.route("**/api/orders", async (route) => {
+        if (lost++ === 0) {
+          await route.fetch(); // the server takes the order…
+          await route.abort("connectionreset"); // …and the phone never hears back
+        } else await route.continue();
+      });
+      await page.click("button.place");
+      await page.waitForSelector(".cart .error");
+      assert.equal((await orders(table.id)).length, 1, "placed once, not answered");
+      await page.click("button.place");
+      await page.waitForSelector(".order .status");
+      const placed = await orders(table.id);
+      assert.equal(placed.length, 1, "the retry ordered nothing more");
+      assert.equal(await page.getAttribute(".order", "data-order"), placed[0].id);
+      await close();
+    });
+
+    await t.step("an item 86'd while the page is open greys out; the cart says so", async () => {
+      const table = tables[3];
+      const { page, close } = await open(table.token);
+      await addItem(page, plain.id);
+      const patched = await call(server, "PATCH", `/api/menu/items/${plain.id}`, {
+        token: TOKEN,
+        body: { available: false },
+      });
+      expect(patched, 200);
+      await page.waitForSelector(`li.item.unavailable[data-item="${plain.id}"]`, { timeout: 3000 });
+      assert.equal(await page.$(`li[data-item="${plain.id}"] button.add`), null);
+      await page.click(".cart-bar");
+      await page.waitForSelector(".cart .warning");
+      assert.equal(await page.isDisabled("button.place"), true);
+      await page.screenshot({ path: `${SCREENSHOTS}guest-86-360.png` });
+      expect(
+        await call(server, "PATCH", `/api/menu/items/${plain.id}`, {
+          token: TOKEN,
+          body: { available: true },
+        }),
+        200,
+      );
+      await close();
+    });
+
+    await t.step("filters: an avoided allergen's items leave, the rest stay", async () => {
+      const { page, close } = await open(tables[4].token, { width: 1280 });
+      await page.click(".filters summary");
+      await page.click('.filters label:has-text("Gluten") >> input');
+      const shown = await page.$$eval(
+        "li.item",
+        (els) => els.map((e) => e.getAttribute("data-item")),
+      );
+      const expected = menu.items.filter((i: Json) => !i.allergens.includes("gluten")).map((
+        i: Json,
+      ) => i.id);
+      assert.deepEqual(new Set(shown), new Set(expected));
+      assert.match(page.url(), /exclude=gluten/);
+      await page.screenshot({ path: `${SCREENSHOTS}guest-filter-1280.png` });
+      await close();
+    });
+
+    await t.step("German by Accept-Language, with a switch to English", async () => {
+      const { page, close } = await open(tables[5].token, { lang: "de-DE" });
+      const german = await call(server, "GET", "/api/menu?location=demo&lang=de");
+      assert.equal(await page.getAttribute("html", "lang"), "de");
+      assert.equal(await page.textContent("section h2"), german.body.categories[0].name);
+      await page.screenshot({ path: `${SCREENSHOTS}guest-menu-de-360.png` });
+      await page.click('nav.languages a[lang="en"]');
+      await page.waitForFunction(() => document.documentElement.lang === "en");
+      assert.equal(await page.textContent("section h2"), menu.categories[0].name);
+      await close();
+    });
+
+    await t.step("without scripts the menu is there, in the right language", async () => {
+      const reply = await fetch(`${server.base}/t/${tables[0].token}?lang=de`);
+      const html = await reply.text();
+      assert.equal(reply.status, 200);
+      assert.match(reply.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+      const german = (await call(server, "GET", "/api/menu?location=demo&lang=de")).body;
+      for (const item of german.items) assert.ok(html.includes(escapeHtml(item.name)), item.name);
+      assert.match(html, /<script type="module" src="\/assets\/guest-[A-Z0-9]+\.js">/);
+    });
+
+    await t.step("a rotated or unknown token: a friendly page, not JSON", async () => {
+      const { page, close } = await (async () => {
+        const context = await browser.newContext({ locale: "de-DE" });
+        const page = await context.newPage();
+        const response = await page.goto(`${server.base}/t/not-a-real-token`);
+        assert.equal(response?.status(), 404);
+        return { page, close: () => context.close() };
+      })();
+      assert.match(await page.textContent("h1") ?? "", /Tisch-Code funktioniert nicht/);
+      await page.screenshot({ path: `${SCREENSHOTS}guest-unknown-360.png` });
+      await close();
+    });
+
+    await t.step("assets: hashed names, cached a year, compressed, within budget", async () => {
+      const html = await (await fetch(`${server.base}/t/${tables[0].token}`)).text();
+      const script = /src="(\/assets\/guest-[A-Z0-9]+\.js)"/.exec(html)![1];
+      const styles = /href="(\/assets\/styles-[0-9a-f]+\.css)"/.exec(html)![1];
+      for (const path of [script, styles]) {
+        const reply = await fetch(`${server.base}${path}`, {
+          headers: { "accept-encoding": "gzip" },
+        });
+        assert.equal(reply.status, 200, path);
+        assert.equal(reply.headers.get("cache-control"), "public, max-age=31536000, immutable");
+        assert.equal(reply.headers.get("content-encoding"), "gzip");
+        // fetch decodes the body; what went over the wire is its gzip.
+        const body = new Uint8Array(await reply.arrayBuffer());
+        const gzipped = gzipSync(body, { level: 9 });
+        assert.ok(body.length > 1000, path);
+        if (path === script) {
+          console.log(`guest bundle: ${gzipped.length} bytes gzipped`);
+          assert.ok(gzipped.length < 50 * 1024, `guest JS ${gzipped.length} bytes gzipped`);
+        }
+      }
+      const missing = await fetch(`${server.base}/assets/guest-NOTTHERE.js`);
+      assert.equal(missing.status, 404);
+      assert.equal((await missing.json()).error.code, "not_found");
+    });
+  } finally {
+    await browser.close();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Opens an item's sheet, picks the first available options its required groups need, adds it. */
+async function addItem(
+  page: Page,
+  itemId: string,
+  extra: { note?: string; quantity?: number } = {},
+) {
+  await page.click(`li[data-item="${itemId}"] button.add`);
+  await page.waitForSelector(".sheet");
+  for (const group of await page.$$(".sheet fieldset.group")) {
+    const rule = await group.textContent() ?? "";
+    if (!/Required|Pflicht/.test(rule)) continue;
+    const needed = Number(/(?:Choose|auswählen)\D*(\d+)/.exec(rule)?.[1] ?? 1);
+    const inputs = await group.$$("input:not(:disabled)");
+    for (let i = 0; i < needed; i++) {
+      if (!(await inputs[i].isChecked())) await inputs[i].check();
+    }
+  }
+  if (extra.note) await page.fill(".sheet textarea", extra.note);
+  for (let i = 1; i < (extra.quantity ?? 1); i++) {
+    await page.click('.sheet .stepper button[aria-label="More"]');
+  }
+  await page.click(".sheet button.primary");
+  await page.waitForSelector(".sheet", { state: "detached" });
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;");
+}
