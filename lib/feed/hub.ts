@@ -63,6 +63,10 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   etaTickMs: 15_000,
 };
 
+/** How long a pass of estimates serves reads, and new orders joining the queue's end. */
+const FRESH_MS = 250;
+const TAIL_FRESH_MS = 5_000;
+
 /** An estimate moves a guest stream's `eta` when it moves by this much or more. */
 const ETA_STEP_MS = 60_000;
 
@@ -302,32 +306,60 @@ export class LocationHub {
   /**
    * The estimate of every open order as of now (ms since the epoch, null when none), from the
    * location's model, its menu's prep minutes and its `maxOpenOrders`; computed at most every
-   * 250 ms, and again on every change taken in and every new catalog snapshot (settings).
+   * 250 ms, and again after changes and on every new catalog snapshot (settings).
    */
   estimates(): Map<string, number | null> {
+    return (this.#fresh(FRESH_MS) ?? this.#recompute()).map;
+  }
+
+  /** The estimates computed within `maxAgeMs` for the current catalog snapshot, if any. */
+  #fresh(maxAgeMs: number) {
+    const cached = this.#estimates;
+    const snapshot = this.#catalog?.peek(this.locationId);
+    if (!cached || cached.snapshot !== snapshot || Date.now() - cached.at >= maxAgeMs) return null;
+    return cached;
+  }
+
+  #context(now: number, snapshot: CatalogSnapshot | undefined) {
+    return {
+      now,
+      prepMinutes: snapshot && ((id: string) => snapshot.items.get(id)?.prepMinutes),
+      maxOpenOrders: snapshot?.settings.maxOpenOrders ?? 0,
+    };
+  }
+
+  /** Every open order's estimate, computed now (one pass over the queue). */
+  #recompute() {
     const now = Date.now();
     const snapshot = this.#catalog?.peek(this.locationId);
-    const cached = this.#estimates;
-    if (cached && now - cached.at < 250 && cached.snapshot === snapshot) return cached.map;
     if (!snapshot) this.#catalog?.get(this.locationId).catch(() => {});
-    const map = this.#model.estimates({
-      now,
-      prepMinutes: snapshot && ((id) => snapshot.items.get(id)?.prepMinutes),
-      maxOpenOrders: snapshot?.settings.maxOpenOrders ?? 0,
-    });
-    this.#estimates = { at: now, map, snapshot };
-    return map;
+    const map = this.#model.estimates(this.#context(now, snapshot));
+    return this.#estimates = { at: now, map, snapshot };
   }
 
   /**
    * The estimate of an order as an ISO time, or null when it is not open. An order newer than
    * the hub has taken in (committed, being answered) is taken into the model first, so the answer
-   * to a move or a new order already counts it; the feed's copy of it changes nothing later.
+   * to a move or a new order already counts it; the feed's copy of it changes nothing later. A
+   * new order joins the end of the queue as the last pass left it (no pass over every order, on
+   * the hot path), while that pass is recent.
    */
   estimateOf(order: Order): string | null {
     if (!isOpen(order.status)) return null;
-    if (this.#model.observe(order)) this.#estimates = null;
-    return isoOrNull(this.estimates().get(order.id));
+    const changed = this.#model.observe(order);
+    const cached = this.#fresh(changed ? TAIL_FRESH_MS : FRESH_MS);
+    if (cached && !changed && cached.map.has(order.id)) return isoOrNull(cached.map.get(order.id));
+    if (cached && changed && order.version === 1 && !cached.map.has(order.id)) {
+      const estimate = this.#model.estimateAtTail(
+        order.id,
+        this.#context(Date.now(), cached.snapshot),
+      );
+      if (estimate !== null) {
+        cached.map.set(order.id, estimate);
+        return isoOrNull(estimate);
+      }
+    }
+    return isoOrNull(this.#recompute().map.get(order.id));
   }
 
   /**
@@ -349,8 +381,7 @@ export class LocationHub {
     for (const order of orders) {
       if (isOpen(order.status)) changed = this.#model.observe(order) || changed;
     }
-    if (changed) this.#estimates = null;
-    const estimates = this.estimates();
+    const estimates = changed ? this.#recompute().map : this.estimates();
     return orders.map((o) => isOpen(o.status) ? isoOrNull(estimates.get(o.id)) : null);
   }
 
@@ -418,8 +449,9 @@ export class LocationHub {
         this.#knows(after)
       ) {
         const start = this.#window.findIndex((change) => compare(change, after) > 0);
-        const changes = start < 0 ? [] : this.#window.slice(start);
-        return this.#attach({ kind: "replay", changes: filter(changes) }, null, sieve);
+        const changes = filter(start < 0 ? [] : this.#window.slice(start));
+        this.#stamp(changes);
+        return this.#attach({ kind: "replay", changes }, null, sieve);
       }
       if (!cursor || compare(after, cursor) > 0) {
         // Ahead of this hub (another process served it): follow from there if the id is real.
@@ -444,6 +476,18 @@ export class LocationHub {
       ? open
       : open.filter((order) => hasStation(order, options.station!));
     return this.#attach({ kind: "snapshot", orders, cursor: this.cursor }, null, sieve);
+  }
+
+  /** Gives order changes taken in while nobody streamed their estimate (as of now). */
+  #stamp(changes: readonly StreamFeedChange[]): void {
+    let estimates: Map<string, number | null> | null = null;
+    for (const change of changes) {
+      if (change.type !== "order" || change.estimatedReadyAt !== undefined) continue;
+      estimates ??= this.estimates();
+      change.estimatedReadyAt = isOpen(change.order.status)
+        ? isoOrNull(estimates.get(change.order.id))
+        : null;
+    }
   }
 
   /** Whether `position` is a change in the window, the window's floor or the cursor. */
@@ -603,15 +647,17 @@ export class LocationHub {
       changes.push(change);
       orders.push(change);
     }
-    if (orders.length) {
+    if (orders.length && this.#subscribers.size) {
       // Each change carries its order's estimate as of now (derived, never stored).
-      this.#estimates = null;
-      const estimates = this.estimates();
+      const estimates = this.#recompute().map;
       for (const change of orders) {
         change.estimatedReadyAt = isOpen(change.order.status)
           ? isoOrNull(estimates.get(change.order.id))
           : null;
       }
+    } else if (orders.some((change) => change.order.version > 1)) {
+      // Nobody streams: the next read computes afresh (new orders alone only join the queue).
+      this.#estimates = null;
     }
     this.#window.push(...changes);
     this.#cursor = all[all.length - 1];

@@ -78,6 +78,10 @@ interface Tracked {
 export class KitchenModel {
   readonly options: EstimateOptions;
   #open = new Map<string, Tracked>();
+  /** Lines not ready of the queued and preparing orders, per station (kept as orders change). */
+  #waiting = new Map<string, number>();
+  /** The queue's end as the last `estimates` pass left it (for orders joining it). */
+  #tail: Tail | null = null;
   /** Orders that ended (id → version), the newest 10,000. */
   #ended = new Map<string, number>();
   #samples = new Map<string, Sample[]>();
@@ -106,13 +110,20 @@ export class KitchenModel {
       // Remembered a while, so a stale read of it can never bring it back.
       this.#ended.set(order.id, order.version);
       if (this.#ended.size > 10_000) this.#ended.delete(this.#ended.keys().next().value!);
+      this.#count(known, -1);
       return this.#open.delete(order.id);
     }
     const queuedAt = queuedTime(order);
     let aheadAtQueue = known?.aheadAtQueue ?? null;
     if (queuedAt !== null && !aheadAtQueue) {
-      // First seen queued: what is ahead of it now is what it waits behind.
-      aheadAtQueue = this.#aheadOf(order, queuedAt);
+      // First seen queued: what waits now is what it waits behind (it is the newest queued).
+      aheadAtQueue = new Map(this.#waiting);
+      if (known) {
+        for (const line of known.order.items) {
+          const n = aheadAtQueue.get(line.station);
+          if (!line.readyAt && n && known.queuedAt !== null) aheadAtQueue.set(line.station, n - 1);
+        }
+      }
     }
     if (queuedAt !== null && aheadAtQueue) {
       order.items.forEach((line, i) => {
@@ -126,14 +137,23 @@ export class KitchenModel {
         });
       });
     }
-    this.#open.set(order.id, { order, queuedAt, aheadAtQueue });
+    this.#count(known, -1);
+    const tracked = { order, queuedAt, aheadAtQueue };
+    this.#count(tracked, 1);
+    this.#open.set(order.id, tracked);
     return true;
   }
 
   /** Forgets every open order (a fresh start from a snapshot); measured lines stay. */
   reset(orders: Iterable<Order>): void {
     this.#open.clear();
-    for (const order of orders) this.observe(order);
+    this.#waiting.clear();
+    this.#tail = null;
+    // In the order they were queued, so each waits behind those queued before it.
+    const sorted = [...orders].sort((a, b) =>
+      (queuedTime(a) ?? Infinity) - (queuedTime(b) ?? Infinity) || (a.id < b.id ? -1 : 1)
+    );
+    for (const order of sorted) this.observe(order);
   }
 
   /**
@@ -196,57 +216,63 @@ export class KitchenModel {
 
   /** The estimate of every open order (ms since the epoch), or null for one not open. */
   estimates(context: EstimateContext): Map<string, number | null> {
-    const { now } = context;
     const queue = [...this.#open.values()].sort(queueOrder);
-    const ahead = new Map<string, number>();
+    const tail: Tail = { ahead: new Map(), active: [] };
     const out = new Map<string, number | null>();
-    const fallback = (order: Order, station: string) =>
-      stationPrepMs(order, station, context.prepMinutes) ?? this.options.defaultPrepMs;
-    const limit = context.maxOpenOrders ?? 0;
-    /** Estimates of the queued and preparing orders ahead, for pacing. */
-    const activeAhead: number[] = [];
-    for (const { order, queuedAt, aheadAtQueue } of queue) {
-      if (order.status === "ready" || order.status === "delivered") {
-        out.set(order.id, readyTime(order) ?? now);
-        continue;
-      }
-      // A pending order counts from when it was placed, so its estimate stands still while it
-      // waits to be accepted (until it runs late).
-      const start = queuedAt ?? Date.parse(order.createdAt);
-      let estimate = start;
-      const stations = new Set<string>();
-      for (const line of order.items) {
-        if (line.readyAt) continue;
-        stations.add(line.station);
-      }
-      for (const station of stations) {
-        const waitingNow = ahead.get(station) ?? 0;
-        const fit = this.fit(station, now, fallback(order, station));
-        const atQueue = aheadAtQueue?.get(station) ?? waitingNow;
-        let line = start + lineTime(fit, atQueue);
-        // Behind plan: what is still ahead of it moves it out.
-        if (waitingNow >= fit.parallel) line = Math.max(line, now + lineTime(fit, waitingNow));
-        line = Math.max(line, now + 30_000);
-        estimate = Math.max(estimate, line);
-      }
-      if (limit > 0 && activeAhead.length >= limit) {
-        // Pacing: at most `limit` at once, so it starts when enough of those ahead are ready.
-        const sorted = [...activeAhead].sort((a, b) => a - b);
-        const slot = sorted[activeAhead.length - limit];
-        let own = 0;
-        for (const station of stations) {
-          own = Math.max(own, this.fit(station, now, fallback(order, station)).baseMs);
-        }
-        estimate = Math.max(estimate, slot + own);
-      }
-      estimate = Math.round(estimate / 1000) * 1000; // to the second: reads agree
-      out.set(order.id, estimate);
-      activeAhead.push(estimate);
-      for (const line of order.items) {
-        if (!line.readyAt) ahead.set(line.station, (ahead.get(line.station) ?? 0) + 1);
-      }
+    for (const tracked of queue) {
+      out.set(tracked.order.id, this.#estimateOne(tracked, tail, context));
     }
+    this.#tail = tail;
     return out;
+  }
+
+  /**
+   * The estimate of an open order that joins the end of the queue (a new order), from the queue
+   * as the last `estimates` pass left it, which it then joins: no pass over every open order.
+   * Null without a pass yet, or for an order not tracked.
+   */
+  estimateAtTail(orderId: string, context: EstimateContext): number | null {
+    const tracked = this.#open.get(orderId);
+    if (!this.#tail || !tracked) return null;
+    return this.#estimateOne(tracked, this.#tail, context);
+  }
+
+  /** One order's estimate behind what `tail` holds ahead of it; it joins the tail. */
+  #estimateOne(tracked: Tracked, tail: Tail, context: EstimateContext): number {
+    const { now } = context;
+    const { order, queuedAt, aheadAtQueue } = tracked;
+    if (order.status === "ready" || order.status === "delivered") return readyTime(order) ?? now;
+    const fallback = (station: string) =>
+      stationPrepMs(order, station, context.prepMinutes) ?? this.options.defaultPrepMs;
+    // A pending order counts from when it was placed, so its estimate stands still while it
+    // waits to be accepted (until it runs late).
+    const start = queuedAt ?? Date.parse(order.createdAt);
+    let estimate = start;
+    const stations = new Set<string>();
+    for (const line of order.items) if (!line.readyAt) stations.add(line.station);
+    let own = 0;
+    for (const station of stations) {
+      const waitingNow = tail.ahead.get(station) ?? 0;
+      const fit = this.fit(station, now, fallback(station));
+      own = Math.max(own, fit.baseMs);
+      const atQueue = aheadAtQueue?.get(station) ?? waitingNow;
+      let line = start + lineTime(fit, atQueue);
+      // Behind plan: what is still ahead of it moves it out.
+      if (waitingNow >= fit.parallel) line = Math.max(line, now + lineTime(fit, waitingNow));
+      line = Math.max(line, now + 30_000);
+      estimate = Math.max(estimate, line);
+    }
+    const limit = context.maxOpenOrders ?? 0;
+    if (limit > 0 && tail.active.length >= limit) {
+      // Pacing: at most `limit` at once, so it starts when enough of those ahead are ready.
+      estimate = Math.max(estimate, tail.active[tail.active.length - limit] + own);
+    }
+    estimate = Math.round(estimate / 1000) * 1000; // to the second: reads agree
+    insertSorted(tail.active, estimate);
+    for (const line of order.items) {
+      if (!line.readyAt) tail.ahead.set(line.station, (tail.ahead.get(line.station) ?? 0) + 1);
+    }
+    return estimate;
   }
 
   /** The estimate of one open order, or null. */
@@ -254,18 +280,13 @@ export class KitchenModel {
     return this.estimates(context).get(orderId) ?? null;
   }
 
-  #aheadOf(order: Order, queuedAt: number): Map<string, number> {
-    const ahead = new Map<string, number>();
-    for (const other of this.#open.values()) {
-      if (other.order.id === order.id || other.queuedAt === null) continue;
-      if (other.queuedAt > queuedAt || (other.queuedAt === queuedAt && other.order.id > order.id)) {
-        continue;
-      }
-      for (const line of other.order.items) {
-        if (!line.readyAt) ahead.set(line.station, (ahead.get(line.station) ?? 0) + 1);
-      }
+  /** Adds (`sign` 1) or removes (-1) an order's not-ready lines from the waiting counts. */
+  #count(tracked: Tracked | undefined, sign: 1 | -1): void {
+    if (!tracked || tracked.queuedAt === null || !isActive(tracked.order)) return;
+    for (const line of tracked.order.items) {
+      if (line.readyAt) continue;
+      this.#waiting.set(line.station, (this.#waiting.get(line.station) ?? 0) + sign);
     }
-    return ahead;
   }
 
   #addSample(station: string, sample: Sample): void {
@@ -287,6 +308,30 @@ export class KitchenModel {
     if (drop) list.splice(0, drop);
     return list;
   }
+}
+
+/** What is ahead of the next order to join the queue: its lines per station, and the estimates
+ * of the orders ahead (sorted, for pacing). */
+interface Tail {
+  ahead: Map<string, number>;
+  active: number[];
+}
+
+/** Inserts `value` into the sorted `list`. */
+function insertSorted(list: number[], value: number): void {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (list[mid] <= value) low = mid + 1;
+    else high = mid;
+  }
+  list.splice(low, 0, value);
+}
+
+/** Whether an order is in the kitchen's hands (queued or preparing). */
+function isActive(order: Order): boolean {
+  return order.status === "queued" || order.status === "preparing";
 }
 
 /** A line's queued→ready time with `ahead` lines of its station ahead of it. */
