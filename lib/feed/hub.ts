@@ -692,6 +692,7 @@ export class Hubs {
   #catalog: Catalog | undefined;
   #hubs = new Map<string, Promise<LocationHub>>();
   #started = new Set<LocationHub>();
+  #running = new Map<string, LocationHub>();
   #closed = false;
 
   /** `catalog`: where the estimates find each location's prep minutes and `maxOpenOrders`. */
@@ -710,6 +711,7 @@ export class Hubs {
       const forget = () => {
         if (this.#hubs.get(locationId) === hub) this.#hubs.delete(locationId);
         this.#started.delete(created);
+        if (this.#running.get(locationId) === created) this.#running.delete(locationId);
       };
       const created = new LocationHub(this.#kv, locationId, this.#options, {
         onFail: forget,
@@ -717,7 +719,10 @@ export class Hubs {
       });
       hub = created.start().then(() => {
         if (this.#closed) created.close();
-        else this.#started.add(created);
+        else {
+          this.#started.add(created);
+          this.#running.set(locationId, created);
+        }
         return created;
       });
       hub.catch(forget);
@@ -726,11 +731,17 @@ export class Hubs {
     return hub;
   }
 
+  /** The location's hub if it is running in this process (started and caught up), else none. */
+  running(locationId: string): LocationHub | undefined {
+    return this.#running.get(locationId);
+  }
+
   /** Stops every hub, ending their subscriptions with "shutdown" (synchronously). */
   close(): void {
     this.#closed = true;
     for (const hub of this.#started) hub.close();
     this.#started.clear();
+    this.#running.clear();
     this.#hubs.clear();
   }
 }

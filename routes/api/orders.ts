@@ -45,7 +45,8 @@ export const orders = router()
         "The same `Idempotency-Key` for the same table within 24 h answers with the first response " +
         "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. " +
         "A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it " +
-        "(its `createdAt`) to the store acknowledging its commit.",
+        "(its `createdAt`) to the store acknowledging its commit, and its `estimatedReadyAt` " +
+        "(null from a server process that follows no stream or read of the location yet).",
       request: {
         headers: z.object({ "idempotency-key": z.string().optional() }),
         body: jsonBody(CreateOrderInput),
@@ -59,7 +60,10 @@ export const orders = router()
       const { intake, auth, hubs } = c.get("services");
       const key = parseIdempotencyKey(c.req.header("idempotency-key"));
       const placed = await intake.place(c.req.valid("json"), key);
-      const hub = await hubs.get(placed.order.locationId);
+      // The estimate comes from the location's hub when this process runs it (a kitchen screen,
+      // a guest stream or a read started it); a process that only takes orders does not start
+      // one for them (null until then; the guest's stream and reads carry it).
+      const hub = hubs.running(placed.order.locationId);
       const orderToken = auth.orderToken(placed.order.locationId, placed.order.id);
       if (placed.replayed) c.header("Idempotent-Replayed", "true");
       if (placed.commitMs !== undefined) {
@@ -71,7 +75,7 @@ export const orders = router()
       c.header("Location", `/api/orders/${placed.order.id}?token=${orderToken}`);
       // The order's JSON as stored, with its estimate and token: not encoded a second time.
       const body = withJsonFields(placed.json, [
-        ["estimatedReadyAt", hub.estimateAtCreation(placed.order)],
+        ["estimatedReadyAt", hub?.estimateAtCreation(placed.order) ?? null],
         ["orderToken", orderToken],
       ]);
       return encodedJson<z.infer<typeof CreatedOrderSchema>, 201>(c, body, 201);
