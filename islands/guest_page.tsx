@@ -24,6 +24,9 @@ import {
 import { ItemSheet } from "./guest/item_sheet.tsx";
 import { type PlacedOrder, Tracker } from "./guest/tracker.tsx";
 import { newKey, readStored, writeStored } from "./guest/storage.ts";
+import { apiClient } from "../lib/client/api.ts";
+
+const api = apiClient();
 
 /** What the server gives the island. */
 export interface GuestPageProps {
@@ -100,13 +103,12 @@ export default function GuestPage(props: GuestPageProps) {
     setPlacing(true);
     setError(null);
     try {
-      const response = await fetch("/api/orders", {
-        method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": key },
-        body,
+      const { data, error, response } = await api.POST("/api/orders", {
+        body: JSON.parse(body),
+        headers: { "idempotency-key": key },
       });
-      const answer = await response.json().catch(() => null);
-      if (response.status === 201) {
+      const answer = data ?? null;
+      if (answer && response.status === 201) {
         const placed = { id: answer.id, token: answer.orderToken, order: answer };
         setOrders((all) => [placed, ...all.filter((o) => o.id !== placed.id)]);
         setLines([]);
@@ -118,7 +120,8 @@ export default function GuestPage(props: GuestPageProps) {
         if (response.status !== 429 && response.status < 500) {
           writeStored(storageKey, { ...readStored(storageKey), pending: null });
         }
-        setError(fill(m.orderFailed, { reason: answer?.error?.message ?? response.statusText }));
+        const reason = (error as { error?: { message?: string } } | undefined)?.error?.message;
+        setError(fill(m.orderFailed, { reason: reason ?? response.statusText }));
       }
     } catch {
       setError(m.offline);

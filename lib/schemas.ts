@@ -267,10 +267,21 @@ export const CreateOrderInput = z.object({
       .openapi({ description: "Ids of the chosen options of the item's option groups." }),
   })).min(ORDER_LIMITS.minLines).max(ORDER_LIMITS.maxLines),
   note: z.string().max(ORDER_LIMITS.orderNoteMax).optional(),
-}).openapi("CreateOrder");
+}).openapi("CreateOrder", {
+  example: {
+    tableToken: "k3R9f0s2LqVn8XbQw1YzTa7P",
+    items: [
+      { menuItemId: "01M8SYFT89KFT0BJK5THSMJ3NC", quantity: 1, options: ["wtqv52bj5e"] },
+      { menuItemId: "01M8SYFT883RH1HPCCTN801FVR", quantity: 2, note: "no onions" },
+    ],
+    note: "We share the starters",
+  },
+});
 export type CreateOrderInput = z.infer<typeof CreateOrderInput>;
 
-export const TransitionInput = z.object({ status: OrderStatusSchema }).openapi("OrderTransition");
+export const TransitionInput = z.object({ status: OrderStatusSchema }).openapi("OrderTransition", {
+  example: { status: "queued" },
+});
 
 const priceCents = z.number().int().min(0).max(100_000_000);
 const allergens = z.array(AllergenSchema).max(ALLERGENS.length).refine(unique, {
@@ -351,7 +362,29 @@ export const CreateMenuItemInput = z.object({
   prepMinutes: prepMinutes.optional(),
   optionGroups: optionGroups.default([]),
   translations: itemTranslations.default({}),
-}).openapi("CreateMenuItem");
+}).openapi("CreateMenuItem", {
+  example: {
+    name: "Cheeseburger",
+    description: "Beef patty, cheddar, pickles",
+    priceCents: 1450,
+    category: "Mains",
+    allergens: ["gluten", "milk", "mustard"],
+    dietary: [],
+    station: "grill",
+    prepMinutes: 12,
+    optionGroups: [{
+      name: "Doneness",
+      min: 1,
+      max: 1,
+      options: [{ name: "Medium", priceDeltaCents: 0 }, { name: "Well done", priceDeltaCents: 0 }],
+    }, {
+      name: "Extras",
+      min: 0,
+      max: 3,
+      options: [{ name: "Bacon", priceDeltaCents: 200, allergens: [] }],
+    }],
+  },
+});
 export type CreateMenuItemInput = z.infer<typeof CreateMenuItemInput>;
 
 export const UpdateMenuItemInput = z.object({
@@ -374,7 +407,7 @@ export const UpdateMenuItemInput = z.object({
   }),
 }).refine((v) => Object.values(v).some((x) => x !== undefined), {
   message: "Send at least one field to change.",
-}).openapi("UpdateMenuItem");
+}).openapi("UpdateMenuItem", { example: { available: false } });
 export type UpdateMenuItemInput = z.infer<typeof UpdateMenuItemInput>;
 
 export const OptionAvailabilityInput = z.object({ available: z.boolean() }).openapi(
@@ -384,7 +417,9 @@ export const OptionAvailabilityInput = z.object({ available: z.boolean() }).open
 const tableNumber = z.number().int().min(1).max(9999);
 const seats = z.number().int().min(1).max(100);
 
-export const CreateTableInput = z.object({ number: tableNumber, seats }).openapi("CreateTable");
+export const CreateTableInput = z.object({ number: tableNumber, seats }).openapi("CreateTable", {
+  example: { number: 14, seats: 4 },
+});
 export type CreateTableInput = z.infer<typeof CreateTableInput>;
 
 export const UpdateTableInput = z.object({
@@ -411,7 +446,9 @@ export const CreateLocationInput = z.object({
   languages: z.array(languageTag).max(MAX_LANGUAGES).optional().openapi({
     description: "The menu's languages (`defaultLanguage` is always one of them).",
   }),
-}).openapi("CreateLocation");
+}).openapi("CreateLocation", {
+  example: { slug: "harbour", name: "Harbour Kitchen", currency: "EUR", defaultLanguage: "en" },
+});
 export type CreateLocationInput = z.infer<typeof CreateLocationInput>;
 
 export const CreateTokenInput = z.object({
@@ -419,7 +456,9 @@ export const CreateTokenInput = z.object({
   label: z.string().trim().max(100).optional(),
   ttlSeconds: z.number().int().min(60).max(60 * 60 * 24 * 366).optional(),
   locationId: id.optional(),
-}).openapi("CreateToken");
+}).openapi("CreateToken", {
+  example: { role: "kitchen", label: "Grill screen", ttlSeconds: 7776000 },
+});
 export type CreateTokenInput = z.infer<typeof CreateTokenInput>;
 
 export const CreatedTokenSchema = z.object({

@@ -20,20 +20,10 @@ import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { assets } from "./pages/assets.ts";
-import { renderDocs } from "./pages/docs.ts";
+import { docs } from "./pages/docs.ts";
+import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
-
-const API_INFO = {
-  openapi: "3.1.0",
-  info: {
-    title: "SeatServe",
-    version: "1.0.0",
-    description:
-      "QR table ordering: guests order from their table, the kitchen and staff move orders along.",
-  },
-  servers: [{ url: "/" }],
-};
 
 /** Actions that take no request body. */
 const BODILESS_ACTIONS =
@@ -81,12 +71,9 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     in: "cookie",
     name: SESSION_COOKIE,
   });
-  app.doc31("/openapi.json", API_INFO);
-  app.get(
-    "/docs",
-    (c) =>
-      c.html(renderDocs(app.getOpenAPI31Document(API_INFO) as Parameters<typeof renderDocs>[0])),
-  );
+  let described: ReturnType<typeof openApiDocument> | undefined;
+  app.get("/openapi.json", (c) => c.json(described ??= openApiDocument(app)));
+  app.route("/", docs);
   app.get("/", (c) => c.redirect("/docs"));
 
   app.notFound((c) =>

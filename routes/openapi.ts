@@ -88,8 +88,14 @@ export function staffRoute<const R extends Omit<RouteConfig, "security" | "middl
   route: R,
   options: StaffOptions = {},
 ) {
+  // Whatever the route: no or a bad credential (401), a role without the permission (403), and
+  // an unknown `?location=` (404) are answers it can give.
+  const refusals = errorResponses(
+    ...[401, 403, ...(options.noLocation ? [] : [404])].filter((s) => !(s in route.responses)),
+  );
   return createRoute({
     ...route,
+    responses: { ...route.responses, ...refusals },
     security: options.allowQueryToken ? [...staffSecurity, {}] : staffSecurity,
     middleware: [staff(permission, options)] as const,
   });

@@ -5,6 +5,7 @@
  * `lib/`, so tests follow the contract, not the code's layout. Not a test file.
  */
 import assert from "node:assert/strict";
+import { assertDescribed } from "./openapi_validator.ts";
 import type { Principal } from "../lib/auth/principal.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import type { Role } from "../lib/auth/roles.ts";
@@ -307,7 +308,10 @@ export async function call(
   } catch {
     // not JSON (SVG, 304)
   }
-  return { status: response.status, headers: response.headers, text, body };
+  const reply = { status: response.status, headers: response.headers, text, body };
+  // The spec is the behaviour: every answer a test receives is checked against it.
+  await assertDescribed(method, path, reply);
+  return reply;
 }
 
 /** Asserts the status, and for errors the contract's one error body; returns the body. */

@@ -2,7 +2,8 @@
  * The browser bundles of the pages: one entry per page kind (`islands/entries/<kind>.ts`), built
  * with esbuild into content-hashed ES modules (code shared by several kinds, Preact first of all,
  * split into chunks of its own), minified. Preact is the very copy the server renders with: a
- * small resolve plugin maps `preact` and `preact/*` to the files Deno loaded for this process.
+ * small resolve plugin maps `preact`, `preact/*` and the typed client's `openapi-fetch` to the
+ * files Deno loaded for this process, and refuses any other package.
  */
 import * as esbuild from "esbuild";
 import { fileURLToPath } from "node:url";
@@ -10,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import "preact";
 import "preact/hooks";
 import "preact/jsx-runtime";
+import "openapi-fetch";
 
 /** The page kinds, each with its entry module under `islands/entries/`. */
 export const PAGE_KINDS = ["guest"] as const;
@@ -29,14 +31,16 @@ export interface Bundle {
 }
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const PREACT_SPECIFIERS = ["preact", "preact/hooks", "preact/jsx-runtime"];
+/** The npm modules islands may import (each loaded above, so Deno's cache has it). */
+const BROWSER_MODULES = ["preact", "preact/hooks", "preact/jsx-runtime", "openapi-fetch"];
 
-const preactFromDeno: esbuild.Plugin = {
-  name: "preact-from-deno",
+const npmFromDeno: esbuild.Plugin = {
+  name: "npm-from-deno",
   setup(build) {
-    build.onResolve({ filter: /^preact(\/.*)?$/ }, (args) => {
-      if (!PREACT_SPECIFIERS.includes(args.path)) {
-        return { errors: [{ text: `islands may import only ${PREACT_SPECIFIERS.join(", ")}` }] };
+    // Bare specifiers (not ./, ../ or /): only the allowed ones, as the files Deno loaded.
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (!BROWSER_MODULES.includes(args.path)) {
+        return { errors: [{ text: `islands may import only ${BROWSER_MODULES.join(", ")}` }] };
       }
       return { path: fileURLToPath(import.meta.resolve(args.path)) };
     });
@@ -65,7 +69,7 @@ export async function buildBundle(): Promise<Bundle> {
       legalComments: "none",
       metafile: true,
       logLevel: "silent",
-      plugins: [preactFromDeno],
+      plugins: [npmFromDeno],
     });
     const entries = {} as Record<PageKind, string>;
     for (const [path, output] of Object.entries(result.metafile.outputs)) {

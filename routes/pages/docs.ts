@@ -1,67 +1,82 @@
-/** `GET /docs`: the OpenAPI description rendered as a plain page, with no scripts or CDN. */
-import { html, raw } from "hono/html";
+/**
+ * `GET /docs`: the API reference, Swagger UI over `/openapi.json`, with "try it" against this
+ * server. Its files come from the npm package and are served by us (`/docs/assets/<version>/…`,
+ * cached a year): kitchens and CI have no internet. The page's CSP allows only our own scripts
+ * and calls to us; Swagger UI styles elements inline, so styles may be inline.
+ */
+import { Hono } from "hono";
+import { html } from "hono/html";
+import "swagger-ui-dist";
+import { fileURLToPath } from "node:url";
+import { chooseCoding, compressedBody } from "../../lib/http/precompressed.ts";
+import { notFound } from "../../lib/errors.ts";
+import type { AppEnv } from "../state.ts";
 
-interface Operation {
-  summary?: string;
-  description?: string;
-  tags?: string[];
-  security?: unknown[];
-  parameters?: { name: string; in: string; required?: boolean; description?: string }[];
-  requestBody?: { content?: Record<string, { schema?: { $ref?: string } }> };
-  responses?: Record<string, { description?: string }>;
-}
+const VERSION = "5.35.0";
+const BASE = `/docs/assets/${VERSION}`;
 
-/** Renders an OpenAPI document as HTML. */
-export function renderDocs(
-  doc: {
-    info: { title: string; version: string };
-    paths?: Record<string, Record<string, Operation>>;
+export const DOCS_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; " +
+  "form-action 'self'; frame-ancestors 'none'";
+
+/** The files the page loads, from the package, and our own starter. */
+const FILES: Record<string, { url: string; type: string }> = {
+  "swagger-ui-bundle.js": {
+    url: import.meta.resolve("swagger-ui-dist/swagger-ui-bundle.js"),
+    type: "text/javascript; charset=UTF-8",
   },
-) {
-  const rows = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
-    Object.entries(ops).map(([method, op]) => {
-      const body = op.requestBody?.content?.["application/json"]?.schema?.$ref?.split("/").pop();
-      const params = (op.parameters ?? []).map((p) =>
-        `${p.name} (${p.in}${p.required ? ", required" : ""})`
-      );
-      const responses = Object.entries(op.responses ?? {}).map(([code, r]) =>
-        `${code} ${r.description ?? ""}`
-      );
-      return html`<section>
-  <h2><span class="m ${method}">${method.toUpperCase()}</span> <code>${path}</code></h2>
-  <p><strong>${op.summary ?? ""}</strong>${
-        op.security?.length
-          ? html`
-            <em>(staff token)</em>
-          `
-          : ""
-      }</p>
-  ${op.description ? html`<p>${op.description}</p>` : ""}
-  ${params.length ? html`<p>Parameters: ${params.join("; ")}</p>` : ""}
-  ${body ? html`<p>Body: <a href="/openapi.json">${body}</a></p>` : ""}
-  <ul>${responses.map((r) => html`<li>${r}</li>`)}</ul>
-</section>`;
-    })
-  );
-  return html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>${doc.info.title} API</title>
-        <style>${raw(STYLE)}</style>
-      </head>
-      <body><h1>${doc.info.title} <small>v${doc.info.version}</small></h1>
-    <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors always have the body
-    <code>{"error": {"code", "message", "details"?}}</code>.</p>
-    ${rows}</body>
-    </html>
-  `;
+  "swagger-ui.css": {
+    url: import.meta.resolve("swagger-ui-dist/swagger-ui.css"),
+    type: "text/css; charset=UTF-8",
+  },
+  "init.js": {
+    url: new URL("../../static/docs_init.js", import.meta.url).href,
+    type: "text/javascript; charset=UTF-8",
+  },
+};
+
+const loaded = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+
+function file(name: string): Promise<Uint8Array<ArrayBuffer>> | undefined {
+  const entry = FILES[name];
+  if (!entry) return undefined;
+  let bytes = loaded.get(name);
+  if (!bytes) {
+    bytes = Deno.readFile(fileURLToPath(entry.url));
+    loaded.set(name, bytes);
+  }
+  return bytes;
 }
 
-const STYLE =
-  `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-section{border-top:1px solid #ddd;padding:.5rem 0}h2{font-size:1.05rem;margin:.3rem 0}
-.m{display:inline-block;min-width:4.5rem;text-align:center;border-radius:4px;color:#fff;font-size:.8rem;padding:.1rem .3rem}
-.get{background:#2b7}.post{background:#27b}.patch{background:#b72}.delete{background:#b33}code{background:#f4f4f4;padding:0 .2rem}`;
+export const docs = new Hono<AppEnv>()
+  .get("/docs", (c) => {
+    c.header("Content-Security-Policy", DOCS_CSP);
+    return c.html(html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>SeatServe API</title>
+    <link rel="icon" href="data:,">
+    <link rel="stylesheet" href="${BASE}/swagger-ui.css">
+  </head>
+  <body>
+    <noscript>The reference needs JavaScript; the description itself is <a href="/openapi.json">/openapi.json</a>.</noscript>
+    <div id="api"></div>
+    <script src="${BASE}/swagger-ui-bundle.js"></script>
+    <script src="${BASE}/init.js"></script>
+  </body>
+</html>`);
+  })
+  .get(`${BASE}/:name`, async (c) => {
+    const bytes = await file(c.req.param("name"));
+    if (!bytes) throw notFound(`File "${c.req.param("name").slice(0, 80)}"`);
+    c.header("Content-Type", FILES[c.req.param("name")].type);
+    c.header("Cache-Control", "public, max-age=31536000, immutable");
+    c.header("Vary", "Accept-Encoding");
+    const coding = chooseCoding(c.req.header("accept-encoding"));
+    if (!coding) return c.body(bytes);
+    c.header("Content-Encoding", coding);
+    return c.body(compressedBody(bytes, coding));
+  });
