@@ -31,6 +31,7 @@ import {
 import { eventsHeadKey } from "../kv/keys.ts";
 import { isOpen } from "../orders/lifecycle.ts";
 import { listOpenOrders } from "../orders/store.ts";
+import { listOpenServiceRequests, type ServiceRequest } from "../floor/requests.ts";
 import type { Order } from "../schemas.ts";
 
 /** Why a subscription ended. */
@@ -73,7 +74,13 @@ const ETA_STEP_MS = 60_000;
 /** What a subscription starts with. */
 export type SubscriptionStart =
   /** A fresh start: the open orders as of `cursor` (null when the feed is empty). */
-  | { kind: "snapshot"; orders: readonly Order[]; cursor: string | null }
+  | {
+    kind: "snapshot";
+    orders: readonly Order[];
+    cursor: string | null;
+    /** For subscriptions with `requests`: the open service requests as of `cursor`. */
+    requests?: readonly ServiceRequest[];
+  }
   /** A resume: every change after the requested id, in commit order. */
   | { kind: "replay"; changes: readonly StreamFeedChange[] };
 
@@ -266,6 +273,8 @@ export class LocationHub {
   /** The store's feed epoch; every id this hub sends or takes carries it. */
   #epoch = "";
   #open = new Map<string, Order>();
+  /** The open (unacknowledged) service requests as of the cursor, oldest first. */
+  #requests = new Map<string, ServiceRequest>();
   #snapshot: Order[] | null = null;
   /** The most recent stream changes, in order; `#windowFloor` is the position just before them. */
   #window: StreamFeedChange[] = [];
@@ -280,6 +289,7 @@ export class LocationHub {
   /** The prep-time model of the location, fed every order change (lib/kitchen/estimates.ts). */
   #model = new KitchenModel();
   #catalog: Catalog | undefined;
+  #lastCatalog: CatalogSnapshot | undefined;
   #estimates: {
     at: number;
     map: Map<string, number | null>;
@@ -312,10 +322,29 @@ export class LocationHub {
     return (this.#fresh(FRESH_MS) ?? this.#recompute()).map;
   }
 
+  /**
+   * The location's catalog snapshot for estimates: the current one, else (being reloaded after
+   * a change) the last one seen, whose prep minutes still hold; a load is started.
+   */
+  #snapshotForEstimates(): CatalogSnapshot | undefined {
+    const snapshot = this.#catalog?.peek(this.locationId);
+    if (snapshot) return this.#lastCatalog = snapshot;
+    this.#catalog?.get(this.locationId).catch(() => {});
+    return this.#lastCatalog;
+  }
+
+  /**
+   * Loads the location's catalog if it is not in memory (a read answered with estimates calls
+   * this first, so a settings change just made counts).
+   */
+  async catalogLoaded(): Promise<void> {
+    await this.#catalog?.get(this.locationId).catch(() => null);
+  }
+
   /** The estimates computed within `maxAgeMs` for the current catalog snapshot, if any. */
   #fresh(maxAgeMs: number) {
     const cached = this.#estimates;
-    const snapshot = this.#catalog?.peek(this.locationId);
+    const snapshot = this.#snapshotForEstimates();
     if (!cached || cached.snapshot !== snapshot || Date.now() - cached.at >= maxAgeMs) return null;
     return cached;
   }
@@ -331,8 +360,7 @@ export class LocationHub {
   /** Every open order's estimate, computed now (one pass over the queue). */
   #recompute() {
     const now = Date.now();
-    const snapshot = this.#catalog?.peek(this.locationId);
-    if (!snapshot) this.#catalog?.get(this.locationId).catch(() => {});
+    const snapshot = this.#snapshotForEstimates();
     const map = this.#model.estimates(this.#context(now, snapshot));
     return this.#estimates = { at: now, map, snapshot };
   }
@@ -408,6 +436,9 @@ export class LocationHub {
     for (const order of await listOpenOrders(this.#kv, this.locationId)) {
       this.#open.set(order.id, order);
     }
+    for (const request of await listOpenServiceRequests(this.#kv, this.locationId)) {
+      this.#requests.set(request.id, request);
+    }
     this.#windowFloor = this.#cursor;
     await this.#catchUp();
     for (const [id, order] of this.#open) if (!isOpen(order.status)) this.#open.delete(id);
@@ -475,7 +506,11 @@ export class LocationHub {
     const orders = options.station === undefined
       ? open
       : open.filter((order) => hasStation(order, options.station!));
-    return this.#attach({ kind: "snapshot", orders, cursor: this.cursor }, null, sieve);
+    const start: SubscriptionStart = { kind: "snapshot", orders, cursor: this.cursor };
+    if (options.requests && options.orderId === undefined) {
+      start.requests = [...this.#requests.values()];
+    }
+    return this.#attach(start, null, sieve);
   }
 
   /** Gives order changes taken in while nobody streamed their estimate (as of now). */
@@ -633,6 +668,11 @@ export class LocationHub {
     const orders: OrderFeedChange[] = [];
     for (const change of all) {
       if (change.type === "service_request") {
+        // The open requests as of the cursor (a snapshot's), like the open orders.
+        const { request } = change;
+        const known = this.#requests.get(request.id);
+        if (request.status !== "open") this.#requests.delete(request.id);
+        else if (!known || known.version < request.version) this.#requests.set(request.id, request);
         changes.push(change);
         continue;
       }

@@ -5,6 +5,7 @@
 import type { StreamFeedChange } from "./feed.ts";
 import type { EndReason, Subscription } from "./hub.ts";
 import type { Order } from "../schemas.ts";
+import type { ServiceRequest } from "../floor/requests.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
@@ -61,14 +62,16 @@ function etaFrame(eta: { estimatedReadyAt: string | null }): Uint8Array {
 
 /**
  * The `snapshot` event of the open orders as of the feed position `cursor`, each with its
- * estimate from `estimates` (ms since the epoch).
+ * estimate from `estimates` (ms since the epoch), and for a floor screen the open `requests`.
  */
 export function snapshotFrame(
   orders: readonly Order[],
   cursor: string | null,
   estimates?: ReadonlyMap<string, number | null>,
+  requests?: readonly ServiceRequest[],
 ): Uint8Array {
-  let frame = snapshotFrames.get(orders);
+  // With requests (a floor screen's), the frame is its own; the orders-only one is shared.
+  let frame = requests ? undefined : snapshotFrames.get(orders);
   if (!frame) {
     const id = cursor ? `id: ${cursor}\n` : "";
     const list = orders.map((order) => {
@@ -78,8 +81,9 @@ export function snapshotFrame(
         estimates ? (estimate == null ? null : new Date(estimate).toISOString()) : undefined,
       );
     }).join(",");
-    frame = encoder.encode(`${id}event: snapshot\ndata: {"orders":[${list}]}\n\n`);
-    snapshotFrames.set(orders, frame);
+    const more = requests ? `,"requests":${JSON.stringify(requests)}` : "";
+    frame = encoder.encode(`${id}event: snapshot\ndata: {"orders":[${list}]${more}}\n\n`);
+    if (!requests) snapshotFrames.set(orders, frame);
   }
   return frame;
 }

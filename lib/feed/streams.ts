@@ -18,19 +18,20 @@ export interface OpenedStream {
 /**
  * The kitchen stream: a snapshot of the open orders, or the changes after `after`. With
  * `station`, only orders with a line for it (the expo view without); with `requests`, service
- * requests too (for the floor's roles).
+ * requests too (for the floor's roles), the open ones in the snapshot as `requests`.
  */
 export async function openKitchenStream(
   hub: LocationHub,
   after: string | null,
   options: { station?: string; requests?: boolean } = {},
 ): Promise<OpenedStream> {
+  await hub.catalogLoaded();
   const subscription = await hub.subscribe({ after, ...options });
   const start = subscription.start;
   return {
     subscription,
     start: start.kind === "snapshot"
-      ? { frames: [snapshotFrame(start.orders, start.cursor, hub.estimates())] }
+      ? { frames: [snapshotFrame(start.orders, start.cursor, hub.estimates(), start.requests)] }
       : { changes: [...start.changes] },
   };
 }
@@ -45,6 +46,7 @@ export async function openOrderStream(
   request: { orderId: string; after: string | null },
 ): Promise<OpenedStream | null> {
   const { orderId } = request;
+  await hub.catalogLoaded();
   const subscription = await hub.subscribe({ after: request.after, orderId });
   const start = subscription.start;
   let first: StreamFeedChange[] = [];

@@ -9,7 +9,8 @@
  * station's lines of the last hours (each line's measured queued→ready time and the lines ahead
  * of it when it was queued). A station without data takes the item's
  * `prepMinutes` (else 10) and 3 at once. An order's estimate is its slowest line's; a pending
- * order is estimated as if accepted when placed (and later, once that has passed); an order whose lines still wait behind more than the
+ * order is estimated as if accepted when placed (and later, once that has passed), behind the
+ * queued ones and delaying none; an order whose lines still wait behind more than the
  * station can work moves out with them. With `maxOpenOrders`, an order beyond that many ahead of
  * it waits for enough of them to be ready first.
  */
@@ -268,6 +269,9 @@ export class KitchenModel {
       estimate = Math.max(estimate, tail.active[tail.active.length - limit] + own);
     }
     estimate = Math.round(estimate / 1000) * 1000; // to the second: reads agree
+    // A pending order is not in the kitchen's hands yet: nothing waits behind it (so an order
+    // joining the queue's end is estimated as in a whole pass, where the queued come first).
+    if (queuedAt === null) return estimate;
     insertSorted(tail.active, estimate);
     for (const line of order.items) {
       if (!line.readyAt) tail.ahead.set(line.station, (tail.ahead.get(line.station) ?? 0) + 1);

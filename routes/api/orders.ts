@@ -152,6 +152,7 @@ export const orders = router()
         limit,
       });
       const hub = await c.get("services").hubs.get(locationId);
+      await hub.catalogLoaded();
       const estimates = hub.estimatesOf(page.orders);
       const orders = page.orders.map((o, i) => ({ ...o, estimatedReadyAt: estimates[i] }));
       return c.json({ orders, cursor: page.next ?? "" }, 200);
@@ -245,6 +246,7 @@ async function withEstimate(
   order: Order,
 ): Promise<OrderView> {
   const hub = await c.get("services").hubs.get(order.locationId);
+  await hub.catalogLoaded();
   return { ...order, estimatedReadyAt: hub.estimateOf(order) };
 }
 

@@ -34,7 +34,8 @@ export const streams = router()
         "Every order carries its derived `estimatedReadyAt`. `?station=<name>` sends only orders " +
         "with a line for that station (the whole order; stations read their own lines); without " +
         "it, the expo view: every order. Servers, managers and owners also get a `request` event " +
-        "(the service request) whenever one is made or acknowledged. " +
+        "(the service request) whenever one is made or acknowledged, and their snapshot holds the " +
+        "open ones as `requests`. " +
         "Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).",
       request: {
         query: staffQuery({

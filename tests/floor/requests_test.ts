@@ -16,6 +16,19 @@ streamTest("[floor] service requests: created, seen live by servers, acknowledge
   try {
     await serverStream.untilEvents(1);
     await kitchenStream.untilEvents(1);
+    assert.deepEqual(JSON.parse(serverStream.events[0].data), { orders: [], requests: [] });
+    assert.deepEqual(JSON.parse(kitchenStream.events[0].data), { orders: [] });
+    const snapshotRequests = async () => {
+      const fresh = await RawSse.open(`${t.base}/api/kitchen/stream`, {
+        authorization: `Bearer ${server.token}`,
+      });
+      try {
+        await fresh.untilEvents(1);
+        return JSON.parse(fresh.events[0].data).requests;
+      } finally {
+        await fresh.close();
+      }
+    };
 
     const table = t.tableTokens[2];
     expect(
@@ -62,6 +75,7 @@ streamTest("[floor] service requests: created, seen live by servers, acknowledge
       200,
     );
     assert.deepEqual(open.requests, [created]);
+    assert.deepEqual(await snapshotRequests(), [created], "a fresh floor screen has it at once");
     const kitchen = t.kitchenToken;
     expect(await call(t, "GET", "/api/service-requests?open=true", { token: kitchen }), 403);
     expect(
@@ -89,6 +103,7 @@ streamTest("[floor] service requests: created, seen live by servers, acknowledge
     );
     await serverStream.untilEvents(3);
     assert.deepEqual(JSON.parse(serverStream.events[2].data), acked);
+    assert.deepEqual(await snapshotRequests(), [], "acknowledged: no longer open");
     assert.deepEqual(
       expect(await call(t, "GET", "/api/service-requests?open=true", { token: server.token }), 200)
         .requests,
