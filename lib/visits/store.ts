@@ -33,6 +33,15 @@ const FIRST_VISIT_WINDOW_MS = 24 * 60 * 60_000;
 /** Most orders one visit holds (a bill longer than this is cut; none is near it). */
 const MAX_VISIT_ORDERS = 1_000;
 
+/** When an order id (a ULID) was made; an id that is not one counts as new. */
+function idTime(id: string): number {
+  try {
+    return decodeTime(id);
+  } catch {
+    return Infinity;
+  }
+}
+
 /** The open visit of a table and the marks it was read at. */
 interface OpenRead {
   visit: Visit | null;
@@ -65,7 +74,7 @@ async function readOpen(kv: Deno.Kv, locationId: string, tableId: string): Promi
     })
   ) {
     const id = entry.key[entry.key.length - 1] as string;
-    if (decodeTime(id) < floor || members.length >= MAX_VISIT_ORDERS) break;
+    if (idTime(id) < floor || members.length >= MAX_VISIT_ORDERS) break;
     if (after(entry.versionstamp, boundary)) members.push({ id, versionstamp: entry.versionstamp });
   }
   // Commit order (ids break ties within one commit).
