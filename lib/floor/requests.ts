@@ -6,7 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { conflict, notFound } from "../errors.ts";
-import { appendToFeed } from "../feed/feed.ts";
+import { appendToFeed, type ChangeData } from "../feed/feed.ts";
 import { newId } from "../kv/ids.ts";
 import {
   openServiceRequestKey,
@@ -86,7 +86,12 @@ export async function acknowledgeServiceRequest(
     requestId: string;
     by: string;
     retentionMs: number;
-    addToCommit?: (op: Deno.AtomicOperation, before: ServiceRequest, after: ServiceRequest) => void;
+    /** More for the same atomic op (an audit entry); returns changes for its feed entry. */
+    addToCommit?: (
+      op: Deno.AtomicOperation,
+      before: ServiceRequest,
+      after: ServiceRequest,
+    ) => ChangeData[] | void;
   },
 ): Promise<ServiceRequest> {
   const { locationId, requestId } = request;
@@ -111,11 +116,11 @@ export async function acknowledgeServiceRequest(
     const op = kv.atomic().check(entry)
       .set(serviceRequestKey(locationId, requestId), after)
       .delete(openServiceRequestKey(locationId, requestId));
-    request.addToCommit?.(op, before, after);
+    const more = request.addToCommit?.(op, before, after) ?? [];
     appendToFeed(op, kv, locationId, {
       at: now,
       retentionMs: request.retentionMs,
-      others: [{ type: "service_request", request: after }],
+      others: [{ type: "service_request", request: after }, ...more],
     });
     return (await op.commit()).ok ? after : null;
   });

@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Catalog } from "../catalog/cache.ts";
 import { addCatalogChanges } from "../catalog/service.ts";
+import type { ChangeData } from "../feed/feed.ts";
 import { invalid, notFound } from "../errors.ts";
 import { locationKey, settingsKey } from "../kv/keys.ts";
 import { retryOnConflict } from "../kv/retry.ts";
@@ -93,7 +94,12 @@ export async function updateSettings(
   request: {
     locationId: string;
     patch: UpdateSettingsInput;
-    addToCommit?: (op: Deno.AtomicOperation, before: Settings, after: Settings) => void;
+    /** More for the same atomic op (an audit entry); returns changes for its feed entry. */
+    addToCommit?: (
+      op: Deno.AtomicOperation,
+      before: Settings,
+      after: Settings,
+    ) => ChangeData[] | void;
   },
 ): Promise<{ before: Settings; after: Settings }> {
   const { locationId } = request;
@@ -106,9 +112,9 @@ export async function updateSettings(
     const before = withDefaults(stored.value);
     const after = patchedSettings(before, request.patch);
     const op = kv.atomic().check(location).check(stored).set(settingsKey(locationId), after);
-    request.addToCommit?.(op, before, after);
+    const more = request.addToCommit?.(op, before, after) ?? [];
     addCatalogChanges(op, kv, locationId, {
-      others: [{ type: "settings", locationId, settings: after }],
+      others: [{ type: "settings", locationId, settings: after }, ...more],
       retentionMs: deps.retentionMs,
     });
     return (await op.commit()).ok ? { before, after } : null;

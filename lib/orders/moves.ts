@@ -5,6 +5,7 @@ import type { Role } from "../auth/roles.ts";
 import { changeLine, judgeMove, moveOrder, type OrderStatus } from "./lifecycle.ts";
 import { commitOrderChanges, readOrder } from "./store.ts";
 import type { Order } from "../schemas.ts";
+import type { ChangeData } from "../feed/feed.ts";
 
 /** A request to move an order. */
 export interface MoveRequest {
@@ -65,6 +66,11 @@ export interface LineRequest {
   ready: boolean;
   by: string;
   retentionMs: number;
+  /**
+   * More for the same atomic op when the line really changes (an audit entry); returns changes
+   * for its feed entry.
+   */
+  addToCommit?: (op: Deno.AtomicOperation, before: Order, after: Order) => ChangeData[] | void;
 }
 
 /**
@@ -91,9 +97,11 @@ export async function changeLineReadiness(
       );
     }
     if (verdict.kind === "unchanged") return { order: stored.order, changed: false };
+    const addToCommit = request.addToCommit;
     const committed = await commitOrderChanges(kv, [{ order: verdict.order, previous: stored }], {
       now,
       retentionMs: request.retentionMs,
+      addToCommit: addToCommit && ((op) => addToCommit(op, stored.order, verdict.order)),
     });
     return committed ? { order: verdict.order, changed: true } : null;
   });

@@ -43,8 +43,8 @@ export interface CommitOptions {
   retentionMs: number;
   /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
   catalogVersionstamp?: string | null;
-  /** More writes and checks for the same atomic op (a visit's close, an audit entry). */
-  addToCommit?: (op: Deno.AtomicOperation) => void;
+  /** More writes and checks for the same atomic op (an audit entry); returns more changes. */
+  addToCommit?: (op: Deno.AtomicOperation) => ChangeData[] | void;
   /** Other changes for the same feed entry (after the orders). */
   others?: ChangeData[];
 }
@@ -92,10 +92,10 @@ export async function commitOrderChanges(
     }
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
-  options.addToCommit?.(op);
+  const more = options.addToCommit?.(op) ?? [];
   appendToFeed(op, kv, locationId, {
     orders: encoded,
-    others: options.others,
+    others: more.length ? [...(options.others ?? []), ...more] : options.others,
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });

@@ -9,7 +9,7 @@
  */
 import { decodeTime } from "ulid";
 import { conflict, notFound } from "../errors.ts";
-import { appendToFeed } from "../feed/feed.ts";
+import { appendToFeed, type ChangeData } from "../feed/feed.ts";
 import { ordersByTablePrefix, tableActivityKey, visitBoundaryKey, visitKey } from "../kv/keys.ts";
 import { retryOnConflict } from "../kv/retry.ts";
 import { getOrdersById } from "../orders/store.ts";
@@ -161,7 +161,8 @@ export async function closeVisit(
     tableId: string;
     by: string;
     retentionMs: number;
-    addToCommit?: (op: Deno.AtomicOperation, closed: Visit) => void;
+    /** More for the same atomic op (an audit entry); returns changes for its feed entry. */
+    addToCommit?: (op: Deno.AtomicOperation, closed: Visit) => ChangeData[] | void;
   },
 ): Promise<Visit> {
   const { locationId, tableId } = request;
@@ -184,11 +185,11 @@ export async function closeVisit(
       .check(read.boundary)
       .set(visitBoundaryKey(locationId, tableId), boundary)
       .set(visitKey(locationId, closed.id), closed);
-    request.addToCommit?.(op, closed);
+    const more = request.addToCommit?.(op, closed) ?? [];
     appendToFeed(op, kv, locationId, {
       at: closed.closedAt!,
       retentionMs: request.retentionMs,
-      others: [{ type: "visit", visit: closed }],
+      others: [{ type: "visit", visit: closed }, ...more],
     });
     return (await op.commit()).ok ? closed : null;
   });
