@@ -83,11 +83,55 @@ export interface Config {
    * `SEATSERVE_RATE_<NAME>` as `<per minute>` or `<per minute>/<burst>` (README).
    */
   rateLimits: RateLimits | null;
+  /** Most event streams open at once per order token, staff credential and client address. */
+  streamCaps: StreamCaps;
+  /**
+   * How long a stopping server (SIGTERM, SIGINT) lets in-flight requests finish before it exits
+   * (`SEATSERVE_DRAIN_SECONDS`), in milliseconds.
+   */
+  drainTimeoutMs: number;
+  /** Origins that get CORS headers (`SEATSERVE_CORS_ORIGINS`, comma-separated); empty: none. */
+  corsOrigins: string[];
+  /** Request logs: none, or one JSON object a line on stdout (`SEATSERVE_LOG=json`). */
+  requestLog: "off" | "json";
+  /**
+   * Staff sign-in with OpenID Connect (`OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`,
+   * `OIDC_REDIRECT_URL`), or null when not configured: sign-in pages say so, tokens still work.
+   */
+  oidc: OidcConfig | null;
+  /** How long a signed-in session lives at most, in ms (`SEATSERVE_SESSION_TTL_HOURS`). */
+  sessionTtlMs: number;
+  /** How long a session lives unused, in ms (`SEATSERVE_SESSION_IDLE_MINUTES`). */
+  sessionIdleMs: number;
+  /** How long audit entries are kept, in ms (`SEATSERVE_AUDIT_RETENTION_DAYS`). */
+  auditRetentionMs: number;
   /**
    * A `deno task build` output to serve the pages' scripts from (`SEATSERVE_ASSETS_DIR`), or
    * null: build them with esbuild at start (Deno Deploy runs no subprocess: build before deploy).
    */
   assetsDir: string | null;
+}
+
+/** Caps on concurrent event streams (each a held connection and a subscription). */
+export interface StreamCaps {
+  /** Per guest order token (`SEATSERVE_STREAMS_PER_ORDER`). */
+  perOrder: number;
+  /** Per staff credential (`SEATSERVE_STREAMS_PER_STAFF`). */
+  perStaff: number;
+  /** Per client address (`SEATSERVE_STREAMS_PER_ADDRESS`): a whole restaurant's Wi-Fi is one. */
+  perAddress: number;
+}
+
+/** An OpenID Connect client registration. */
+export interface OidcConfig {
+  /** The issuer identifier (discovery is at `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The callback registered at the issuer: `<public URL>/auth/callback` unless set. */
+  redirectUrl: string;
+  /** Plain-http issuer on a loopback address (a test or development provider). */
+  allowInsecure: boolean;
 }
 
 /** Every rate limit of the service, each a token bucket per key. */
@@ -135,16 +179,15 @@ export function loadConfig(env: Env): Config {
   const kvLimits = oneOf(env, "SEATSERVE_KV_LIMITS", ["local", "remote"]) ??
     (remotePath ? "remote" : "local");
   const maxChecksPerOp = kvLimits === "remote" ? 10 : 100;
+  const publicUrl = (env.SEATSERVE_PUBLIC_URL?.trim() || `http://localhost:${port || 8000}`)
+    .replace(/\/+$/, "");
   return {
     port,
     hostname,
     kvPath,
     seed: !isOff(env.SEATSERVE_SEED),
     bootstrapToken: env.SEATSERVE_BOOTSTRAP_TOKEN || null,
-    publicUrl: (env.SEATSERVE_PUBLIC_URL?.trim() || `http://localhost:${port || 8000}`).replace(
-      /\/+$/,
-      "",
-    ),
+    publicUrl,
     maxBodyBytes: intSetting(env, "SEATSERVE_MAX_BODY_BYTES", 64 * 1024, 1024, 1024 * 1024),
     batchMaxOrders: intSetting(env, "SEATSERVE_BATCH_MAX_ORDERS", 64, 1, 200),
     batchMaxChecks: intSetting(
@@ -192,6 +235,18 @@ export function loadConfig(env: Env): Config {
       ),
       signInPerAddress: rateRule(env, "SIGN_IN", DEFAULT_RATE_LIMITS.signInPerAddress),
     },
+    streamCaps: {
+      perOrder: intSetting(env, "SEATSERVE_STREAMS_PER_ORDER", 4, 1, 1_000_000),
+      perStaff: intSetting(env, "SEATSERVE_STREAMS_PER_STAFF", 50, 1, 1_000_000),
+      perAddress: intSetting(env, "SEATSERVE_STREAMS_PER_ADDRESS", 1_000, 1, 1_000_000),
+    },
+    drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 5, 1, 600) * 1000,
+    corsOrigins: corsOrigins(env.SEATSERVE_CORS_ORIGINS),
+    requestLog: oneOf(env, "SEATSERVE_LOG", ["off", "json"]) ?? "off",
+    oidc: oidcConfig(env, publicUrl),
+    sessionTtlMs: intSetting(env, "SEATSERVE_SESSION_TTL_HOURS", 12, 1, 24 * 30) * 60 * 60_000,
+    sessionIdleMs: intSetting(env, "SEATSERVE_SESSION_IDLE_MINUTES", 120, 1, 24 * 60) * 60_000,
+    auditRetentionMs: intSetting(env, "SEATSERVE_AUDIT_RETENTION_DAYS", 90, 1, 3650) * DAY_MS,
   };
 }
 
@@ -222,6 +277,47 @@ function rateRule(env: Env, name: string, fallback: RateRule): RateRule {
     throw new Error(`${variable} must be "<per minute>" or "<per minute>/<burst>", got "${raw}"`);
   }
   return { perMinute, burst };
+}
+
+/** `SEATSERVE_CORS_ORIGINS`: exact origins (`https://menu.example.com`), comma-separated. */
+function corsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? "").split(",").map((origin) => origin.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/i.test(origin)) {
+      throw new Error(
+        `SEATSERVE_CORS_ORIGINS must list origins such as https://example.com, got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+/** All of `OIDC_ISSUER`, `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`, or none of them. */
+function oidcConfig(env: Env, publicUrl: string): OidcConfig | null {
+  const names = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const;
+  const [issuer, clientId, clientSecret] = names.map((name) => env[name]?.trim() ?? "");
+  if (!issuer && !clientId && !clientSecret) return null;
+  const missing = names.filter((name) => !env[name]?.trim());
+  if (missing.length) {
+    throw new Error(`OIDC sign-in needs ${names.join(", ")}; ${missing.join(", ")} not set`);
+  }
+  const url = parsedUrl("OIDC_ISSUER", issuer);
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new Error(`OIDC_ISSUER must be an https URL (http only on localhost), got "${issuer}"`);
+  }
+  const redirectUrl = env.OIDC_REDIRECT_URL?.trim() || `${publicUrl}/auth/callback`;
+  parsedUrl("OIDC_REDIRECT_URL", redirectUrl);
+  return { issuer, clientId, clientSecret, redirectUrl, allowInsecure: url.protocol === "http:" };
+}
+
+function parsedUrl(name: string, raw: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new Error(`${name} must be a URL, got "${raw}"`);
+  }
 }
 
 function trustProxyHeader(raw: string | undefined): string | null {

@@ -217,7 +217,10 @@ export const OrderLineSchema = z.object({
 export const HistoryEntrySchema = z.object({
   status: OrderStatusSchema,
   at: isoTime,
-  by: z.string().openapi({ description: '"guest", or the staff role and token id that moved it.' }),
+  by: z.string().openapi({
+    description:
+      '"guest", "system", or the staff role that moved it; staff also see the credential id ("server:<id>").',
+  }),
 }).openapi("HistoryEntry");
 
 export const OrderSchema = z.object({
@@ -567,3 +570,52 @@ export interface Table {
   status: TableStatus;
   token: string;
 }
+
+export const MeSchema = z.object({
+  role: RoleSchema,
+  location: z.object({ id, slug: z.string(), name: z.string() }),
+  via: z.enum(["session", "device", "bootstrap"]),
+  email: z.string().optional(),
+  csrfToken: z.string().optional().openapi({
+    description: "For a session: send it as `X-CSRF-Token` with every state change.",
+  }),
+}).openapi("Me");
+
+/** A staff directory email: trimmed, lower case, a plausible address. */
+export const StaffEmail = z.string().trim().toLowerCase().max(254).pipe(z.email()).openapi({
+  example: "ana@example.com",
+});
+
+export const StaffMemberSchema = z.object({
+  email: z.string(),
+  role: RoleSchema,
+  name: z.string().optional(),
+  addedAt: isoTime,
+}).openapi("StaffMember");
+
+export const PutStaffInput = z.object({
+  role: RoleSchema,
+  name: z.string().trim().min(1).max(100).optional(),
+}).openapi("PutStaff");
+export type PutStaffInput = z.infer<typeof PutStaffInput>;
+
+export const AuditEntrySchema = z.object({
+  id: z.string(),
+  at: isoTime,
+  actor: z.object({
+    type: z.enum(["bootstrap", "device", "session", "anonymous"]),
+    id: z.string(),
+    role: RoleSchema.optional(),
+    label: z.string().optional(),
+    email: z.string().optional(),
+  }),
+  action: z.string().openapi({ example: "order.transition" }),
+  target: z.object({ type: z.string(), id: z.string() }),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  requestId: z.string(),
+  count: z.number().int().optional().openapi({
+    description: "For a summary (`auth.credential_refused`, per address and minute): how many.",
+  }),
+  address: z.string().optional(),
+}).openapi("AuditEntry");

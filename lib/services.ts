@@ -13,7 +13,9 @@ import type postgres from "postgres";
 import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
-import { RateLimiter } from "./ratelimit/limiter.ts";
+import { Limits } from "./ratelimit/limits.ts";
+import { StreamCounter } from "./ratelimit/stream_caps.ts";
+import { OidcClient } from "./auth/oidc/client.ts";
 
 /** The service graph of one process. */
 export interface Services {
@@ -38,8 +40,12 @@ export interface Services {
   mirror: MirrorHandle | null;
   /** A Postgres client for analytics queries, or null without `DATABASE_URL`. */
   analytics: postgres.Sql | null;
-  /** Service requests per table (`config.rateLimits.serviceRequestsPerTable`), or null when off. */
-  serviceRequestLimiter: RateLimiter | null;
+  /** The rate limits (orders, refused credentials, service requests, sign-in). */
+  limits: Limits;
+  /** Event streams open now, capped per order token, staff credential and address. */
+  streams: StreamCounter;
+  /** The OpenID Connect client, or null when sign-in is not configured. */
+  oidc: OidcClient | null;
 }
 
 /** Builds the services on an open store. */
@@ -55,6 +61,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     catalogService: new CatalogService(kv, {
       cache: catalog,
       retentionMs: config.eventRetentionMs,
+      auditRetentionMs: config.auditRetentionMs,
     }),
     intake: new OrderIntake(kv, { catalog, config }),
     hubs: new Hubs(kv, {}, { catalog }),
@@ -69,9 +76,9 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
         statementTimeoutMs: 15_000,
       })
       : null,
-    serviceRequestLimiter: config.rateLimits
-      ? new RateLimiter(config.rateLimits.serviceRequestsPerTable)
-      : null,
+    limits: new Limits(config.rateLimits),
+    streams: new StreamCounter(config.streamCaps),
+    oidc: config.oidc ? new OidcClient(config.oidc) : null,
   };
 }
 

@@ -4,6 +4,11 @@ import { createMiddleware } from "hono/factory";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
 import { analytics } from "./api/analytics.ts";
+import { audit } from "./api/audit.ts";
+import { me } from "./api/me.ts";
+import { staff } from "./api/staff.ts";
+import { authPages } from "./pages/auth.ts";
+import { deviceSignIn } from "./middleware/device_sign_in.ts";
 import { authTokens } from "./api/auth_tokens.ts";
 import { health } from "./api/health.ts";
 import { locations } from "./api/locations.ts";
@@ -18,6 +23,10 @@ import { errorResponse, handleError } from "./error_response.ts";
 import { SESSION_COOKIE } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request_context.ts";
 import { jsonBodyGuard } from "./middleware/json_body.ts";
+import { corsForOrigins } from "./middleware/cors.ts";
+import { refuseWhileDraining } from "./middleware/drain.ts";
+import { refusedCredentialGuard } from "./middleware/rate_limits.ts";
+import { requestLog } from "./middleware/request_log.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
@@ -25,15 +34,12 @@ import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
 import type { AppEnv } from "./state.ts";
 
-/** Actions that take no request body. */
-const BODILESS_ACTIONS =
-  /^\/api\/(?:orders\/[^/]+\/lines\/[^/]+\/ready|service-requests\/[^/]+\/ack|tables\/[^/]+\/visit\/close)$/;
-
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  app.use("*", requestContext({ trustProxyHeader: services.config.trustProxyHeader }));
-  app.use("*", securityHeaders());
+  const { config } = services;
+  app.use("*", requestContext({ trustProxyHeader: config.trustProxyHeader }));
+  if (config.requestLog === "json") app.use("*", requestLog());
   app.use(
     "*",
     createMiddleware<AppEnv>(async function injectServices(c, next) {
@@ -41,10 +47,13 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
       await next();
     }),
   );
-  app.use(
-    "/api/*",
-    jsonBodyGuard({ maxBytes: services.config.maxBodyBytes, bodiless: BODILESS_ACTIONS }),
-  );
+  app.use("*", securityHeaders());
+  app.use("*", corsForOrigins(config.corsOrigins));
+  app.use("*", refuseWhileDraining());
+  app.use("/api/*", refusedCredentialGuard());
+  app.use("/t/*", refusedCredentialGuard());
+  app.use("*", deviceSignIn());
+  app.use("/api/*", jsonBodyGuard({ maxBytes: config.maxBodyBytes }));
 
   const api = new OpenAPIHono<AppEnv>()
     .route("/", health)
@@ -57,8 +66,12 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", analytics)
     .route("/", settings)
     .route("/", serviceRequests)
-    .route("/", visits);
+    .route("/", visits)
+    .route("/", me)
+    .route("/", staff)
+    .route("/", audit);
   app.route("/api", api);
+  app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
 

@@ -2,7 +2,8 @@
  * The OpenAPI description as integrators get it (`GET /openapi.json`): generated from the zod
  * routes, then completed in one place with what generated clients and linters need: a stable
  * `operationId` for every operation (verb + noun), `security: []` on public ones, a 400 for the
- * HTTP layer's refusals where a route names no 4xx, tag descriptions, the version and license.
+ * HTTP layer's refusals where a route names no 4xx, the 429 and 503 any request may meet (rate
+ * limits, stream caps, a drain), tag descriptions, the version and license.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./state.ts";
@@ -27,6 +28,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "PATCH /api/tables/{id}": "updateTable",
   "DELETE /api/tables/{id}": "deleteTable",
   "GET /api/tables/{id}/qr.svg": "getTableQrCode",
+  "POST /api/tables/{id}/rotate-token": "createTableToken",
   "POST /api/orders": "createOrder",
   "GET /api/orders": "listOrders",
   "GET /api/orders/{id}": "getOrder",
@@ -48,6 +50,11 @@ export const OPERATION_IDS: Record<string, string> = {
   "GET /api/tables/{id}/visit": "getTableVisit",
   "POST /api/tables/{id}/visit/close": "setTableVisitClosed",
   "GET /api/visit": "getOpenVisit",
+  "GET /api/me": "getMe",
+  "GET /api/staff": "listStaff",
+  "PUT /api/staff/{email}": "setStaffMember",
+  "DELETE /api/staff/{email}": "deleteStaffMember",
+  "GET /api/audit": "listAuditEntries",
 };
 
 const TAGS = [
@@ -68,7 +75,9 @@ const TAGS = [
   { name: "visits", description: "Table visits: the running bill from a table's first order." },
   { name: "tables", description: "A location's tables and their QR codes." },
   { name: "locations", description: "Restaurants (owners only)." },
-  { name: "auth", description: "Device tokens for shared screens." },
+  { name: "auth", description: "Device tokens for shared screens, and who the caller is." },
+  { name: "staff", description: "The staff directory: who may sign in, with which role." },
+  { name: "audit", description: "Who did what: staff mutations and security events." },
   { name: "analytics", description: "Figures from the Postgres mirror." },
   { name: "system", description: "Health and readiness probes." },
 ];
@@ -80,7 +89,12 @@ const INFO = {
     "QR table ordering: guests order from their table, the kitchen and staff move orders along. " +
     'Every error has one body, `{ "error": { "code", "message", "details"? } }`. Staff ' +
     "authenticate with `Authorization: Bearer <token>` or a session cookie; event streams also " +
-    "take `?access_token=`.",
+    "take `?access_token=`. Sessions come from the sign-in pages, which are not part of this " +
+    "API: `GET /auth/signin?location=<slug>&next=<path>` (OpenID Connect; 404 " +
+    "`sign_in_not_configured` without `OIDC_*`), `GET /auth/callback`, `POST /auth/signout` " +
+    "(with `X-CSRF-Token`, 204), and device sign-in by opening any page with " +
+    "`?access_token=<device token>` (303 to the same URL without it). A cookie-authenticated " +
+    "POST, PUT, PATCH or DELETE needs `X-CSRF-Token` (from `GET /api/me`).",
   license: { name: "MIT", identifier: "MIT" },
 };
 
@@ -105,6 +119,20 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>) {
       if (!Object.keys(responses).some((status) => status.startsWith("4"))) {
         responses["400"] = {
           description: "Malformed request, refused by the HTTP layer.",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        };
+      }
+      // Any request may meet these, whatever the route (health answers throughout a drain).
+      if (!path.startsWith("/api/health")) {
+        responses["429"] ??= {
+          description: "Rate limited (`rate_limited`: too many orders, or refused credentials " +
+            "from this address) or too many open streams (`too_many_streams`); see `Retry-After`.",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        };
+        responses["503"] ??= {
+          description:
+            "The server is stopping (`shutting_down`, with `Connection: close`) or the " +
+            "store is contended; see `Retry-After`.",
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         };
       }

@@ -28,3 +28,24 @@ Deno.test("[config] a trusted proxy header only when configured", () => {
   assert.equal(loadConfig({ SEATSERVE_TRUST_PROXY: "X-Real-IP" }).trustProxyHeader, "x-real-ip");
   assert.throws(() => loadConfig({ SEATSERVE_TRUST_PROXY: "a b" }), /SEATSERVE_TRUST_PROXY/);
 });
+
+Deno.test("[config] stream caps, drain deadline, CORS origins and request logs", () => {
+  const defaults = loadConfig({});
+  assert.deepEqual(defaults.streamCaps, { perOrder: 4, perStaff: 50, perAddress: 1000 });
+  assert.equal(defaults.drainTimeoutMs, 5_000);
+  assert.deepEqual(defaults.corsOrigins, []);
+  assert.equal(defaults.requestLog, "off");
+  const set = loadConfig({
+    SEATSERVE_STREAMS_PER_ORDER: "2",
+    SEATSERVE_DRAIN_SECONDS: "30",
+    SEATSERVE_CORS_ORIGINS: "https://a.example.com, http://localhost:5173/",
+    SEATSERVE_LOG: "json",
+  });
+  assert.equal(set.streamCaps.perOrder, 2);
+  assert.equal(set.drainTimeoutMs, 30_000);
+  assert.deepEqual(set.corsOrigins, ["https://a.example.com", "http://localhost:5173"]);
+  assert.equal(set.requestLog, "json");
+  assert.throws(() => loadConfig({ SEATSERVE_CORS_ORIGINS: "*" }), /SEATSERVE_CORS_ORIGINS/);
+  assert.throws(() => loadConfig({ SEATSERVE_LOG: "yes" }), /SEATSERVE_LOG/);
+  assert.throws(() => loadConfig({ SEATSERVE_STREAMS_PER_ORDER: "0" }), /SEATSERVE_STREAMS/);
+});

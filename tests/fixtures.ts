@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { assertDescribed } from "./openapi_validator.ts";
 import type { Principal } from "../lib/auth/principal.ts";
+import type { AuditContext } from "../lib/audit/entry.ts";
 import { type Config, loadConfig } from "../lib/config.ts";
 import type { Role } from "../lib/auth/roles.ts";
 import type { Location, MenuItem, Order } from "../lib/schemas.ts";
@@ -27,6 +28,14 @@ export const BOOTSTRAP: Principal = {
   id: "bootstrap",
   locations: "all",
   label: "bootstrap",
+};
+
+/** The audit context of direct writes as the bootstrap token (tests that call `lib/`). */
+export const BOOTSTRAP_AUDIT: AuditContext = {
+  actor: { type: "bootstrap", id: "bootstrap", role: "owner", label: "bootstrap" },
+  requestId: "test",
+  retentionMs: 24 * 60 * 60 * 1000,
+  feedRetentionMs: 24 * 60 * 60 * 1000,
 };
 
 /** How the bootstrap token shows in an order's history. */
@@ -89,12 +98,26 @@ const FORCED = Object.fromEntries(
   }),
 );
 
-/** A test configuration: `:memory:`, the fixture owner token, no rate limits, then `overrides`. */
+/**
+ * Stream caps out of the way, as rate limits are (`SEATSERVE_RATE_LIMIT=off`): tests open
+ * hundreds of streams with one token. Tests of the caps set their own.
+ */
+const NO_STREAM_CAPS = {
+  SEATSERVE_STREAMS_PER_ORDER: "1000",
+  SEATSERVE_STREAMS_PER_STAFF: "100000",
+  SEATSERVE_STREAMS_PER_ADDRESS: "1000000",
+};
+
+/**
+ * A test configuration: `:memory:`, the fixture owner token, no rate limits nor stream caps,
+ * then `overrides` (`SEATSERVE_RATE_LIMIT: "on"` turns the limits on).
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     SEATSERVE_KV_PATH: ":memory:",
     SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
     SEATSERVE_RATE_LIMIT: "off",
+    ...NO_STREAM_CAPS,
     ...FORCED,
     ...overrides,
   });
@@ -177,7 +200,8 @@ export function freePort(): number {
 
 /**
  * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
- * Deno needs) and waits until it is healthy.
+ * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) and waits until
+ * it is healthy.
  */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
   const port = freePort();
@@ -191,7 +215,15 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
     args: ["run", "-A", "--unstable-kv", "--unstable-cron", MAIN],
     cwd: new URL("..", import.meta.url),
     clearEnv: true,
-    env: { ...inherited, PORT: String(port), HOSTNAME: "127.0.0.1", ...env },
+    // Rate limits off unless the test sets them, as in `testConfig`: tests place orders fast.
+    env: {
+      ...inherited,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+      SEATSERVE_RATE_LIMIT: "off",
+      ...NO_STREAM_CAPS,
+      ...env,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

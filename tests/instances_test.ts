@@ -16,7 +16,13 @@ import { listTables } from "../lib/catalog/tables.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
 import type { Order } from "../lib/schemas.ts";
 import { createApp } from "../routes/app.ts";
-import { openTestStore, OWNER_TOKEN, testConfig, withoutRequiredOptions } from "./fixtures.ts";
+import {
+  BOOTSTRAP_AUDIT,
+  openTestStore,
+  OWNER_TOKEN,
+  testConfig,
+  withoutRequiredOptions,
+} from "./fixtures.ts";
 import { RawSse } from "./routes/stream_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -176,6 +182,7 @@ Deno.test("[instances] two instances on one store, a client alternating", opts, 
         const kitchen = await one.services.auth.issueDeviceToken(
           { role: "owner", via: "bootstrap", id: "bootstrap", locations: "all", label: "t" },
           { role: "kitchen", locationId: location },
+          BOOTSTRAP_AUDIT,
         );
         const streams = await Promise.all(
           [one, two].map((instance) =>

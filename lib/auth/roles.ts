@@ -17,7 +17,10 @@ export type Permission =
   | "analytics.read"
   | "kitchen.lines"
   | "settings.manage"
-  | "requests.manage";
+  | "requests.manage"
+  | "staff.read_self"
+  | "staff.manage"
+  | "audit.read";
 
 const GRANTS: Record<Permission, readonly Role[]> = {
   "orders.read": ["owner", "manager", "server", "kitchen"],
@@ -31,6 +34,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "kitchen.lines": ["owner", "manager", "kitchen"],
   "settings.manage": ["owner", "manager"],
   "requests.manage": ["owner", "manager", "server"],
+  "staff.read_self": ["owner", "manager", "server", "kitchen"],
+  "staff.manage": ["owner", "manager"],
+  "audit.read": ["owner", "manager"],
 };
 
 /** Whether `role` holds `permission`. */

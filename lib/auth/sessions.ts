@@ -5,8 +5,10 @@
  * an idle time, and end at once when revoked.
  */
 import type { Principal } from "./principal.ts";
+import { addAuditWithFeed, type AuditEntry } from "../audit/entry.ts";
 import { randomToken, sha256Hex } from "../kv/ids.ts";
-import { sessionKey } from "../kv/keys.ts";
+import { retryOnConflict } from "../kv/retry.ts";
+import { sessionByStaffKey, sessionKey } from "../kv/keys.ts";
 
 /** What is stored of a session. */
 export interface SessionRecord {
@@ -22,6 +24,12 @@ export interface SessionRecord {
   idleMs: number;
 }
 
+/** An audit entry to write with a session change, and how long its feed entry is kept. */
+export interface SessionAudit {
+  entry: AuditEntry;
+  feedRetentionMs: number;
+}
+
 /** How long sessions live. */
 export interface SessionLifetime {
   /** Absolute lifetime, in ms. */
@@ -33,10 +41,19 @@ export interface SessionLifetime {
 /** `lastSeenAt` is written at most this often, so a busy screen does not write on every request. */
 const TOUCH_EVERY_MS = 60_000;
 
-/** Opens a session for a principal; returns the id for the cookie. */
+/**
+ * Opens a session for a principal; returns the id for the cookie. A staff member's session is
+ * indexed under their email (so removing them ends it), and `audit` (the sign-in) is written in
+ * the same op.
+ */
 export async function createSession(
   kv: Deno.Kv,
-  request: { principal: Principal; locationId: string; lifetime: SessionLifetime },
+  request: {
+    principal: Principal;
+    locationId: string;
+    lifetime: SessionLifetime;
+    audit?: SessionAudit;
+  },
 ): Promise<{ id: string; record: SessionRecord }> {
   const id = randomToken(32);
   const now = Date.now();
@@ -50,7 +67,18 @@ export async function createSession(
     expiresAt: now + request.lifetime.ttlMs,
     idleMs: request.lifetime.idleMs,
   };
-  await kv.set(sessionKey(sha256Hex(id)), record, { expireIn: request.lifetime.ttlMs });
+  const idHash = sha256Hex(id);
+  const expireIn = request.lifetime.ttlMs;
+  const op = kv.atomic().set(sessionKey(idHash), record, { expireIn });
+  if (principal.email) {
+    op.set(sessionByStaffKey(request.locationId, principal.email, idHash), {
+      expiresAt: record.expiresAt,
+    }, { expireIn });
+  }
+  if (request.audit) {
+    addAuditWithFeed(op, kv, request.audit.entry, request.audit.feedRetentionMs);
+  }
+  await op.commit();
   return { id, record };
 }
 
@@ -71,7 +99,25 @@ export async function readSession(kv: Deno.Kv, id: string): Promise<SessionRecor
   return record;
 }
 
-/** Ends a session: its cookie is refused from then on, even if replayed. */
-export async function revokeSession(kv: Deno.Kv, id: string): Promise<void> {
-  await kv.delete(sessionKey(sha256Hex(id)));
+/**
+ * Ends a session: its cookie is refused from then on, even if replayed. `audit` (the sign-out)
+ * is written in the same op. False when there was no such session.
+ */
+export async function revokeSession(
+  kv: Deno.Kv,
+  id: string,
+  audit?: SessionAudit,
+): Promise<boolean> {
+  if (id.length > 100) return false;
+  const key = sessionKey(sha256Hex(id));
+  // A lost race is a touch (read again) or another sign-out (then nothing is left to end).
+  return await retryOnConflict(async () => {
+    const entry = await kv.get<SessionRecord>(key);
+    if (!entry.value) return false;
+    const op = kv.atomic().check(entry).delete(key);
+    const email = entry.value.principal.email;
+    if (email) op.delete(sessionByStaffKey(entry.value.locationId, email, sha256Hex(id)));
+    if (audit) addAuditWithFeed(op, kv, audit.entry, audit.feedRetentionMs);
+    return (await op.commit()).ok ? true : null;
+  });
 }

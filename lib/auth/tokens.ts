@@ -8,7 +8,9 @@ import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import { forbidden } from "../errors.ts";
 import { newId, sha256Hex, timingSafeEqual } from "../kv/ids.ts";
-import { authTokenKey } from "../kv/keys.ts";
+import { authTokenKey, staffMemberKey } from "../kv/keys.ts";
+import { audit, type AuditContext } from "../audit/entry.ts";
+import type { StaffMember } from "./staff.ts";
 import type { Principal } from "./principal.ts";
 import { outranksOrEquals, type Role } from "./roles.ts";
 import type { Secrets } from "./secrets.ts";
@@ -73,7 +75,11 @@ export class Auth {
     };
   }
 
-  /** The principal of a live session, or null (unknown, expired, revoked, or its token is). */
+  /**
+   * The principal of a live session, or null (unknown, expired, revoked, or its token is, or
+   * its staff member is no longer in the directory). A signed-in staff member acts with the
+   * role the directory gives them now.
+   */
   async authenticateSession(sessionId: string): Promise<Principal | null> {
     const record = await readSession(this.#kv, sessionId);
     if (!record) return null;
@@ -82,7 +88,16 @@ export class Auth {
       via: "session",
       session: { id: sessionId, csrfToken: record.csrfToken },
     };
+    if (principal.email) {
+      const member = await this.#staffMember(record.locationId, principal.email);
+      if (!member) return null;
+      principal.role = member.role;
+    }
     return await this.#credentialHolds(principal) ? principal : null;
+  }
+
+  async #staffMember(locationId: string, email: string): Promise<StaffMember | null> {
+    return (await this.#kv.get<StaffMember>(staffMemberKey(locationId, email))).value;
   }
 
   /**
@@ -92,6 +107,10 @@ export class Auth {
    */
   async stillValid(principal: Principal): Promise<boolean> {
     if (principal.session && !(await readSession(this.#kv, principal.session.id))) return false;
+    if (principal.session && principal.email) {
+      const member = await this.#staffMember(principal.locations[0], principal.email);
+      if (!member || member.role !== principal.role) return false;
+    }
     return await this.#credentialHolds(principal);
   }
 
@@ -110,6 +129,7 @@ export class Auth {
   async issueDeviceToken(
     issuer: Principal,
     request: { role: Role; locationId: string; label?: string; ttlSeconds?: number },
+    context: AuditContext,
   ): Promise<{ token: string; record: DeviceTokenRecord }> {
     if (!outranksOrEquals(issuer.role, request.role)) {
       throw forbidden(`A ${issuer.role} may not issue ${request.role} tokens.`);
@@ -133,7 +153,16 @@ export class Auth {
       .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.#secrets.signingKey);
-    await this.#kv.set(authTokenKey(record.id), record, { expireIn: ttlSeconds * 1000 });
+    const op = this.#kv.atomic().set(authTokenKey(record.id), record, {
+      expireIn: ttlSeconds * 1000,
+    });
+    audit(op, this.#kv, context, {
+      scope: record.locationId,
+      action: "device_token.issue",
+      target: { type: "device_token", id: record.id },
+      after: { role: record.role, label: record.label, expiresAt: record.expiresAt },
+    });
+    await op.commit();
     return { token, record };
   }
 
@@ -142,9 +171,20 @@ export class Auth {
     return (await this.#kv.get<DeviceTokenRecord>(authTokenKey(id))).value;
   }
 
-  /** Revokes a device token: it is refused from then on. */
-  async revokeDeviceToken(id: string): Promise<void> {
-    await this.#kv.delete(authTokenKey(id));
+  /** Revokes a device token: it is refused from then on. False when there was none. */
+  async revokeDeviceToken(id: string, context: AuditContext): Promise<boolean> {
+    const entry = await this.#kv.get<DeviceTokenRecord>(authTokenKey(id));
+    if (!entry.value) return false;
+    const record = entry.value;
+    const op = this.#kv.atomic().delete(authTokenKey(id));
+    audit(op, this.#kv, context, {
+      scope: record.locationId,
+      action: "device_token.revoke",
+      target: { type: "device_token", id },
+      before: { role: record.role, label: record.label, expiresAt: record.expiresAt },
+    });
+    await op.commit();
+    return true;
   }
 
   /**

@@ -27,6 +27,7 @@ import {
   FEED_HEAD_KEY_KIND,
   FEED_KEY_KIND,
   feedEpochKey,
+  ORDER_CHANGES_KEY_KIND,
 } from "../kv/keys.ts";
 import { NO_VALUE } from "../kv/codec.ts";
 
@@ -99,6 +100,8 @@ export async function exportStore(
   await write(JSON.stringify(header) + "\n");
   let count = 0;
   for await (const entry of kv.list({ prefix: [] }, { batchSize: 500 })) {
+    // This store's versionstamps, meaningless in another (its import re-appends the feed).
+    if (entry.key[0] === ORDER_CHANGES_KEY_KIND) continue;
     await write(
       JSON.stringify({ k: entry.key.map(encodeKeyPart), v: encodeValue(entry.value) }) + "\n",
     );
@@ -159,6 +162,8 @@ export async function importStore(
     if (++seen % 1000 === 0) options.onProgress?.(seen);
     // Head keys are rewritten by each re-appended entry; the epoch is set anew at the end.
     if (kind === FEED_HEAD_KEY_KIND || kind === feedEpochKey()[0]) continue;
+    if (kind === ORDER_CHANGES_KEY_KIND) continue; // versionstamps of the old store
+
     let expireIn: number | undefined;
     if (typeof kind === "string" && EXPIRING_KEY_KINDS.includes(kind)) {
       const expiresAt = expiryOf(value, kind === FEED_KEY_KIND ? options.retentionMs : null);

@@ -6,6 +6,13 @@
  * forget one of those. Each method takes the acting principal, for the audit log.
  */
 import type { Principal } from "../auth/principal.ts";
+import {
+  addAuditEntry,
+  auditChange,
+  auditContext,
+  type AuditEvent,
+  newAuditEntry,
+} from "../audit/entry.ts";
 import { conflict, notFound } from "../errors.ts";
 import { appendToFeed, type ChangeData } from "../feed/feed.ts";
 import { newId } from "../kv/ids.ts";
@@ -52,10 +59,16 @@ export function addCatalogChanges(
   });
 }
 
-/** Who writes, and in which location. */
-export interface CatalogScope {
-  /** The acting principal (the audit log records it). */
+/** Who writes, in which request (both for the audit log). */
+export interface ActorScope {
+  /** The acting principal. */
   by: Principal;
+  /** The request's id (`X-Request-Id`). */
+  requestId: string;
+}
+
+/** Who writes, in which request, and in which location. */
+export interface CatalogScope extends ActorScope {
   locationId: string;
 }
 
@@ -64,33 +77,44 @@ export class CatalogService {
   #kv: Deno.Kv;
   #cache: Catalog;
   #retentionMs: number;
+  #auditRetentionMs: number;
 
-  constructor(kv: Deno.Kv, deps: { cache: Catalog; retentionMs: number }) {
+  constructor(
+    kv: Deno.Kv,
+    deps: { cache: Catalog; retentionMs: number; auditRetentionMs: number },
+  ) {
     this.#kv = kv;
     this.#cache = deps.cache;
     this.#retentionMs = deps.retentionMs;
+    this.#auditRetentionMs = deps.auditRetentionMs;
   }
 
   /** Creates a location; a slug already taken is a 409. */
-  async createLocation(_by: Principal, input: CreateLocationInput): Promise<Location> {
+  async createLocation(scope: ActorScope, input: CreateLocationInput): Promise<Location> {
     const location = newLocation(input);
     const op = addLocation(this.#kv.atomic(), location);
-    if (!(await this.#commit(location.id, op, [{ type: "location", location }]))) {
+    const event = {
+      action: "location.create",
+      target: { type: "location", id: location.id },
+      after: { slug: location.slug, name: location.name, currency: location.currency },
+    };
+    const change = { scope: { ...scope, locationId: location.id }, event };
+    if (!(await this.#commit(change, op, [{ type: "location", location }]))) {
       throw conflict("slug_taken", `A location with slug "${input.slug}" already exists.`);
     }
     return location;
   }
 
   /** Adds an item to a location's menu. */
-  async createMenuItem(
-    { locationId }: CatalogScope,
-    input: CreateMenuItemInput,
-  ): Promise<MenuItem> {
+  async createMenuItem(scope: CatalogScope, input: CreateMenuItemInput): Promise<MenuItem> {
+    const { locationId } = scope;
     const item = newMenuItem(newId(), input);
     const location = await this.#kv.get(locationKey(locationId));
     if (!location.versionstamp) throw notFound("Location");
     const op = putMenuItem(this.#kv.atomic().check(location), locationId, item);
-    if (!(await this.#commit(locationId, op, [{ type: "menu_item", item, deleted: false }]))) {
+    const event = { action: "menu_item.create", target: menuTarget(item), after: item };
+    const change = { scope, event };
+    if (!(await this.#commit(change, op, [{ type: "menu_item", item, deleted: false }]))) {
       throw notFound("Location");
     }
     return item;
@@ -105,7 +129,11 @@ export class CatalogService {
     itemId: string,
     patch: UpdateMenuItemInput,
   ): Promise<MenuItem> {
-    return await this.#changeItem(scope, itemId, (item) => patchedMenuItem(item, patch));
+    return await this.#changeItem(
+      scope,
+      { itemId, action: "menu_item.update" },
+      (item) => patchedMenuItem(item, patch),
+    );
   }
 
   /** 86es (or brings back) one option of an item; an id the item does not have is a 404. */
@@ -114,7 +142,8 @@ export class CatalogService {
     ref: { itemId: string; optionId: string },
     available: boolean,
   ): Promise<MenuItem> {
-    return await this.#changeItem(scope, ref.itemId, (item) => {
+    const target = { itemId: ref.itemId, action: "menu_item.option_availability" };
+    return await this.#changeItem(scope, target, (item) => {
       const changed = withOptionAvailability(item, ref.optionId, available);
       if (!changed) throw notFound("Option");
       return changed;
@@ -123,35 +152,49 @@ export class CatalogService {
 
   /** Reads an item, changes it with `change` and commits it checked against what it read. */
   async #changeItem(
-    { locationId }: CatalogScope,
-    itemId: string,
+    scope: CatalogScope,
+    ref: { itemId: string; action: string },
     change: (item: MenuItem) => MenuItem,
   ): Promise<MenuItem> {
+    const { locationId } = scope;
     return await retryOnConflict(async () => {
-      const entry = await readMenuItem(this.#kv, locationId, itemId);
+      const entry = await readMenuItem(this.#kv, locationId, ref.itemId);
       if (!entry.versionstamp) throw notFound("Menu item");
       const item = change(entry.value);
       const op = putMenuItem(this.#kv.atomic().check(entry), locationId, item);
-      const ok = await this.#commit(locationId, op, [{ type: "menu_item", item, deleted: false }]);
+      const event = {
+        action: ref.action,
+        target: menuTarget(item),
+        before: entry.value,
+        after: item,
+      };
+      const ok = await this.#commit({ scope, event }, op, [
+        { type: "menu_item", item, deleted: false },
+      ]);
       return ok ? item : null;
     });
   }
 
   /** Removes an item from the menu. Orders already placed keep its name and price. */
-  async deleteMenuItem({ locationId }: CatalogScope, itemId: string): Promise<void> {
+  async deleteMenuItem(scope: CatalogScope, itemId: string): Promise<void> {
+    const { locationId } = scope;
     await retryOnConflict(async () => {
       const entry = await readMenuItem(this.#kv, locationId, itemId);
       if (!entry.versionstamp) throw notFound("Menu item");
       const op = this.#kv.atomic().check(entry).delete(menuItemKey(locationId, itemId));
       const item = entry.value;
-      return await this.#commit(locationId, op, [{ type: "menu_item", item, deleted: true }])
+      const event = { action: "menu_item.delete", target: menuTarget(item), before: item };
+      return await this.#commit({ scope, event }, op, [
+          { type: "menu_item", item, deleted: true },
+        ])
         ? true
         : null;
     });
   }
 
   /** Adds a table; a number already used in the location is a 409. */
-  async createTable({ locationId }: CatalogScope, input: CreateTableInput): Promise<Table> {
+  async createTable(scope: CatalogScope, input: CreateTableInput): Promise<Table> {
+    const { locationId } = scope;
     const table = newTable(locationId, input);
     const location = await this.#kv.get(locationKey(locationId));
     if (!location.versionstamp) throw notFound("Location");
@@ -161,7 +204,8 @@ export class CatalogService {
         .check({ key: tableByNumberKey(locationId, table.number), versionstamp: null }),
       table,
     );
-    if (!(await this.#commit(locationId, op, [{ type: "table", table, deleted: false }]))) {
+    const event = { action: "table.create", target: tableTarget(table), after: tableFacts(table) };
+    if (!(await this.#commit({ scope, event }, op, [{ type: "table", table, deleted: false }]))) {
       throw duplicateNumber(table.number);
     }
     return table;
@@ -169,10 +213,11 @@ export class CatalogService {
 
   /** Changes a table's number, seats or status, or rotates its QR token. */
   async updateTable(
-    { locationId }: CatalogScope,
+    scope: CatalogScope,
     tableId: string,
     patch: UpdateTableInput,
   ): Promise<Table> {
+    const { locationId } = scope;
     return await retryOnConflict(async () => {
       const entry = await readTable(this.#kv, locationId, tableId);
       if (!entry.versionstamp) throw notFound("Table");
@@ -191,35 +236,72 @@ export class CatalogService {
         op.check(taken);
       }
       replaceTable(op, before, table);
-      const ok = await this.#commit(locationId, op, [{ type: "table", table, deleted: false }]);
+      const event = {
+        action: patch.rotateToken ? "table.rotate_token" : "table.update",
+        target: tableTarget(table),
+        before: tableFacts(before),
+        after: tableFacts(table),
+      };
+      const ok = await this.#commit({ scope, event }, op, [
+        { type: "table", table, deleted: false },
+      ]);
       return ok ? table : null;
     });
   }
 
   /** Removes a table; its QR token stops working at once. Its orders stay. */
-  async deleteTable({ locationId }: CatalogScope, tableId: string): Promise<void> {
+  async deleteTable(scope: CatalogScope, tableId: string): Promise<void> {
     await retryOnConflict(async () => {
-      const entry = await readTable(this.#kv, locationId, tableId);
+      const entry = await readTable(this.#kv, scope.locationId, tableId);
       if (!entry.versionstamp) throw notFound("Table");
       const table = entry.value;
       const op = removeTable(this.#kv.atomic().check(entry), table);
-      return await this.#commit(locationId, op, [{ type: "table", table, deleted: true }])
+      const event = {
+        action: "table.delete",
+        target: tableTarget(table),
+        before: tableFacts(table),
+      };
+      return await this.#commit({ scope, event }, op, [{ type: "table", table, deleted: true }])
         ? true
         : null;
     });
   }
 
-  /** Commits a catalog change with its bookkeeping; false when a check failed. */
+  /** Commits a catalog change with its bookkeeping and audit entry; false when a check failed. */
   async #commit(
-    locationId: string,
+    change: { scope: CatalogScope; event: AuditEvent },
     op: Deno.AtomicOperation,
     others: ChangeData[],
   ): Promise<boolean> {
-    addCatalogChanges(op, this.#kv, locationId, { others, retentionMs: this.#retentionMs });
+    const { locationId, by, requestId } = change.scope;
+    const context = auditContext(by, {
+      requestId,
+      retentionMs: this.#auditRetentionMs,
+      feedRetentionMs: this.#retentionMs,
+    });
+    const entry = newAuditEntry(context, locationId, change.event);
+    addAuditEntry(op, entry);
+    addCatalogChanges(op, this.#kv, locationId, {
+      others: [...others, auditChange(entry)],
+      retentionMs: this.#retentionMs,
+    });
     const result = await op.commit();
     if (result.ok) this.#cache.invalidate(locationId);
     return result.ok;
   }
+}
+
+function menuTarget(item: MenuItem) {
+  return { type: "menu_item", id: item.id };
+}
+
+function tableTarget(table: Table) {
+  return { type: "table", id: table.id };
+}
+
+/** What the audit log keeps of a table: not its QR token (a credential). */
+function tableFacts(table: Table) {
+  return { number: table.number, seats: table.seats, status: table.status };
 }
 
 function duplicateNumber(number: number) {

@@ -13,6 +13,7 @@ import type { Location, MenuItem, Order, Table } from "../schemas.ts";
 import type { Settings } from "../kitchen/settings.ts";
 import type { ServiceRequest } from "../floor/requests.ts";
 import type { Visit } from "../visits/visit.ts";
+import type { AuditEntry } from "../audit/entry.ts";
 
 /** What one change says happened, by kind. Each holds the thing as it is after the commit. */
 export type ChangeData =
@@ -22,7 +23,9 @@ export type ChangeData =
   | { type: "location"; location: Location }
   | { type: "settings"; locationId: string; settings: Settings }
   | { type: "service_request"; request: ServiceRequest }
-  | { type: "visit"; visit: Visit };
+  | { type: "visit"; visit: Visit }
+  /** A staff mutation's or security event's audit entry (also a key of its own), for the mirror. */
+  | { type: "audit"; entry: AuditEntry };
 
 /** The kinds of change. */
 export type ChangeType = ChangeData["type"];

@@ -30,7 +30,7 @@ import {
 } from "./feed.ts";
 import { eventsHeadKey } from "../kv/keys.ts";
 import { isOpen } from "../orders/lifecycle.ts";
-import { listOpenOrders } from "../orders/store.ts";
+import { listOpenOrders, orderChangeStamps } from "../orders/store.ts";
 import { listOpenServiceRequests, type ServiceRequest } from "../floor/requests.ts";
 import type { Order } from "../schemas.ts";
 
@@ -494,8 +494,12 @@ export class LocationHub {
         // Older than memory: join the fan-out now (live changes queue), then read what lies
         // between `after` and the cursor of that moment from the store.
         const subscription = this.#attach({ kind: "replay", changes: [] }, null, sieve);
-        const replayed = await this.#readBetween(after, cursor);
+        // One order's resume reads that order's own entries only, however old `after` is.
+        const replayed = options.orderId === undefined
+          ? await this.#readBetween(after, cursor)
+          : await this.#readOrderBetween(options.orderId, after, cursor);
         if (replayed) {
+          this.#stamp(replayed);
           subscription.setStart({ kind: "replay", changes: filter(replayed) });
           return subscription;
         }
@@ -607,6 +611,38 @@ export class LocationHub {
           : null;
         changes.push(change);
       } else if (change.type === "service_request") changes.push(change);
+    }
+    return changes;
+  }
+
+  /**
+   * One order's changes in (after, until] from the store, or null when `after`'s entry has
+   * expired: the entries its index names (a handful), not the feed between.
+   */
+  async #readOrderBetween(
+    orderId: string,
+    after: FeedPosition,
+    until: FeedPosition,
+  ): Promise<OrderFeedChange[] | null> {
+    const first = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
+    if (!first || after.index >= first.changes.length) return null;
+    const stamps = await orderChangeStamps(this.#kv, this.locationId, orderId);
+    const changes: OrderFeedChange[] = [];
+    for (const versionstamp of stamps) {
+      if (versionstamp < after.versionstamp || versionstamp > until.versionstamp) continue;
+      const entry = versionstamp === after.versionstamp
+        ? first
+        : await readFeedEntry(this.#kv, this.locationId, versionstamp);
+      const index = entry?.changes.findIndex((c) => c.type === "order" && c.order.id === orderId);
+      if (!entry || index === undefined || index < 0) continue;
+      const position = { versionstamp, index };
+      if (compare(position, after) <= 0 || compare(position, until) > 0) continue;
+      const change = entry.changes[index] as Extract<FeedChange, { type: "order" }>;
+      changes.push({
+        ...change,
+        ...position,
+        id: withEpoch(feedEventId(position), this.#epoch),
+      });
     }
     return changes;
   }

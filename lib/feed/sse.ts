@@ -2,10 +2,11 @@
  * Server-sent events from hub subscriptions: the framing (`id:`, `event:`, `data:`), frames
  * encoded once and shared by every stream, keep-alives, and the comment a stream ends with.
  */
-import type { StreamFeedChange } from "./feed.ts";
+import type { OrderFeedChange, StreamFeedChange } from "./feed.ts";
 import type { EndReason, Subscription } from "./hub.ts";
 import type { Order } from "../schemas.ts";
 import type { ServiceRequest } from "../floor/requests.ts";
+import { guestView } from "../orders/lifecycle.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
@@ -58,6 +59,23 @@ export function orderJson(order: Order, estimatedReadyAt: string | null | undefi
 /** A guest stream's `eta` event (no id: it is derived, not a change of the feed). */
 function etaFrame(eta: { estimatedReadyAt: string | null }): Uint8Array {
   return encoder.encode(`event: eta\ndata: ${JSON.stringify(eta)}\n\n`);
+}
+
+const guestFrames = new WeakMap<OrderFeedChange, Uint8Array>();
+
+/** The `order` event of a change as a guest sees it (`guestView`: roles, no credential ids). */
+export function guestOrderFrame(change: OrderFeedChange): Uint8Array {
+  const viewed = guestView(change.order);
+  if (viewed === change.order) return orderFrame(change);
+  let frame = guestFrames.get(change);
+  if (!frame) {
+    const id = change.id ? `id: ${change.id}\n` : "";
+    frame = encoder.encode(
+      `${id}event: order\ndata: ${orderJson(viewed, change.estimatedReadyAt)}\n\n`,
+    );
+    guestFrames.set(change, frame);
+  }
+  return frame;
 }
 
 /**
@@ -124,6 +142,10 @@ export interface SseOptions {
   stillAllowed?: () => Promise<boolean>;
   /** The stream ends after the first change for which this holds. */
   endAfter?: (change: StreamFeedChange) => boolean;
+  /** Frames changes as a guest sees them (`guestOrderFrame`) rather than as staff do. */
+  guest?: boolean;
+  /** Called once when the stream ends, however it ends (its stream-cap slot is given back). */
+  onClose?: () => void;
 }
 
 /** What a stream sends first: changes (a replay) or ready-made frames (a snapshot). */
@@ -147,6 +169,13 @@ export function sseResponse(
     subscription.wake();
   }, options.keepAliveMs);
   const endAfter = options.endAfter;
+  const frame = options.guest
+    ? (change: StreamFeedChange) => guestOrderFrame(change as OrderFeedChange)
+    : orderFrame;
+  const frames = options.guest
+    ? (changes: StreamFeedChange[]) =>
+      concat(changes.map((change) => guestOrderFrame(change as OrderFeedChange)))
+    : framesOf;
   const endsAt = (changes: StreamFeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
   /** A guest stream remembers the estimate it sent, so an `eta` comes only when it moves. */
   const sent = (changes: StreamFeedChange[]) => {
@@ -161,7 +190,7 @@ export function sseResponse(
       else {
         end = endsAt(start.changes);
         const changes = end >= 0 ? start.changes.slice(0, end + 1) : start.changes;
-        first = changes.map(orderFrame);
+        first = changes.map(frame);
         sent(changes);
       }
       controller.enqueue(concat([encoder.encode(`retry: ${RETRY_MS}\n\n`), ...first]));
@@ -186,7 +215,7 @@ export function sseResponse(
           if (end >= 0) changes = changes.slice(0, end + 1);
           sent(changes);
           subscription.takeEta(); // the order event carries the estimate already
-          controller.enqueue(framesOf(changes));
+          controller.enqueue(frames(changes));
           if (end >= 0) finish(controller);
           return;
         }
@@ -209,6 +238,7 @@ export function sseResponse(
       done = true;
       clearInterval(keepAlive);
       subscription.close();
+      options.onClose?.();
     },
   }, { highWaterMark: 1 });
 
@@ -222,6 +252,7 @@ export function sseResponse(
     clearInterval(keepAlive);
     subscription.close();
     controller.close();
+    options.onClose?.();
   }
 
   return new Response(body, {
@@ -251,7 +282,10 @@ export interface FrameSource {
  * An event stream of a frame source, pulled like `sseResponse`'s (nothing is produced for a
  * client that has not taken what was sent), with a `: keep-alive` comment every `keepAliveMs`.
  */
-export function frameStreamResponse(source: FrameSource, options: { keepAliveMs: number }) {
+export function frameStreamResponse(
+  source: FrameSource,
+  options: { keepAliveMs: number; onClose?: () => void },
+) {
   let keepAliveDue = false;
   let done = false;
   const keepAlive = setInterval(() => {
@@ -263,6 +297,7 @@ export function frameStreamResponse(source: FrameSource, options: { keepAliveMs:
     clearInterval(keepAlive);
     source.close();
     controller.close();
+    options.onClose?.();
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -292,6 +327,7 @@ export function frameStreamResponse(source: FrameSource, options: { keepAliveMs:
       done = true;
       clearInterval(keepAlive);
       source.close();
+      options.onClose?.();
     },
   }, { highWaterMark: 1 });
   return new Response(body, {

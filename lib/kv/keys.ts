@@ -12,7 +12,10 @@ export const EXPIRING_KEY_KINDS: readonly string[] = [
   "idempotency",
   "events",
   "session",
+  "session_by_staff",
   "auth_token",
+  "oauth_state",
+  "audit",
 ];
 
 /** The first part of change-feed entry keys (`eventKey`), which an import re-appends in order. */
@@ -88,6 +91,25 @@ export function ordersByTablePrefix(locationId: string, tableId: string): Deno.K
   return ["order_by_table", locationId, tableId];
 }
 /**
+ * Index: the feed entries holding an order's changes, by versionstamp (value null), written
+ * with each move: the entry of the order's previous change (its row's versionstamp then). With
+ * the row's own versionstamp (its latest change) it lists every change of the order, so a
+ * guest's resume reads that order's entries only, never the location's whole feed.
+ */
+export function orderChangeKey(locationId: string, orderId: string, versionstamp: string) {
+  return [ORDER_CHANGES_KEY_KIND, locationId, orderId, versionstamp];
+}
+/** Prefix of one order's feed-entry index. */
+export function orderChangesPrefix(locationId: string, orderId: string): Deno.KvKey {
+  return [ORDER_CHANGES_KEY_KIND, locationId, orderId];
+}
+/**
+ * The first part of the order feed-entry index's keys: versionstamps are one store's, so an
+ * import into another skips them (its re-appended feed has new ones).
+ */
+export const ORDER_CHANGES_KEY_KIND = "order_changes";
+
+/**
  * A remembered `Idempotency-Key` of a table. The client's key is kept as sent (1-255 printable
  * ASCII, checked at the edge) and comes before the table, so time-ordered keys (ULID, UUIDv7, a
  * counter) land next to each other in the store: a batch of them dirties a few pages instead of
@@ -123,6 +145,42 @@ export function authTokenKey(tokenId: string): Deno.KvKey {
 export function sessionKey(idHash: string): Deno.KvKey {
   return ["session", idHash];
 }
+/**
+ * Index: a signed-in staff member's sessions (value `{ expiresAt }`), so that removing them
+ * from the directory ends every one of their sessions at once.
+ */
+export function sessionByStaffKey(locationId: string, email: string, idHash: string): Deno.KvKey {
+  return ["session_by_staff", locationId, email, idHash];
+}
+/** Prefix of one staff member's sessions. */
+export function sessionsByStaffPrefix(locationId: string, email: string): Deno.KvKey {
+  return ["session_by_staff", locationId, email];
+}
+/** A sign-in in flight: its PKCE verifier, nonce and where to go next, by its `state`. */
+export function oauthStateKey(state: string): Deno.KvKey {
+  return ["oauth_state", state];
+}
+/** A staff member of a location, by email (lower case). */
+export function staffMemberKey(locationId: string, email: string): Deno.KvKey {
+  return ["staff", locationId, email];
+}
+/** Prefix of a location's staff directory (by email). */
+export function staffPrefix(locationId: string): Deno.KvKey {
+  return ["staff", locationId];
+}
+
+/**
+ * An audit entry of a location (or of `AUDIT_SERVER_SCOPE`, for security events tied to no
+ * location). Ids are time-ordered, so the prefix lists oldest first.
+ */
+export function auditEntryKey(scope: string, entryId: string): Deno.KvKey {
+  return ["audit", scope, entryId];
+}
+/** Prefix of one scope's audit log. */
+export function auditPrefix(scope: string): Deno.KvKey {
+  return ["audit", scope];
+}
+
 /** The server's secrets (signing key, bootstrap token hash). */
 export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.KvKey {
   return ["secret", name];

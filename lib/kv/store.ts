@@ -17,15 +17,34 @@ export interface StoreLimits {
   commitDelayMs?: number;
 }
 
-/** Opens the configured store (creating a local file's folder), wrapped when limits are forced. */
+/**
+ * Opens the configured store, wrapped when limits are forced. A local file holds the signing
+ * secret and every token's hash, so it is private: its folder is created 0700 and the file (with
+ * SQLite's `-wal` and `-shm` beside it, which take the file's mode) 0600, and a file left
+ * readable by an older version is made private on open.
+ */
 export async function openStore(config: Config): Promise<Deno.Kv> {
   const path = config.kvPath;
   const local = path !== undefined && !/^https?:\/\//i.test(path);
-  if (local && path !== ":memory:") {
-    await Deno.mkdir(path.replace(/[^/]*$/, "") || ".", { recursive: true });
-  }
+  if (local && path !== ":memory:") await preparePrivateFile(path);
   const kv = await Deno.openKv(path);
   return wrapStore(kv, config);
+}
+
+async function preparePrivateFile(path: string): Promise<void> {
+  await Deno.mkdir(path.replace(/[^/]*$/, "") || ".", { recursive: true, mode: 0o700 });
+  try {
+    (await Deno.open(path, { createNew: true, write: true, mode: 0o600 })).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if (((await Deno.stat(file)).mode ?? 0) & 0o077) await Deno.chmod(file, 0o600);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
 }
 
 /** The store as the configuration wants it: wrapped only when limits or a delay are forced on. */

@@ -22,11 +22,12 @@ import { type FeedChange, type FeedPosition, newestPosition } from "../feed/feed
 import { getLocation } from "../catalog/locations.ts";
 import { listMenuItems } from "../catalog/menu.ts";
 import { listTables } from "../catalog/tables.ts";
-import { ordersPrefix } from "../kv/keys.ts";
+import { auditPrefix, ordersPrefix } from "../kv/keys.ts";
 import type { Location, MenuItem, Order, Table } from "../schemas.ts";
 import type { ServiceRequest } from "../floor/requests.ts";
 import type { Settings } from "../kitchen/settings.ts";
 import type { Visit } from "../visits/visit.ts";
+import type { AuditEntry } from "../audit/entry.ts";
 
 /** A Postgres client or a transaction of one. */
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -172,6 +173,18 @@ export async function repairLocation(
     if (chunk.length >= REPAIR_CHUNK) await flush();
   }
   await flush();
+  // The audit entries the store still holds (the feed's copies of older ones have expired).
+  let audits: AuditEntry[] = [];
+  for await (
+    const entry of kv.list<AuditEntry>({ prefix: auditPrefix(locationId) }, { batchSize: 500 })
+  ) {
+    audits.push(entry.value);
+    if (audits.length >= REPAIR_CHUNK) {
+      await insertAuditEntries(sql, audits);
+      audits = [];
+    }
+  }
+  if (audits.length) await insertAuditEntries(sql, audits);
 }
 
 /** Writes the rows of a batch of changes: each thing as of its last change in the batch. */
@@ -187,6 +200,7 @@ async function writeChanges(
   const requests = new Map<string, ServiceRequest>();
   const visits = new Map<string, Visit>();
   let settings: { settings: Settings; position: string } | null = null;
+  const audits: AuditEntry[] = [];
   for (const change of changes) {
     const position = positionText(change);
     switch (change.type) {
@@ -224,6 +238,9 @@ async function writeChanges(
       case "settings":
         settings = { settings: change.settings, position };
         break;
+      case "audit":
+        audits.push(change.entry);
+        break;
       default: {
         const type = String((change as { type?: unknown }).type);
         if (!skippedTypes.has(type)) {
@@ -240,6 +257,27 @@ async function writeChanges(
   if (requests.size) await upsertServiceRequests(tx, [...requests.values()]);
   if (visits.size) await upsertVisits(tx, [...visits.values()]);
   if (settings) await upsertSettings(tx, locationId, settings);
+  if (audits.length) await insertAuditEntries(tx, audits);
+}
+
+/**
+ * Inserts audit entries (each written once, under its id, so a replay adds nothing). The
+ * location's id is the entry's scope.
+ */
+async function insertAuditEntries(sql: Sql, entries: AuditEntry[]): Promise<void> {
+  await sql.unsafe(
+    `INSERT INTO audit_entries (id, location_id, at, actor_type, actor_id, actor_role,
+                                actor_label, actor_email, action, target_type, target_id,
+                                before, after, request_id)
+     SELECT r->>'id', r->>'scope', (r->>'at')::timestamptz, r->'actor'->>'type',
+            r->'actor'->>'id', r->'actor'->>'role', r->'actor'->>'label', r->'actor'->>'email',
+            r->>'action', r->'target'->>'type', r->'target'->>'id', r->'before', r->'after',
+            r->>'requestId'
+     FROM jsonb_array_elements($1::text::jsonb) AS t(r)
+     ON CONFLICT (id) DO NOTHING`,
+    [JSON.stringify(entries)],
+    { prepare: true },
+  );
 }
 
 /** Service requests, each over an older version only. */

@@ -99,6 +99,7 @@ export class OrderIntake {
       );
     }
     const { snapshot, table } = found;
+    if (table.status === "out_of_service") throw tableUnavailable();
     if (snapshot.settings.orderingPaused) {
       // A retry of an order placed before the pause still gets its first answer.
       const replay = idempotencyKeyText &&
@@ -320,6 +321,7 @@ export class OrderIntake {
         if (!fresh) {
           throw unauthorized("This table code is no longer valid.", "invalid_table_token");
         }
+        if (fresh.table.status === "out_of_service") throw tableUnavailable();
         member.table = fresh.table;
         member.snapshot = fresh.snapshot;
         Object.assign(member, this.#price(member.input, fresh.table, fresh.snapshot));
@@ -369,4 +371,11 @@ function change(member: Member, claimed: string | null): OrderWrite {
     previous: null,
     idempotency: member.idempotency && { ...member.idempotency, claimed },
   };
+}
+
+function tableUnavailable() {
+  return conflict(
+    "table_unavailable",
+    "This table is not taking orders right now; please ask a member of staff.",
+  );
 }

@@ -118,3 +118,15 @@ export function changeLine(
     order: { ...order, items, status, version: order.version + 1, updatedAt: at, history },
   };
 }
+
+/**
+ * An order as a guest may see it: `history[].by` names only the role (`server`, `kitchen`…),
+ * never the staff credential's id (which is what revokes it). Staff see the ids.
+ */
+export function guestView(order: Order): Order {
+  if (!order.history.some((entry) => entry.by.includes(":"))) return order;
+  return {
+    ...order,
+    history: order.history.map((entry) => ({ ...entry, by: entry.by.split(":")[0] })),
+  };
+}

@@ -6,6 +6,7 @@ import { changeLine, judgeMove, moveOrder, type OrderStatus } from "./lifecycle.
 import { commitOrderChanges, readOrder } from "./store.ts";
 import type { Order } from "../schemas.ts";
 import type { ChangeData } from "../feed/feed.ts";
+import { type AuditContext, newAuditEntry } from "../audit/entry.ts";
 
 /** A request to move an order. */
 export interface MoveRequest {
@@ -15,9 +16,11 @@ export interface MoveRequest {
   role: Role;
   /** Who moves it, as recorded in `history[].by`. */
   by: string;
-  /** The `If-Match` version, when the client sent one. */
+  /** The `If-Match` version, when the client sent one (negative: a weak tag, matching none). */
   expectedVersion?: number;
   retentionMs: number;
+  /** Who moves it in which request, for the audit entry committed with the move. */
+  audit: AuditContext;
 }
 
 /**
@@ -33,7 +36,9 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     if (request.expectedVersion !== undefined && request.expectedVersion !== current.version) {
       throw conflict(
         "version_conflict",
-        `The order is at version ${current.version}, not ${request.expectedVersion}.`,
+        request.expectedVersion < 0
+          ? `A weak ETag never matches If-Match; the order is at version ${current.version}.`
+          : `The order is at version ${current.version}, not ${request.expectedVersion}.`,
       );
     }
     const verdict = judgeMove(current.status, request.to, request.role);
@@ -50,9 +55,16 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     }
     const now = new Date();
     const next = moveOrder(current, request.to, request.by, now);
+    const entry = newAuditEntry(request.audit, request.locationId, {
+      action: "order.transition",
+      target: { type: "order", id: next.id },
+      before: { status: current.status, version: current.version },
+      after: { status: next.status, version: next.version },
+    }, now);
     const committed = await commitOrderChanges(kv, [{ order: next, previous: stored }], {
       now,
       retentionMs: request.retentionMs,
+      audit: [entry],
     });
     return committed ? next : null;
   });

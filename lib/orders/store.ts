@@ -1,14 +1,17 @@
 /**
  * The order store. Every order change, creation or move, is committed by `commitOrderChanges`:
  * one atomic op that checks what it read, writes the orders and their indexes, and appends the
- * change-feed entry. Routes never touch KV directly.
+ * change-feed entry (and, for a staff move, its audit entry). Routes never touch KV directly.
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
 import { appendToFeed, type ChangeData } from "../feed/feed.ts";
+import { addAuditEntry, auditChange, type AuditEntry } from "../audit/entry.ts";
 import {
   catalogVersionKey,
   orderByStatusKey,
   orderByTableKey,
+  orderChangeKey,
+  orderChangesPrefix,
   orderKey,
   ordersByStatusPrefix,
   ordersByTablePrefix,
@@ -43,10 +46,12 @@ export interface CommitOptions {
   retentionMs: number;
   /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
   catalogVersionstamp?: string | null;
-  /** More writes and checks for the same atomic op (an audit entry); returns more changes. */
+  /** More writes and checks for the same atomic op; returns more changes for its feed entry. */
   addToCommit?: (op: Deno.AtomicOperation) => ChangeData[] | void;
   /** Other changes for the same feed entry (after the orders). */
   others?: ChangeData[];
+  /** The staff mutation's audit entries, written in the same op (a guest's order has none). */
+  audit?: readonly AuditEntry[];
 }
 
 /**
@@ -79,6 +84,8 @@ export async function commitOrderChanges(
     if (previous && previous.order.status !== order.status) {
       op.delete(orderByStatusKey(locationId, previous.order.status, order.id));
     }
+    // The entry of its previous change (which wrote the row read), for bounded guest resumes.
+    if (previous) op.set(orderChangeKey(locationId, order.id, previous.versionstamp), NO_VALUE);
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
     // An order never changes table: its table index entry is written once, with the order.
     if (!previous) {
@@ -92,10 +99,15 @@ export async function commitOrderChanges(
     }
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
-  const more = options.addToCommit?.(op) ?? [];
+  if (options.audit) { for (const entry of options.audit) addAuditEntry(op, entry); }
+  const others = [
+    ...(options.others ?? []),
+    ...(options.audit ?? []).map(auditChange),
+    ...(options.addToCommit?.(op) ?? []),
+  ];
   appendToFeed(op, kv, locationId, {
     orders: encoded,
-    others: more.length ? [...(options.others ?? []), ...more] : options.others,
+    ...(others.length ? { others } : {}),
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });
@@ -196,4 +208,21 @@ export async function getOrdersById(
     chunks.map((chunk) => kv.getMany<Uint8Array[]>(chunk.map((id) => orderKey(locationId, id)))),
   );
   return results.flat().flatMap((entry) => (entry.value ? [decodeJson<Order>(entry.value)] : []));
+}
+
+/**
+ * The versionstamps of the feed entries holding `orderId`'s changes, oldest first: its index
+ * (`orderChangeKey`) and its row's own (the latest change). Reads one row and a few keys.
+ */
+export async function orderChangeStamps(
+  kv: Deno.Kv,
+  locationId: string,
+  orderId: string,
+): Promise<string[]> {
+  const stamps = new Set<string>();
+  const index = kv.list({ prefix: orderChangesPrefix(locationId, orderId) }, { limit: 1000 });
+  for await (const { key } of index) stamps.add(key[key.length - 1] as string);
+  const row = await kv.get(orderKey(locationId, orderId));
+  if (row.versionstamp) stamps.add(row.versionstamp);
+  return [...stamps].sort();
 }

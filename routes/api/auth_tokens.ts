@@ -13,6 +13,7 @@ import {
   staffQuery,
   staffRoute,
 } from "../openapi.ts";
+import { auditOf } from "../middleware/auth.ts";
 
 export const authTokens = router()
   .openapi(
@@ -41,7 +42,11 @@ export const authTokens = router()
         if (!await getLocation(kv, input.locationId)) throw notFound("Location");
         locationId = input.locationId;
       }
-      const { token, record } = await auth.issueDeviceToken(principal, { ...input, locationId });
+      const { token, record } = await auth.issueDeviceToken(
+        principal,
+        { ...input, locationId },
+        auditOf(c),
+      );
       return c.json({
         token,
         id: record.id,
@@ -71,7 +76,7 @@ export const authTokens = router()
       if (!outranksOrEquals(principal.role, record.role)) {
         throw forbidden(`A ${principal.role} may not revoke ${record.role} tokens.`);
       }
-      await auth.revokeDeviceToken(record.id);
+      await auth.revokeDeviceToken(record.id, auditOf(c));
       return c.body(null, 204);
     },
   );

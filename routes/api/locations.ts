@@ -43,7 +43,10 @@ export const locations = router()
         throw forbidden("Only an owner of every location may create locations.");
       }
       const { catalogService } = c.get("services");
-      const location = await catalogService.createLocation(principal, c.req.valid("json"));
+      const location = await catalogService.createLocation(
+        { by: principal, requestId: c.get("requestId") },
+        c.req.valid("json"),
+      );
       return c.json(location, 201);
     },
   );

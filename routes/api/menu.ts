@@ -122,22 +122,30 @@ export const menu = router()
           description: "`text/event-stream`.",
           content: { "text/event-stream": { schema: z.string() } },
         },
-        ...errorResponses(400, 401, 404),
+        ...errorResponses(400, 401, 404, 429),
       },
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const { catalog, menuHubs, config } = c.get("services");
+      const { catalog, menuHubs, config, streams } = c.get("services");
       const snapshot = await menuSnapshot(catalog, query);
+      const slot = streams.open([["address", c.get("clientAddress")]]);
       const subscription = await menuHubs.subscribe(snapshot.location.id, {
         lang: query.lang,
         acceptLanguage: c.req.header("accept-language"),
         filter: menuFilterOf(query),
         tableToken: query.table,
+      }).catch((error) => {
+        slot.release();
+        throw error;
       });
-      if (!subscription) throw notFound("Location");
+      if (!subscription) {
+        slot.release();
+        throw notFound("Location");
+      }
       return frameStreamResponse(subscription, {
         keepAliveMs: config.streamKeepAliveMs,
+        onClose: slot.release,
       }) as never;
     },
   )

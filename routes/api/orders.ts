@@ -2,9 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actor } from "../../lib/auth/principal.ts";
+import { auditHook } from "../../lib/audit/hook.ts";
 import { withJsonFields } from "../../lib/kv/codec.ts";
 import { badRequest, notFound, unauthorized } from "../../lib/errors.ts";
 import { parseIdempotencyKey } from "../../lib/orders/idempotency.ts";
+import { guestView } from "../../lib/orders/lifecycle.ts";
 import { changeLineReadiness, moveOrderStatus } from "../../lib/orders/moves.ts";
 import { getOrder, listOrders } from "../../lib/orders/store.ts";
 import {
@@ -16,7 +18,7 @@ import {
   type OrderView,
   TransitionInput,
 } from "../../lib/schemas.ts";
-import { authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
+import { auditOf, authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
 import {
   blankIsAbsent,
   encodedJson,
@@ -46,20 +48,27 @@ export const orders = router()
         "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. " +
         "A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it " +
         "(its `createdAt`) to the store acknowledging its commit, and its `estimatedReadyAt` " +
-        "(null from a server process that follows no stream or read of the location yet).",
+        "(null from a server process that follows no stream or read of the location yet). " +
+        "Rate limited per table token and per client address (429 `rate_limited` with " +
+        "`Retry-After`); a table that is `out_of_service` is refused with 409 `table_unavailable`.",
       request: {
         headers: z.object({ "idempotency-key": z.string().optional() }),
         body: jsonBody(CreateOrderInput),
       },
       responses: {
         201: jsonResponse(CreatedOrderSchema, "The new order, with the guest's `orderToken`."),
-        ...errorResponses(400, 401, 409, 413, 415, 422, 503),
+        ...errorResponses(400, 401, 409, 413, 415, 422, 429, 503),
       },
     }),
     async (c) => {
-      const { intake, auth, hubs } = c.get("services");
+      const { intake, auth, limits, hubs } = c.get("services");
       const key = parseIdempotencyKey(c.req.header("idempotency-key"));
-      const placed = await intake.place(c.req.valid("json"), key);
+      const input = c.req.valid("json");
+      limits.takeAll([
+        ["ordersPerTable", input.tableToken],
+        ["ordersPerAddress", c.get("clientAddress")],
+      ]);
+      const placed = await intake.place(input, key);
       // The estimate comes from the location's hub when this process runs it (a kitchen screen,
       // a guest stream or a read started it); a process that only takes orders does not start
       // one for them (null until then; the guest's stream and reads carry it).
@@ -190,6 +199,7 @@ export const orders = router()
         by: actor(principal),
         expectedVersion: parseIfMatch(c.req.header("if-match")),
         retentionMs: config.eventRetentionMs,
+        audit: auditOf(c),
       });
       c.header("ETag", `"${order.version}"`);
       return c.json(await withEstimate(c, order), 200);
@@ -227,13 +237,21 @@ async function lineReadiness(c: Context<StaffEnv>, ready: boolean) {
   const { kv, config } = c.get("services");
   const { id, index } = c.req.param() as { id: string; index: string };
   const principal = c.get("principal");
+  const locationId = c.get("location").id;
+  const line = Number(index);
   const { order, changed } = await changeLineReadiness(kv, {
-    locationId: c.get("location").id,
+    locationId,
     orderId: id,
-    index: Number(index),
+    index: line,
     ready,
     by: actor(principal),
     retentionMs: config.eventRetentionMs,
+    addToCommit: auditHook(auditOf(c), locationId, (before, after) => ({
+      action: ready ? "order.line_ready" : "order.line_not_ready",
+      target: { type: "order", id },
+      before: { status: before.status, version: before.version, line },
+      after: { status: after.status, version: after.version, line },
+    })),
   });
   c.header("ETag", `"${order.version}"`);
   c.header("Line-Changed", String(changed));
@@ -264,7 +282,7 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
     }
     const order = await getOrder(kv, locationId, id);
     if (!order) throw notFound("Order");
-    return order;
+    return guestView(order);
   }
   const principal = authorize(await authenticate(c, { allowQueryToken: true }), "orders.read");
   c.set("principal", principal);
@@ -276,12 +294,14 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
 
 /**
  * The version an `If-Match` asks for; none for `*`, which any current order matches (RFC 9110).
+ * A weak tag (`W/"3"`) never matches: `If-Match` uses the strong comparison, so it asks for a
+ * version no order has (-1), and the move is refused as stale.
  */
 function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === "*") return undefined;
-  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  const match = /^\s*(W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
     throw badRequest('If-Match must be an order version, such as "3".', "invalid_if_match");
   }
-  return Number(match[1]);
+  return match[1] ? -1 : Number(match[2]);
 }

@@ -1,7 +1,9 @@
 /** Service requests: guests call a server or ask for the bill; servers see and acknowledge them. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { actor } from "../../lib/auth/principal.ts";
-import { rateLimited, unauthorized } from "../../lib/errors.ts";
+import { auditHook } from "../../lib/audit/hook.ts";
+import { auditOf } from "../middleware/auth.ts";
+import { unauthorized } from "../../lib/errors.ts";
 import {
   acknowledgeServiceRequest,
   createServiceRequest,
@@ -36,7 +38,7 @@ export const serviceRequests = router()
       },
     }),
     async (c) => {
-      const { catalog, kv, config, serviceRequestLimiter } = c.get("services");
+      const { catalog, kv, config, limits } = c.get("services");
       const input = c.req.valid("json");
       const found = catalog.peekTable(input.tableToken) ??
         await catalog.findByToken(input.tableToken);
@@ -46,13 +48,7 @@ export const serviceRequests = router()
           "invalid_table_token",
         );
       }
-      const decision = serviceRequestLimiter?.take(found.table.id);
-      if (decision && !decision.ok) {
-        throw rateLimited(
-          "This table has called often in a short while; a server is on their way.",
-          decision.retryAfterSeconds,
-        );
-      }
+      limits.take("serviceRequestsPerTable", found.table.id);
       const request = await createServiceRequest(kv, {
         table: found.table,
         kind: input.kind,
@@ -107,11 +103,18 @@ export const serviceRequests = router()
     }),
     async (c) => {
       const { kv, config } = c.get("services");
+      const locationId = c.get("location").id;
       const request = await acknowledgeServiceRequest(kv, {
-        locationId: c.get("location").id,
+        locationId,
         requestId: c.req.valid("param").id,
         by: actor(c.get("principal")),
         retentionMs: config.eventRetentionMs,
+        addToCommit: auditHook(auditOf(c), locationId, (before, after) => ({
+          action: "service_request.acknowledge",
+          target: { type: "service_request", id: after.id },
+          before: { status: before.status },
+          after: { status: after.status, acknowledgedBy: after.acknowledgedBy },
+        })),
       });
       return c.json(request, 200);
     },

@@ -1,4 +1,6 @@
 /** A location's kitchen and floor settings (managers and owners). */
+import { auditHook } from "../../lib/audit/hook.ts";
+import { auditOf } from "../middleware/auth.ts";
 import {
   getSettings,
   SettingsSchema,
@@ -56,6 +58,12 @@ export const settings = router()
         {
           locationId: c.get("location").id,
           patch: c.req.valid("json"),
+          addToCommit: auditHook(auditOf(c), c.get("location").id, (before, after) => ({
+            action: "settings.update",
+            target: { type: "settings", id: c.get("location").id },
+            before,
+            after,
+          })),
         },
       );
       return c.json(after, 200);

@@ -47,20 +47,27 @@ export const streams = router()
         }),
         headers: z.object({ "last-event-id": z.string().optional() }),
       },
-      responses: { 200: SseResponse, ...errorResponses(400, 401, 403, 404) },
+      responses: { 200: SseResponse, ...errorResponses(400, 401, 403, 404, 429) },
     }, { allowQueryToken: true }),
     async (c) => {
-      const { hubs, auth, config } = c.get("services");
+      const { hubs, auth, config, streams } = c.get("services");
       const principal = c.get("principal");
-      const hub = await hubs.get(c.get("location").id);
-      const { subscription, start } = await openKitchenStream(hub, lastEventId(c.req.raw), {
-        station: c.req.valid("query").station,
-        requests: principal.role !== "kitchen",
-      });
-      return sseResponse(subscription, start, {
-        keepAliveMs: config.streamKeepAliveMs,
-        stillAllowed: () => auth.stillValid(principal),
-      }) as unknown as Response;
+      const slot = streams.open([["staff", principal.id], ["address", c.get("clientAddress")]]);
+      try {
+        const hub = await hubs.get(c.get("location").id);
+        const { subscription, start } = await openKitchenStream(hub, lastEventId(c.req.raw), {
+          station: c.req.valid("query").station,
+          requests: principal.role !== "kitchen",
+        });
+        return sseResponse(subscription, start, {
+          keepAliveMs: config.streamKeepAliveMs,
+          stillAllowed: () => auth.stillValid(principal),
+          onClose: slot.release,
+        }) as unknown as Response;
+      } catch (error) {
+        slot.release();
+        throw error;
+      }
     },
   )
   .openapi(
@@ -84,24 +91,38 @@ export const streams = router()
       responses: {
         200: SseResponse,
         204: { description: "The order has ended and the client has seen all of it." },
-        ...errorResponses(400, 401, 403, 404),
+        ...errorResponses(400, 401, 403, 404, 429),
       },
     }),
     async (c) => {
-      const { kv, hubs, auth, config } = c.get("services");
+      const { kv, hubs, auth, config, streams } = c.get("services");
       const orderId = c.req.valid("param").id;
       const found = await findOrderForCaller(c, orderId);
-      const hub = await hubs.get(found.locationId);
-      const opened = await openOrderStream(kv, hub, { orderId, after: lastEventId(c.req.raw) });
-      if (!opened) return c.body(null, 204) as unknown as Response;
       // Staff follow with their credential (re-checked as the stream goes); a guest's order
-      // token opens that one order for good.
+      // token opens that one order for good, and sees roles, not credential ids.
       const principal = c.get("principal");
-      return sseResponse(opened.subscription, opened.start, {
-        keepAliveMs: config.streamKeepAliveMs,
-        stillAllowed: principal ? () => auth.stillValid(principal) : undefined,
-        endAfter: endsOrderStream,
-      }) as unknown as Response;
+      const slot = streams.open([
+        principal ? ["staff", principal.id] : ["order", orderId],
+        ["address", c.get("clientAddress")],
+      ]);
+      try {
+        const hub = await hubs.get(found.locationId);
+        const opened = await openOrderStream(kv, hub, { orderId, after: lastEventId(c.req.raw) });
+        if (!opened) {
+          slot.release();
+          return c.body(null, 204) as unknown as Response;
+        }
+        return sseResponse(opened.subscription, opened.start, {
+          keepAliveMs: config.streamKeepAliveMs,
+          stillAllowed: principal ? () => auth.stillValid(principal) : undefined,
+          endAfter: endsOrderStream,
+          guest: !principal,
+          onClose: slot.release,
+        }) as unknown as Response;
+      } catch (error) {
+        slot.release();
+        throw error;
+      }
     },
   );
 

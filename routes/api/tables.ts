@@ -104,6 +104,28 @@ export const tables = router()
   )
   .openapi(
     staffRoute("tables.manage", {
+      method: "post",
+      path: "/tables/{id}/rotate-token",
+      tags: ["tables"],
+      summary: "Issue the table a new QR token",
+      description: "The old token is refused at once (401) everywhere: menus, orders, menu " +
+        "streams opened with it end with a comment. Print the new `qrUrl`.",
+      request: { params: TableParams, query: staffQuery() },
+      responses: {
+        200: jsonResponse(TableSchema, "The table with its new `token` and `qrUrl`."),
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { config, catalogService } = c.get("services");
+      const table = await catalogService.updateTable(scopeOf(c), c.req.valid("param").id, {
+        rotateToken: true,
+      });
+      return c.json(staffView(table, config.publicUrl), 200);
+    },
+  )
+  .openapi(
+    staffRoute("tables.manage", {
       method: "delete",
       path: "/tables/{id}",
       tags: ["tables"],

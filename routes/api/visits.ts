@@ -1,6 +1,8 @@
 /** Table visits (the bill): staff read and close them; the guest reads the open one. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { actor } from "../../lib/auth/principal.ts";
+import { auditHook } from "../../lib/audit/hook.ts";
+import { auditOf } from "../middleware/auth.ts";
 import { getTable } from "../../lib/catalog/tables.ts";
 import { AppError, notFound, unauthorized } from "../../lib/errors.ts";
 import { assertTable, closeVisit, getLatestVisit, getOpenVisit } from "../../lib/visits/store.ts";
@@ -64,6 +66,17 @@ export const visits = router()
         tableId: table.id,
         by: actor(c.get("principal")),
         retentionMs: config.eventRetentionMs,
+        addToCommit: auditHook(auditOf(c), locationId, (visit) => ({
+          action: "visit.close",
+          target: { type: "visit", id: visit.id },
+          before: { status: "open" },
+          after: {
+            status: visit.status,
+            tableId: visit.tableId,
+            orders: visit.orders,
+            totalCents: visit.totalCents,
+          },
+        })),
       });
       return c.json(view(closed), 200);
     },

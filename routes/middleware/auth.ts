@@ -3,7 +3,6 @@
  * event streams, `?access_token=` → a principal), `authorize` (a permission, else 403), and
  * `resolveLocation` (the location the call acts on). `staff(permission)` runs all three.
  */
-import { getCookie } from "hono/cookie";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { mayActOn, type Principal } from "../../lib/auth/principal.ts";
@@ -11,12 +10,18 @@ import { can, type Permission } from "../../lib/auth/roles.ts";
 import { forbidden, notFound, unauthorized } from "../../lib/errors.ts";
 import { firstLocation, getLocation, getLocationBySlug } from "../../lib/catalog/locations.ts";
 import type { Location } from "../../lib/schemas.ts";
+import { type AuditContext, auditContext } from "../../lib/audit/entry.ts";
+import type { CatalogScope } from "../../lib/catalog/service.ts";
 import type { AppEnv, StaffEnv } from "../state.ts";
+import { AUDIT_SERVER_SCOPE } from "../../lib/audit/entry.ts";
+import { countAuditEvent } from "../../lib/audit/log.ts";
+import {
+  getSessionId,
+  SECURE_SESSION_COOKIE,
+  SESSION_COOKIE,
+} from "../../lib/auth/oidc/session_cookie.ts";
 
-/** The cookie a signed-in staff browser carries: an opaque session id (`lib/auth/sessions.ts`). */
-export const SESSION_COOKIE = "seatserve_session";
-/** The same cookie over https, where the `__Host-` prefix pins it to this origin. */
-export const SECURE_SESSION_COOKIE = "__Host-seatserve_session";
+export { SECURE_SESSION_COOKIE, SESSION_COOKIE };
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -41,14 +46,16 @@ export async function authenticate(
   if (bearer !== undefined) {
     const principal = await auth.authenticate(bearer);
     if (!principal) {
+      await countRefusal(c, "bearer");
       throw unauthorized("This token is not valid, has expired or was revoked.", "invalid_token");
     }
     return principal;
   }
-  const sessionId = getCookie(c, SECURE_SESSION_COOKIE) ?? getCookie(c, SESSION_COOKIE);
+  const sessionId = getSessionId(c.req.raw);
   if (sessionId === undefined) return null;
   const principal = await auth.authenticateSession(sessionId);
   if (!principal) {
+    await countRefusal(c, "session");
     throw unauthorized("Your session has ended; sign in again.", "session_expired");
   }
   if (
@@ -58,6 +65,30 @@ export async function authenticate(
     throw forbidden("Send the session's X-CSRF-Token with this request.", "csrf_failed");
   }
   return principal;
+}
+
+/**
+ * Counts a refused credential into its address's `auth.credential_refused` entry of this minute
+ * (server-wide: a refused credential names no location we could trust).
+ */
+export async function countRefusal(c: Context<AppEnv>, credential: string): Promise<void> {
+  const { kv, config } = c.get("services");
+  const address = c.get("clientAddress");
+  await countAuditEvent(
+    kv,
+    {
+      actor: { type: "anonymous", id: address },
+      requestId: c.get("requestId"),
+      retentionMs: config.auditRetentionMs,
+      feedRetentionMs: config.eventRetentionMs,
+    },
+    AUDIT_SERVER_SCOPE,
+    {
+      action: "auth.credential_refused",
+      target: { type: "credential", id: credential },
+      address,
+    },
+  );
 }
 
 /** The principal, if it holds `permission`: 401 without one, 403 without the permission. */
@@ -116,9 +147,22 @@ export function staff(permission: Permission, options: StaffOptions = {}) {
   });
 }
 
-/** Who acts, and on which location, in a staff request. */
-export function scopeOf(c: Context<StaffEnv>): { by: Principal; locationId: string } {
-  return { by: c.get("principal"), locationId: c.get("location").id };
+/** Who acts, in which request and on which location, in a staff request. */
+export function scopeOf(c: Context<StaffEnv>): CatalogScope {
+  return {
+    by: c.get("principal"),
+    requestId: c.get("requestId"),
+    locationId: c.get("location").id,
+  };
+}
+
+/** The audit context of a staff request: its principal as the actor, its request id. */
+export function auditOf(c: Context<StaffEnv>): AuditContext {
+  return auditContext(c.get("principal"), {
+    requestId: c.get("requestId"),
+    retentionMs: c.get("services").config.auditRetentionMs,
+    feedRetentionMs: c.get("services").config.eventRetentionMs,
+  });
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -7,9 +7,9 @@ import type { AppEnv } from "../state.ts";
 /**
  * Guards request bodies before anything reads them: a write must declare a JSON body (415) and
  * stay within `maxBytes` (413, also when streamed without a length). Malformed JSON is a 400 from
- * the validator that parses it. Paths matching `bodiless` take no body and may come without one.
+ * the validator that parses it.
  */
-export function jsonBodyGuard(options: { maxBytes: number; bodiless?: RegExp }) {
+export function jsonBodyGuard(options: { maxBytes: number }) {
   const limit = bodyLimit({
     maxSize: options.maxBytes,
     onError: () => {
@@ -19,13 +19,16 @@ export function jsonBodyGuard(options: { maxBytes: number; bodiless?: RegExp }) 
   return createMiddleware<AppEnv>(async function guardJsonBody(c, next) {
     const method = c.req.method;
     if (method !== "POST" && method !== "PATCH" && method !== "PUT") return await next();
-    // Actions that take no body (an acknowledgement, a close) may be sent without one.
-    if (options.bodiless?.test(c.req.path) && !hasBody(c.req.raw)) return await next();
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    // An action that takes no body (`POST /tables/{id}/rotate-token`, `.../ack`) is sent without one.
+    if (!type && BODYLESS.test(c.req.path) && !hasBody(c.req.raw)) return await next();
     if (type !== "application/json") throw unsupportedMediaType();
     await limit(c, next);
   });
 }
+
+/** The writes that take no body (a token rotation, an acknowledgement, a close, a bump). */
+const BODYLESS = /\/(?:rotate-token|lines\/[^/]+\/ready|ack|visit\/close)$/;
 
 /** Whether a request says it carries a body. */
 function hasBody(request: Request): boolean {

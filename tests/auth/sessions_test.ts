@@ -7,6 +7,7 @@ import { createSession, type SessionRecord } from "../../lib/auth/sessions.ts";
 import { sha256Hex } from "../../lib/kv/ids.ts";
 import { sessionKey } from "../../lib/kv/keys.ts";
 import {
+  BOOTSTRAP_AUDIT,
   deviceToken,
   jsonHeaders,
   newTestServices,
@@ -89,7 +90,7 @@ Deno.test("[auth] sessions", async (t) => {
         const kitchen = await deviceToken(s, "kitchen");
         const { id } = await sessionFor(s, kitchen.token);
         assert.equal((await s.app.request("/api/orders", { headers: cookie(id) })).status, 200);
-        await s.services.auth.revokeDeviceToken(kitchen.id);
+        await s.services.auth.revokeDeviceToken(kitchen.id, BOOTSTRAP_AUDIT);
         assert.equal((await s.app.request("/api/orders", { headers: cookie(id) })).status, 401);
       },
     );

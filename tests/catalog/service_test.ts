@@ -9,16 +9,30 @@ import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { CreateMenuItemInput } from "../../lib/schemas.ts";
 import { BOOTSTRAP, newTestServices, type TestServices } from "../fixtures.ts";
 
-/** The changes committed since `after`, without their positions. */
+/**
+ * The catalog changes committed since `after`, without their positions. Each commit's audit
+ * entry rides its feed entry (for the mirror): those are checked to be there, one per commit,
+ * with the commit's request id, and left out of the answer.
+ */
 async function changesSince(
   t: TestServices,
   after: Awaited<ReturnType<typeof newestPosition>>,
   locationId = t.location.id,
 ) {
   const found: ChangeData[] = [];
+  const entries = new Map<string, number>();
   for await (const change of listChangesAfter(t.kv, locationId, after)) {
-    const { id: _, versionstamp: __, index: ___, ...data } = change;
+    const { id: _, versionstamp, index: ___, ...data } = change;
+    if (data.type === "audit") {
+      assert.equal(data.entry.requestId, "test");
+      entries.set(versionstamp, (entries.get(versionstamp) ?? 0) + 1);
+      continue;
+    }
+    if (after) entries.set(versionstamp, entries.get(versionstamp) ?? 0);
     found.push(data as ChangeData);
+  }
+  for (const [versionstamp, n] of entries) {
+    assert.equal(n, 1, `one audit entry in the commit ${versionstamp}`);
   }
   return found;
 }
@@ -36,7 +50,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
   const s = await newTestServices();
   const writer = s.services.catalogService;
   const locationId = s.location.id;
-  const scope = { by: BOOTSTRAP, locationId };
+  const scope = { by: BOOTSTRAP, requestId: "test", locationId };
   try {
     await t.step("the seed's location, items and tables are on the feed", async () => {
       const seeded = await changesSince(s, null);
@@ -132,7 +146,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
         },
       );
       await assert.rejects(
-        writer.createLocation(BOOTSTRAP, {
+        writer.createLocation({ by: BOOTSTRAP, requestId: "test" }, {
           slug: "demo",
           name: "Again",
           currency: "EUR",
@@ -145,7 +159,7 @@ Deno.test("[catalog_service] CatalogService", async (t) => {
     });
 
     await t.step("a new location starts its own feed with itself", async () => {
-      const location = await writer.createLocation(BOOTSTRAP, {
+      const location = await writer.createLocation({ by: BOOTSTRAP, requestId: "test" }, {
         slug: "second",
         name: "Second",
         currency: "USD",

@@ -71,6 +71,9 @@ Deno.test("[roles] can()", async (t) => {
     "kitchen.lines": ["owner", "manager", "kitchen"],
     "settings.manage": ["owner", "manager"],
     "requests.manage": ["owner", "manager", "server"],
+    "staff.read_self": ["owner", "manager", "server", "kitchen"],
+    "staff.manage": ["owner", "manager"],
+    "audit.read": ["owner", "manager"],
   };
   for (const [permission, roles] of Object.entries(EXPECTED_GRANTS)) {
     await t.step(permission, () => {

@@ -15,6 +15,7 @@ import type { Role } from "../../lib/auth/roles.ts";
 import type { CreateOrderInput, Order } from "../../lib/schemas.ts";
 import {
   assertPlaced,
+  BOOTSTRAP_AUDIT,
   idsOf,
   newTestServices,
   pick,
@@ -43,6 +44,7 @@ async function move(t: TestServices, orderId: string, to: OrderStatus, role: Rol
     role,
     by: `${role}:test`,
     retentionMs: t.config.eventRetentionMs,
+    audit: BOOTSTRAP_AUDIT,
   });
   assert.equal(moved.status, to);
   assert.deepEqual(moved.history.at(-1), { status: to, at: moved.updatedAt, by: `${role}:test` });
@@ -155,6 +157,7 @@ Deno.test("[orders] moveOrderStatus() under concurrency", async (t) => {
           by: "owner:test",
           expectedVersion: 1,
           retentionMs: app.config.eventRetentionMs,
+          audit: BOOTSTRAP_AUDIT,
         }),
         { kind: "conflict", code: "version_conflict" },
       );

@@ -11,7 +11,7 @@ import { listMenuItems } from "../../lib/catalog/menu.ts";
 import { listTables } from "../../lib/catalog/tables.ts";
 import { getOrder } from "../../lib/orders/store.ts";
 import { createSession } from "../../lib/auth/sessions.ts";
-import { BOOTSTRAP, OWNER_TOKEN } from "../fixtures.ts";
+import { BOOTSTRAP, BOOTSTRAP_AUDIT, OWNER_TOKEN } from "../fixtures.ts";
 import { RawSse, startStreamServer } from "./stream_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -84,7 +84,8 @@ Deno.test("[isolation] two locations: nothing crosses", opts, async (t) => {
     const tablesA = await listTables(kv, a.id);
     const tablesB = await listTables(kv, b.id);
     const token = async (role: "manager" | "kitchen" | "server", locationId: string) =>
-      (await services.auth.issueDeviceToken(BOOTSTRAP, { role, locationId })).token;
+      (await services.auth.issueDeviceToken(BOOTSTRAP, { role, locationId }, BOOTSTRAP_AUDIT))
+        .token;
     const managerA = await token("manager", a.id);
     const managerB = await token("manager", b.id);
     const kitchenA = await token("kitchen", a.id);
@@ -93,7 +94,7 @@ Deno.test("[isolation] two locations: nothing crosses", opts, async (t) => {
     const tokenRecordA = await services.auth.issueDeviceToken(BOOTSTRAP, {
       role: "kitchen",
       locationId: a.id,
-    });
+    }, BOOTSTRAP_AUDIT);
 
     // Both kitchens watch from the start.
     const streamA = await RawSse.open(`${base}/api/kitchen/stream`, {
