@@ -88,6 +88,12 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
     const tables = expect(await call(s, "GET", "/api/tables", { token: OWNER_TOKEN }), 200).tables;
     const order = await placeOrder(s);
     const aKitchen = await deviceToken(s, "kitchen");
+    const request = expect(
+      await call(s, "POST", "/api/service-requests", {
+        body: { tableToken: tables[1].token, kind: "water" },
+      }),
+      201,
+    );
     expect(
       await call(s, "PUT", "/api/staff/ana@example.com", {
         token: OWNER_TOKEN,
@@ -213,6 +219,40 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       },
       { method: "DELETE", path: "/api/staff/ana@example.com", wrongRole: "server" },
       { method: "GET", path: "/api/audit", wrongRole: "server" },
+      // Kitchen operations (issue 11). Line 7 is no line of the order: no refused call gets there.
+      {
+        method: "POST",
+        path: `/api/orders/${order.id}/lines/7/ready`,
+        wrongRole: "server",
+        byId: true,
+      },
+      {
+        method: "DELETE",
+        path: `/api/orders/${order.id}/lines/7/ready`,
+        wrongRole: "server",
+        byId: true,
+      },
+      { method: "GET", path: "/api/settings", wrongRole: "server" },
+      {
+        method: "PATCH",
+        path: "/api/settings",
+        body: { autoAccept: true },
+        wrongRole: "kitchen",
+      },
+      { method: "GET", path: "/api/service-requests", wrongRole: "kitchen" },
+      {
+        method: "POST",
+        path: `/api/service-requests/${request.id}/ack`,
+        wrongRole: "kitchen",
+        byId: true,
+      },
+      { method: "GET", path: `/api/tables/${tables[0].id}/visit`, byId: true },
+      {
+        method: "POST",
+        path: `/api/tables/${tables[0].id}/visit/close`,
+        wrongRole: "kitchen",
+        byId: true,
+      },
     ];
 
     const ids = [
@@ -224,6 +264,8 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       aKitchen.id,
       "new@example.com",
       "ana@example.com",
+      request.id,
+      "7", // a line index, last: every id above is replaced first
     ];
     await t.step("the rows cover every staff endpoint", async () => {
       const doc = expect(await call(s, "GET", "/openapi.json"), 200);
