@@ -79,6 +79,12 @@ Deno.test("[audit] the log of a service's flow", async (t) => {
         200,
       );
       did("table.rotate_token", manager, table.id);
+      // The rotation endpoint of issue 8 is the same write, audited the same way.
+      const rotated = expect(
+        await call(s, "POST", `/api/tables/${table.id}/rotate-token`, { token: server.token }),
+        200,
+      );
+      did("table.rotate_token", server.id, table.id);
 
       const order = await placeOrder(s);
       for (
@@ -213,6 +219,7 @@ Deno.test("[audit] the log of a service's flow", async (t) => {
       const rotation = mutations.find((e) => e.action === "table.rotate_token");
       assert.deepEqual(rotation.before, { number: 77, seats: 4, status: "available" });
       assert.ok(!JSON.stringify(rotation).includes(table.token), "no QR token in the log");
+      assert.ok(!JSON.stringify(mutations).includes(rotated.token), "no QR token in the log");
       const issue = mutations.find((e) => e.target.id === kitchen.id);
       assert.ok(!JSON.stringify(issue).includes(kitchen.token), "no device token in the log");
       assert.equal(issue.after.label, "pass");

@@ -105,11 +105,24 @@ servicesTest(
     const [table] = (await call(s, "GET", "/api/tables", { token: OWNER_TOKEN })).body.tables;
     const before = await readTable(s, table.id);
     const server = await deviceToken(s, "server");
-    const rotated = expect(
-      await call(s, "POST", `/api/tables/${table.id}/rotate-token`, { token: server.token }),
-      200,
-    );
+    const reply = await call(s, "POST", `/api/tables/${table.id}/rotate-token`, {
+      token: server.token,
+      headers: { "x-request-id": "rotate-1" },
+    });
+    const rotated = expect(reply, 200);
     assert.notEqual(rotated.token, before!.token);
+    // Audited like every staff mutation: one entry, who did it, in which request, no token.
+    const audit = expect(
+      await call(s, "GET", "/api/audit?action=table.rotate_token", { token: OWNER_TOKEN }),
+      200,
+    ).entries;
+    assert.equal(audit.length, 1);
+    assert.deepEqual(audit[0].target, { type: "table", id: table.id });
+    assert.equal(audit[0].actor.id, server.id);
+    assert.equal(audit[0].actor.role, "server");
+    assert.equal(audit[0].requestId, "rotate-1");
+    assert.ok(!JSON.stringify(audit[0]).includes(rotated.token), "the new token in the audit log");
+    assert.ok(!JSON.stringify(audit[0]).includes(before!.token), "the old token in the audit log");
     assert.deepEqual(rotated, {
       ...before,
       token: rotated.token,

@@ -47,6 +47,7 @@ Deno.test("[openapi] every served API route is described, with a stable operatio
       ids.add(operation.operationId);
       assert.ok(Array.isArray(operation.security), `${key}: security is explicit`);
       assert.ok(operation.tags?.length, `${key}: tagged`);
+      assert.ok(operation.summary?.length, `${key}: has a summary`);
       assert.ok(
         Object.keys(operation.responses).some((status) => status.startsWith("4")),
         `${key}: names its 4xx`,
