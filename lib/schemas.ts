@@ -208,6 +208,10 @@ export const OrderLineSchema = z.object({
     description: "The chosen options as they were when ordered, in menu order.",
   }),
   station: z.string().openapi({ description: "The item's station when ordered." }),
+  readyAt: isoTime.nullable().optional().openapi({
+    description: "When the kitchen marked the line ready; null while it is not (absent only on " +
+      "orders placed before line readiness existed).",
+  }),
 }).openapi("OrderLine");
 
 export const HistoryEntrySchema = z.object({
@@ -233,7 +237,14 @@ export const OrderSchema = z.object({
   createdAt: isoTime,
   updatedAt: isoTime,
   history: z.array(HistoryEntrySchema),
+  estimatedReadyAt: isoTime.nullable().optional().openapi({
+    description: "Derived, never stored: when the order should be ready (open orders as read or " +
+      "streamed; null once it has ended). Ready and delivered orders carry the time they became ready.",
+  }),
 }).openapi("Order");
+
+/** An order as stored: the estimate is derived when it is read, never stored. */
+export type StoredOrderValue = Omit<z.infer<typeof OrderSchema>, "estimatedReadyAt">;
 
 export const CreatedOrderSchema = OrderSchema.extend({
   orderToken: z.string().openapi({ description: "Lets the guest read and follow this order." }),
@@ -546,7 +557,9 @@ export type OrderLineOption = z.infer<typeof OrderLineOptionSchema>;
 export type TableStatus = z.infer<typeof TableStatusSchema>;
 export type OrderLine = z.infer<typeof OrderLineSchema>;
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
-export type Order = z.infer<typeof OrderSchema>;
+export type Order = StoredOrderValue;
+/** An order as answered: with its derived `estimatedReadyAt`. */
+export type OrderView = z.infer<typeof OrderSchema>;
 
 /** A table as stored (token always present; the public view drops it for guests). */
 export interface Table {

@@ -67,7 +67,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
       auditRetentionMs: config.auditRetentionMs,
     }),
     intake: new OrderIntake(kv, { catalog, config }),
-    hubs: new Hubs(kv),
+    hubs: new Hubs(kv, {}, { catalog }),
     readiness: new Readiness(),
     backups: new BackupSchedule(config),
     menuHubs: new MenuHubs(catalog),

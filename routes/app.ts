@@ -14,6 +14,9 @@ import { health } from "./api/health.ts";
 import { locations } from "./api/locations.ts";
 import { menu } from "./api/menu.ts";
 import { orders } from "./api/orders.ts";
+import { serviceRequests } from "./api/service_requests.ts";
+import { settings } from "./api/settings.ts";
+import { visits } from "./api/visits.ts";
 import { streams } from "./api/streams.ts";
 import { tables } from "./api/tables.ts";
 import { webhooks } from "./api/webhooks.ts";
@@ -63,6 +66,9 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     .route("/", authTokens)
     .route("/", analytics)
     .route("/", webhooks)
+    .route("/", settings)
+    .route("/", serviceRequests)
+    .route("/", visits)
     .route("/", me)
     .route("/", staff)
     .route("/", audit);

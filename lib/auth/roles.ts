@@ -16,6 +16,9 @@ export type Permission =
   | "tokens.manage"
   | "analytics.read"
   | "webhooks.manage"
+  | "kitchen.lines"
+  | "settings.manage"
+  | "requests.manage"
   | "staff.read_self"
   | "staff.manage"
   | "audit.read";
@@ -30,6 +33,9 @@ const GRANTS: Record<Permission, readonly Role[]> = {
   "tokens.manage": ["owner", "manager"],
   "analytics.read": ["owner", "manager"],
   "webhooks.manage": ["owner", "manager"],
+  "kitchen.lines": ["owner", "manager", "kitchen"],
+  "settings.manage": ["owner", "manager"],
+  "requests.manage": ["owner", "manager", "server"],
   "staff.read_self": ["owner", "manager", "server", "kitchen"],
   "staff.manage": ["owner", "manager"],
   "audit.read": ["owner", "manager"],

@@ -19,6 +19,7 @@ import {
   menuView,
 } from "./menu_view.ts";
 import { findTableRef, listTables } from "./tables.ts";
+import { DEFAULT_SETTINGS, getSettings, type Settings } from "../kitchen/settings.ts";
 
 /** Filtered menus a snapshot keeps encoded besides one per language; older ones are dropped. */
 const MAX_FILTERED_MENUS = 64;
@@ -42,6 +43,8 @@ export class CatalogSnapshot {
   /** The items in menu (creation) order. */
   readonly itemList: readonly MenuItem[];
   readonly tablesByToken: ReadonlyMap<string, Table>;
+  /** The location's kitchen and floor settings at this version. */
+  readonly settings: Settings;
   #menus = new Map<string, EncodedMenu>();
   #filtered = new Map<string, EncodedMenu>();
   #choices = new Map<string, string>();
@@ -49,8 +52,9 @@ export class CatalogSnapshot {
   constructor(
     location: Location,
     versionstamp: string | null,
-    catalog: { items: readonly MenuItem[]; tables: readonly Table[] },
+    catalog: { items: readonly MenuItem[]; tables: readonly Table[]; settings?: Settings },
   ) {
+    this.settings = catalog.settings ?? DEFAULT_SETTINGS;
     this.location = {
       ...location,
       languages: offeredLanguages(location.defaultLanguage, location.languages),
@@ -147,6 +151,11 @@ export class Catalog {
     return cached ?? await this.#load(locationId);
   }
 
+  /** The snapshot held for a location, if one is (no load, no revalidation). */
+  peek(locationId: string): CatalogSnapshot | undefined {
+    return this.#snapshots.get(locationId);
+  }
+
   /** A location's snapshot by slug (slugs never change, so the mapping is kept), or null. */
   async findBySlug(slug: string): Promise<CatalogSnapshot | null> {
     let locationId = this.#slugToLocation.get(slug);
@@ -233,15 +242,20 @@ export class Catalog {
     for (;;) {
       const before = await this.#kv.get(catalogVersionKey(locationId));
       this.#reading.set(locationId, before.versionstamp);
-      const [location, items, tables] = await Promise.all([
+      const [location, items, tables, settings] = await Promise.all([
         getLocation(this.#kv, locationId),
         listMenuItems(this.#kv, locationId),
         listTables(this.#kv, locationId),
+        getSettings(this.#kv, locationId),
       ]);
       if (!location) return null;
       const after = await this.#kv.get(catalogVersionKey(locationId));
       if (after.versionstamp !== before.versionstamp) continue;
-      const snapshot = new CatalogSnapshot(location, after.versionstamp, { items, tables });
+      const snapshot = new CatalogSnapshot(location, after.versionstamp, {
+        items,
+        tables,
+        settings,
+      });
       if (!this.#closed && generation === (this.#generations.get(locationId) ?? 0)) {
         const old = this.#snapshots.get(locationId);
         if (old) {

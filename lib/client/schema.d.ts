@@ -171,7 +171,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tables */
+        /**
+         * List tables
+         * @description A table with an open visit (an order since its last close) reads `occupied`.
+         */
         get: operations["listTables"];
         put?: never;
         /** Add a table */
@@ -258,7 +261,7 @@ export interface paths {
         put?: never;
         /**
          * Place an order (guest)
-         * @description Prices come from the menu; any price or total in the body is ignored. The same `Idempotency-Key` for the same table within 24 h answers with the first response (with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it (its `createdAt`) to the store acknowledging its commit. Rate limited per table token and per client address (429 `rate_limited` with `Retry-After`); a table that is `out_of_service` is refused with 409 `table_unavailable`.
+         * @description Prices come from the menu; any price or total in the body is ignored. The same `Idempotency-Key` for the same table within 24 h answers with the first response (with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it (its `createdAt`) to the store acknowledging its commit, and its `estimatedReadyAt` (null from a server process that follows no stream or read of the location yet). Rate limited per table token and per client address (429 `rate_limited` with `Retry-After`); a table that is `out_of_service` is refused with 409 `table_unavailable`.
          */
         post: operations["createOrder"];
         delete?: never;
@@ -291,6 +294,30 @@ export interface paths {
         patch: operations["updateOrderStatus"];
         trace?: never;
     };
+    "/api/orders/{id}/lines/{index}/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a line ready
+         * @description On a `queued` or `preparing` order (else 409 `illegal_transition`). Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it to `ready`; each in the same commit, appended to `history`. A line already so is a 200 that changes nothing (`Line-Changed: false`). Each real change is one change on the feed.
+         */
+        post: operations["setOrderLineReady"];
+        /**
+         * Mark a line not ready (undo)
+         * @description On a `queued` or `preparing` order (else 409 `illegal_transition`). Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it to `ready`; each in the same commit, appended to `history`. A line already so is a 200 that changes nothing (`Line-Changed: false`). Each real change is one change on the feed.
+         */
+        delete: operations["deleteOrderLineReady"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/kitchen/stream": {
         parameters: {
             query?: never;
@@ -300,7 +327,7 @@ export interface paths {
         };
         /**
          * The kitchen stream (server-sent events)
-         * @description On a fresh connection one `snapshot` event, `{ orders: [...] }`, holding every order of the location that is not closed or cancelled; then one `order` event per change (the whole order), in commit order, each with an `id`. With `Last-Event-ID` (header, or `?lastEventId=`) exactly the changes after it are replayed instead; an id too old to replay gets a fresh `snapshot`. A `: keep-alive` comment comes at least every 15 s, and the stream ends with a comment within one keep-alive of its credential being revoked or expiring. Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).
+         * @description On a fresh connection one `snapshot` event, `{ orders: [...] }`, holding every order of the location that is not closed or cancelled; then one `order` event per change (the whole order), in commit order, each with an `id`. With `Last-Event-ID` (header, or `?lastEventId=`) exactly the changes after it are replayed instead; an id too old to replay gets a fresh `snapshot`. A `: keep-alive` comment comes at least every 15 s, and the stream ends with a comment within one keep-alive of its credential being revoked or expiring. Every order carries its derived `estimatedReadyAt`. `?station=<name>` sends only orders with a line for that station (the whole order; stations read their own lines); without it, the expo view: every order. Servers, managers and owners also get a `request` event (the service request) whenever one is made or acknowledged, and their snapshot holds the open ones as `requests`. Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).
          */
         get: operations["followKitchen"];
         put?: never;
@@ -320,7 +347,7 @@ export interface paths {
         };
         /**
          * Follow one order (server-sent events)
-         * @description First an `order` event with the order's current state, then one on every change; the stream ends after `closed` or `cancelled`. Events carry ids, and a reconnect with `Last-Event-ID` resumes exactly; 204 once the order has ended and nothing is left. The guest's `?token=<orderToken>`, or staff.
+         * @description First an `order` event with the order's current state, then one on every change; the stream ends after `closed` or `cancelled`. Orders carry `estimatedReadyAt`; an `eta` event `{ estimatedReadyAt }` (no id) comes whenever the estimate moves by a minute or more between changes. Events carry ids, and a reconnect with `Last-Event-ID` resumes exactly; 204 once the order has ended and nothing is left. The guest's `?token=<orderToken>`, or staff.
          */
         get: operations["followOrder"];
         put?: never;
@@ -494,6 +521,131 @@ export interface paths {
          * @description Every event the endpoint asks for, committed at or after `since` (within the change feed's retention: 422 otherwise), is sent again in commit order with its original `webhook-id`, then delivery goes on with new ones. A replay never skips events not delivered yet. Finding the place scans the feed from its oldest entry.
          */
         post: operations["createWebhookReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The location's settings */
+        get: operations["getSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the location's settings
+         * @description Only the fields sent change. The change is on the feed (a `settings` change) and new orders follow it at once: `orderingPaused` refuses them (409 `ordering_paused` with `pausedMessage`), `autoAccept` creates them `queued`, `maxOpenOrders` pushes their `estimatedReadyAt` out.
+         */
+        patch: operations["updateSettings"];
+        trace?: never;
+    };
+    "/api/service-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List service requests
+         * @description `?open=true`: the unacknowledged ones, oldest first; otherwise the latest 100, newest first.
+         */
+        get: operations["listServiceRequests"];
+        put?: never;
+        /**
+         * Call a server, ask for the bill (guest)
+         * @description With the table's token. Rate limited per table (429 `rate_limited` with `Retry-After`). Servers see it at once on the kitchen stream (`request` event).
+         */
+        post: operations["createServiceRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/service-requests/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a service request
+         * @description A request already acknowledged is a 409 `already_acknowledged`.
+         */
+        post: operations["setServiceRequestAcknowledged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tables/{id}/visit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A table's visit (the bill)
+         * @description The open visit (from the table's first order after the last close; later orders join it; cancelled orders are not in the total), else the last closed one; 404 when the table never had one.
+         */
+        get: operations["getTableVisit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tables/{id}/visit/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a table's visit
+         * @description Every order of the visit must be delivered (or closed) or cancelled first (409 `visit_has_open_orders`, `details` naming them); 409 `no_open_visit` without one. The table reads `available` again, and its next order opens a new visit. On the feed as a `visit` change.
+         */
+        post: operations["setTableVisitClosed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/visit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The table's open bill (guest)
+         * @description With the table's token: its open visit; 404 `no_open_visit` when the table has none (a closed visit is not shown to the next guests).
+         */
+        get: operations["getOpenVisit"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -941,6 +1093,12 @@ export interface components {
             options: components["schemas"]["OrderLineOption"][];
             /** @description The item's station when ordered. */
             station: string;
+            /**
+             * Format: date-time
+             * @description When the kitchen marked the line ready; null while it is not (absent only on orders placed before line readiness existed).
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            readyAt?: string | null;
         };
         OrderLineOption: {
             groupId: string;
@@ -986,6 +1144,12 @@ export interface components {
              */
             updatedAt: string;
             history: components["schemas"]["HistoryEntry"][];
+            /**
+             * Format: date-time
+             * @description Derived, never stored: when the order should be ready (open orders as read or streamed; null once it has ended). Ready and delivered orders carry the time they became ready.
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            estimatedReadyAt?: string | null;
         };
         /**
          * @example {
@@ -1271,6 +1435,65 @@ export interface components {
              * @description Re-send every matching event committed at or after this time (within the change feed's retention), in commit order, then go on with new ones.
              */
             since: string;
+        };
+        Settings: {
+            /** @description New orders are created `queued` (history: `pending`, then `queued` by `system`). */
+            autoAccept: boolean;
+            /** @description 0 = off. At or over this many orders queued or preparing, new orders are still accepted but their `estimatedReadyAt` waits for a slot. */
+            maxOpenOrders: number;
+            /** @description New orders are refused with 409 `ordering_paused` and `pausedMessage`. */
+            orderingPaused: boolean;
+            /** @description What a guest is told while paused. */
+            pausedMessage: string;
+            /** @description A kitchen display shows a ticket this old (since queued) as late-ish. */
+            ticketWarnMinutes: number;
+            /** @description A kitchen display shows a ticket this old (since queued) as late. */
+            ticketLateMinutes: number;
+        };
+        UpdateSettings: {
+            autoAccept?: boolean;
+            maxOpenOrders?: number;
+            orderingPaused?: boolean;
+            pausedMessage?: string;
+            ticketWarnMinutes?: number;
+            ticketLateMinutes?: number;
+        };
+        ServiceRequest: {
+            id: string;
+            locationId: string;
+            tableId: string;
+            tableNumber: number;
+            /** @enum {string} */
+            kind: "call_server" | "bill" | "water" | "other";
+            note: string;
+            /** @enum {string} */
+            status: "open" | "acknowledged";
+            createdAt: string;
+            acknowledgedAt: string | null;
+            acknowledgedBy: string | null;
+            version: number;
+        };
+        CreateServiceRequest: {
+            tableToken: string;
+            /** @enum {string} */
+            kind: "call_server" | "bill" | "water" | "other";
+            note?: string;
+        };
+        Visit: {
+            /** @description The id of the visit's first order. */
+            id: string;
+            tableId: string;
+            tableNumber: number;
+            openedAt: string;
+            closedAt: string | null;
+            /** @description Order ids, in the order placed. */
+            orders: string[];
+            /** @description Cancelled orders excluded. */
+            totalCents: number;
+            currency: string;
+            /** @enum {string} */
+            status: "open" | "closed";
+            closedBy: string | null;
         };
         Me: {
             role: components["schemas"]["Role"];
@@ -3014,6 +3237,186 @@ export interface operations {
             };
         };
     };
+    setOrderLineReady: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                /** @description 0-based. */
+                index: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteOrderLineReady: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                /** @description 0-based. */
+                index: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     followKitchen: {
         parameters: {
             query?: {
@@ -3022,6 +3425,8 @@ export interface operations {
                 /** @description The `Last-Event-ID` to resume after, for clients that cannot send the header. */
                 lastEventId?: string;
                 access_token?: string;
+                /** @description Only orders with a line for this station (e.g. `bar`). */
+                station?: string;
             };
             header?: {
                 "last-event-id"?: string;
@@ -4192,6 +4597,671 @@ export interface operations {
             };
             /** @description Body parsed but invalid; `details` names the fields. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server is stopping (`shutting_down`, with `Connection: close`) or the store is contended; see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings (defaults for those never changed). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server is stopping (`shutting_down`, with `Connection: close`) or the store is contended; see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateSettings: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSettings"];
+            };
+        };
+        responses: {
+            /** @description The settings as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body parsed but invalid; `details` names the fields. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listServiceRequests: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+                open?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        requests: components["schemas"]["ServiceRequest"][];
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server is stopping (`shutting_down`, with `Connection: close`) or the store is contended; see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createServiceRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateServiceRequest"];
+            };
+        };
+        responses: {
+            /** @description The request. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceRequest"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body parsed but invalid; `details` names the fields. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server is stopping (`shutting_down`, with `Connection: close`) or the store is contended; see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setServiceRequestAcknowledged: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request, acknowledged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceRequest"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getTableVisit: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The visit. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server is stopping (`shutting_down`, with `Connection: close`) or the store is contended; see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    setTableVisitClosed: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The visit, closed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Temporarily unavailable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getOpenVisit: {
+        parameters: {
+            query: {
+                table: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The open visit. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            /** @description Malformed request (bad JSON, bad query or path parameter). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

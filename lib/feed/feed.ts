@@ -10,6 +10,9 @@
 import { decodeJson, joinJson, NO_VALUE } from "../kv/codec.ts";
 import { eventKey, eventsHeadKey, eventsPrefix, feedEpochKey } from "../kv/keys.ts";
 import type { Location, MenuItem, Order, Table } from "../schemas.ts";
+import type { Settings } from "../kitchen/settings.ts";
+import type { ServiceRequest } from "../floor/requests.ts";
+import type { Visit } from "../visits/visit.ts";
 import type { AuditEntry } from "../audit/entry.ts";
 
 /** What one change says happened, by kind. Each holds the thing as it is after the commit. */
@@ -18,6 +21,9 @@ export type ChangeData =
   | { type: "menu_item"; item: MenuItem; deleted: boolean }
   | { type: "table"; table: Table; deleted: boolean }
   | { type: "location"; location: Location }
+  | { type: "settings"; locationId: string; settings: Settings }
+  | { type: "service_request"; request: ServiceRequest }
+  | { type: "visit"; visit: Visit }
   /** A staff mutation's or security event's audit entry (also a key of its own), for the mirror. */
   | { type: "audit"; entry: AuditEntry };
 
@@ -44,7 +50,16 @@ export interface FeedPosition {
 export type FeedChange = ChangeData & FeedPosition & { id: string };
 
 /** An order change read back from the feed. */
-export type OrderFeedChange = Extract<FeedChange, { type: "order" }>;
+export type OrderFeedChange = Extract<FeedChange, { type: "order" }> & {
+  /** Set by the hub as it takes the change in: the order's estimate at that moment. */
+  estimatedReadyAt?: string | null;
+};
+
+/** A service request change read back from the feed. */
+export type RequestFeedChange = Extract<FeedChange, { type: "service_request" }>;
+
+/** What event streams carry: order changes and, for the floor, service requests. */
+export type StreamFeedChange = OrderFeedChange | RequestFeedChange;
 
 /** Orders the positions of the feed: negative when `a` comes first. */
 export function comparePositions(a: FeedPosition, b: FeedPosition): number {

@@ -11,6 +11,8 @@
  * the open-order read returned was committed before that listing began, so after it each order
  * is exactly as of the new cursor. From then on changes arrive in commit order.
  */
+import type { Catalog, CatalogSnapshot } from "../catalog/cache.ts";
+import { KitchenModel } from "../kitchen/estimates.ts";
 import {
   comparePositions as compare,
   type FeedChange,
@@ -23,11 +25,13 @@ import {
   parseFeedEventId,
   readFeedEntry,
   readFeedEpoch,
+  type StreamFeedChange,
   withEpoch,
 } from "./feed.ts";
 import { eventsHeadKey } from "../kv/keys.ts";
 import { isOpen } from "../orders/lifecycle.ts";
 import { listOpenOrders, orderChangeStamps } from "../orders/store.ts";
+import { listOpenServiceRequests, type ServiceRequest } from "../floor/requests.ts";
 import type { Order } from "../schemas.ts";
 
 /** Why a subscription ended. */
@@ -47,6 +51,8 @@ export interface HubOptions {
   deliveriesPerSecond: number;
   /** The longest wait between catch-ups. */
   maxGapMs: number;
+  /** How often guest streams' estimates are looked at again as time passes (`eta` events). */
+  etaTickMs: number;
 }
 
 /** Defaults: ~10 s of history at 1,000 orders/s, and ~5 s of lag before a client is dropped. */
@@ -55,14 +61,28 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = {
   maxQueued: 5_000,
   deliveriesPerSecond: 25_000,
   maxGapMs: 20,
+  etaTickMs: 15_000,
 };
+
+/** How long a pass of estimates serves reads, and new orders joining the queue's end. */
+const FRESH_MS = 250;
+const TAIL_FRESH_MS = 5_000;
+
+/** An estimate moves a guest stream's `eta` when it moves by this much or more. */
+const ETA_STEP_MS = 60_000;
 
 /** What a subscription starts with. */
 export type SubscriptionStart =
   /** A fresh start: the open orders as of `cursor` (null when the feed is empty). */
-  | { kind: "snapshot"; orders: readonly Order[]; cursor: string | null }
+  | {
+    kind: "snapshot";
+    orders: readonly Order[];
+    cursor: string | null;
+    /** For subscriptions with `requests`: the open service requests as of `cursor`. */
+    requests?: readonly ServiceRequest[];
+  }
   /** A resume: every change after the requested id, in commit order. */
-  | { kind: "replay"; changes: readonly OrderFeedChange[] };
+  | { kind: "replay"; changes: readonly StreamFeedChange[] };
 
 /** What to subscribe to. */
 export interface SubscribeOptions {
@@ -70,6 +90,30 @@ export interface SubscribeOptions {
   after?: string | null;
   /** Only changes of this order. */
   orderId?: string;
+  /** Only orders with a line for this station. */
+  station?: string;
+  /** Also service requests (the floor's kitchen stream). */
+  requests?: boolean;
+}
+
+/** What a subscription lets through. */
+interface Filter {
+  orderId?: string;
+  station?: string;
+  requests?: boolean;
+}
+
+/** Whether a change passes a subscription's filter. */
+function passes(change: StreamFeedChange, filter: Filter): boolean {
+  if (change.type === "service_request") return !!filter.requests && filter.orderId === undefined;
+  if (filter.orderId !== undefined) return change.order.id === filter.orderId;
+  return filter.station === undefined || hasStation(change.order, filter.station);
+}
+
+/** Whether an order has a line for `station`. */
+export function hasStation(order: Order, station: string): boolean {
+  for (const line of order.items) if (line.station === station) return true;
+  return false;
 }
 
 /**
@@ -79,22 +123,60 @@ export interface SubscribeOptions {
 export class Subscription {
   #start: SubscriptionStart;
   #hub: LocationHub;
-  #queue: OrderFeedChange[] = [];
+  #queue: StreamFeedChange[] = [];
   #after: FeedPosition | null;
-  #orderId: string | undefined;
+  #filter: Filter;
   #ended: EndReason | null = null;
   #wake: (() => void) | null = null;
+  /** A guest stream's last estimate sent (ms, null for none), and one due to be sent. */
+  #eta: number | null | undefined;
+  #etaDue: { estimatedReadyAt: string | null } | null = null;
 
   /** @internal Built by `LocationHub.subscribe`. */
   constructor(
     hub: LocationHub,
     start: SubscriptionStart,
-    filter: { after: FeedPosition | null; orderId?: string },
+    filter: Filter & { after: FeedPosition | null },
   ) {
     this.#hub = hub;
     this.#start = start;
     this.#after = filter.after;
-    this.#orderId = filter.orderId;
+    this.#filter = filter;
+  }
+
+  /** The order a guest stream follows, if it is one. */
+  get orderId(): string | undefined {
+    return this.#filter.orderId;
+  }
+
+  /** @internal The estimate a guest stream has sent (with an `order` event or an `eta`). */
+  sentEstimate(estimatedReadyAt: string | null | undefined): void {
+    if (estimatedReadyAt === undefined) return;
+    this.#eta = estimatedReadyAt === null ? null : Date.parse(estimatedReadyAt);
+  }
+
+  /**
+   * @internal The hub's current estimate of the followed order: an `eta` is due when it moved by
+   * a minute or more from the one sent (or appeared, or went).
+   */
+  offerEstimate(estimate: number | null): void {
+    if (this.#ended || this.#eta === undefined) return;
+    const moved = estimate === null || this.#eta === null
+      ? estimate !== this.#eta
+      : Math.abs(estimate - this.#eta) >= ETA_STEP_MS;
+    if (!moved) return;
+    this.#eta = estimate;
+    this.#etaDue = {
+      estimatedReadyAt: estimate === null ? null : new Date(estimate).toISOString(),
+    };
+    this.#wake?.();
+  }
+
+  /** An `eta` event's data due to be sent, or null. */
+  takeEta(): { estimatedReadyAt: string | null } | null {
+    const due = this.#etaDue;
+    this.#etaDue = null;
+    return due;
   }
 
   /** What the subscription started with. */
@@ -118,7 +200,7 @@ export class Subscription {
   }
 
   /** Takes every queued change, oldest first. */
-  take(): OrderFeedChange[] {
+  take(): StreamFeedChange[] {
     const changes = this.#queue;
     this.#queue = [];
     return changes;
@@ -129,7 +211,7 @@ export class Subscription {
    * per wait: with hundreds of streams, one per catch-up and stream cost more than the writes.
    */
   wait(): Promise<void> {
-    if (this.#queue.length || this.#ended) return Promise.resolve();
+    if (this.#queue.length || this.#ended || this.#etaDue) return Promise.resolve();
     return new Promise((resolve) => {
       this.#wake = () => {
         this.#wake = null;
@@ -149,10 +231,10 @@ export class Subscription {
   }
 
   /** @internal Called by the hub with each batch of changes, in commit order. */
-  deliver(changes: readonly OrderFeedChange[]): void {
+  deliver(changes: readonly StreamFeedChange[]): void {
     if (this.#ended) return;
     for (const change of changes) {
-      if (this.#orderId !== undefined && change.order.id !== this.#orderId) continue;
+      if (!passes(change, this.#filter)) continue;
       if (this.#after) {
         if (compare(change, this.#after) <= 0) continue;
         this.#after = null; // the feed is in order: nothing later can be at or before it
@@ -191,9 +273,11 @@ export class LocationHub {
   /** The store's feed epoch; every id this hub sends or takes carries it. */
   #epoch = "";
   #open = new Map<string, Order>();
+  /** The open (unacknowledged) service requests as of the cursor, oldest first. */
+  #requests = new Map<string, ServiceRequest>();
   #snapshot: Order[] | null = null;
-  /** The most recent order changes, in order; `#windowFloor` is the position just before them. */
-  #window: OrderFeedChange[] = [];
+  /** The most recent stream changes, in order; `#windowFloor` is the position just before them. */
+  #window: StreamFeedChange[] = [];
   #windowFloor: FeedPosition | null = null;
   #subscribers = new Set<Subscription>();
   #watch: ReadableStream<Deno.KvEntryMaybe<unknown>[]> | null = null;
@@ -202,18 +286,131 @@ export class LocationHub {
   #lastCatchUp = 0;
   #closed = false;
   #onFail: (hub: LocationHub) => void;
+  /** The prep-time model of the location, fed every order change (lib/kitchen/estimates.ts). */
+  #model = new KitchenModel();
+  #catalog: Catalog | undefined;
+  #lastCatalog: CatalogSnapshot | undefined;
+  #estimates: {
+    at: number;
+    map: Map<string, number | null>;
+    snapshot: CatalogSnapshot | undefined;
+  } | null = null;
+  #etaTimer: ReturnType<typeof setInterval> | undefined;
+  /** The estimates new orders were answered with, by id. */
+  #created = new Map<string, string | null>();
 
   /** @internal Use `Hubs.get`. */
   constructor(
     kv: Deno.Kv,
     locationId: string,
     options: HubOptions,
-    onFail: (hub: LocationHub) => void,
+    deps: { onFail: (hub: LocationHub) => void; catalog?: Catalog },
   ) {
     this.#kv = kv;
     this.locationId = locationId;
     this.options = options;
-    this.#onFail = onFail;
+    this.#onFail = deps.onFail;
+    this.#catalog = deps.catalog;
+  }
+
+  /**
+   * The estimate of every open order as of now (ms since the epoch, null when none), from the
+   * location's model, its menu's prep minutes and its `maxOpenOrders`; computed at most every
+   * 250 ms, and again after changes and on every new catalog snapshot (settings).
+   */
+  estimates(): Map<string, number | null> {
+    return (this.#fresh(FRESH_MS) ?? this.#recompute()).map;
+  }
+
+  /**
+   * The location's catalog snapshot for estimates: the current one, else (being reloaded after
+   * a change) the last one seen, whose prep minutes still hold; a load is started.
+   */
+  #snapshotForEstimates(): CatalogSnapshot | undefined {
+    const snapshot = this.#catalog?.peek(this.locationId);
+    if (snapshot) return this.#lastCatalog = snapshot;
+    this.#catalog?.get(this.locationId).catch(() => {});
+    return this.#lastCatalog;
+  }
+
+  /**
+   * Loads the location's catalog if it is not in memory (a read answered with estimates calls
+   * this first, so a settings change just made counts).
+   */
+  async catalogLoaded(): Promise<void> {
+    await this.#catalog?.get(this.locationId).catch(() => null);
+  }
+
+  /** The estimates computed within `maxAgeMs` for the current catalog snapshot, if any. */
+  #fresh(maxAgeMs: number) {
+    const cached = this.#estimates;
+    const snapshot = this.#snapshotForEstimates();
+    if (!cached || cached.snapshot !== snapshot || Date.now() - cached.at >= maxAgeMs) return null;
+    return cached;
+  }
+
+  #context(now: number, snapshot: CatalogSnapshot | undefined) {
+    return {
+      now,
+      prepMinutes: snapshot && ((id: string) => snapshot.items.get(id)?.prepMinutes),
+      maxOpenOrders: snapshot?.settings.maxOpenOrders ?? 0,
+    };
+  }
+
+  /** Every open order's estimate, computed now (one pass over the queue). */
+  #recompute() {
+    const now = Date.now();
+    const snapshot = this.#snapshotForEstimates();
+    const map = this.#model.estimates(this.#context(now, snapshot));
+    return this.#estimates = { at: now, map, snapshot };
+  }
+
+  /**
+   * The estimate of an order as an ISO time, or null when it is not open. An order newer than
+   * the hub has taken in (committed, being answered) is taken into the model first, so the answer
+   * to a move or a new order already counts it; the feed's copy of it changes nothing later. A
+   * new order joins the end of the queue as the last pass left it (no pass over every order, on
+   * the hot path), while that pass is recent.
+   */
+  estimateOf(order: Order): string | null {
+    if (!isOpen(order.status)) return null;
+    const changed = this.#model.observe(order);
+    const cached = this.#fresh(changed ? TAIL_FRESH_MS : FRESH_MS);
+    if (cached && !changed && cached.map.has(order.id)) return isoOrNull(cached.map.get(order.id));
+    if (cached && changed && order.version === 1 && !cached.map.has(order.id)) {
+      const estimate = this.#model.estimateAtTail(
+        order.id,
+        this.#context(Date.now(), cached.snapshot),
+      );
+      if (estimate !== null) {
+        cached.map.set(order.id, estimate);
+        return isoOrNull(estimate);
+      }
+    }
+    return isoOrNull(this.#recompute().map.get(order.id));
+  }
+
+  /**
+   * The estimate a new order's 201 carries: computed once and remembered (the newest 10,000),
+   * so a retry with its `Idempotency-Key` gets the same body again in this process.
+   */
+  estimateAtCreation(order: Order): string | null {
+    const known = this.#created.get(order.id);
+    if (known !== undefined) return known;
+    const estimate = this.estimateOf(order);
+    this.#created.set(order.id, estimate);
+    if (this.#created.size > 10_000) this.#created.delete(this.#created.keys().next().value!);
+    return estimate;
+  }
+
+  /** `estimateOf` for many orders (one computation). */
+  estimatesOf(orders: readonly Order[]): (string | null)[] {
+    let changed = false;
+    for (const order of orders) {
+      if (isOpen(order.status)) changed = this.#model.observe(order) || changed;
+    }
+    const estimates = changed ? this.#recompute().map : this.estimates();
+    return orders.map((o) => isOpen(o.status) ? isoOrNull(estimates.get(o.id)) : null);
   }
 
   /** The id of the last change the hub has taken in, or null when the feed is empty. */
@@ -239,10 +436,15 @@ export class LocationHub {
     for (const order of await listOpenOrders(this.#kv, this.locationId)) {
       this.#open.set(order.id, order);
     }
+    for (const request of await listOpenServiceRequests(this.#kv, this.locationId)) {
+      this.#requests.set(request.id, request);
+    }
     this.#windowFloor = this.#cursor;
     await this.#catchUp();
     for (const [id, order] of this.#open) if (!isOpen(order.status)) this.#open.delete(id);
     this.#snapshot = null;
+    this.#model.reset(this.#open.values());
+    this.#estimates = null;
     this.#startWatch();
   }
 
@@ -256,10 +458,13 @@ export class LocationHub {
     // An id of another epoch (from before an import) is not a place in this feed: a snapshot.
     const inEpoch = options.after ? idInEpoch(options.after, this.#epoch) : null;
     const after = inEpoch ? parseFeedEventId(inEpoch) : null;
-    const filter = (changes: readonly OrderFeedChange[]) =>
-      options.orderId === undefined
-        ? changes
-        : changes.filter((c) => c.order.id === options.orderId);
+    const sieve: Filter = {
+      orderId: options.orderId,
+      station: options.station,
+      requests: options.requests,
+    };
+    const filter = (changes: readonly StreamFeedChange[]) =>
+      changes.filter((c) => passes(c, sieve));
 
     if (after) {
       const cursor = this.#cursor;
@@ -275,35 +480,53 @@ export class LocationHub {
         this.#knows(after)
       ) {
         const start = this.#window.findIndex((change) => compare(change, after) > 0);
-        const changes = start < 0 ? [] : this.#window.slice(start);
-        return this.#attach({ kind: "replay", changes: filter(changes) }, null, options.orderId);
+        const changes = filter(start < 0 ? [] : this.#window.slice(start));
+        this.#stamp(changes);
+        return this.#attach({ kind: "replay", changes }, null, sieve);
       }
       if (!cursor || compare(after, cursor) > 0) {
         // Ahead of this hub (another process served it): follow from there if the id is real.
-        const subscription = this.#attach({ kind: "replay", changes: [] }, after, options.orderId);
+        const subscription = this.#attach({ kind: "replay", changes: [] }, after, sieve);
         const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
         if (entry && after.index < entry.changes.length) return subscription;
         subscription.close();
       } else {
         // Older than memory: join the fan-out now (live changes queue), then read what lies
         // between `after` and the cursor of that moment from the store.
-        const subscription = this.#attach({ kind: "replay", changes: [] }, null, options.orderId);
+        const subscription = this.#attach({ kind: "replay", changes: [] }, null, sieve);
         // One order's resume reads that order's own entries only, however old `after` is.
         const replayed = options.orderId === undefined
           ? await this.#readBetween(after, cursor)
           : await this.#readOrderBetween(options.orderId, after, cursor);
         if (replayed) {
+          this.#stamp(replayed);
           subscription.setStart({ kind: "replay", changes: filter(replayed) });
           return subscription;
         }
         subscription.close(); // too old: its entry expired, so fall through to a snapshot
       }
     }
-    return this.#attach(
-      { kind: "snapshot", orders: this.openOrders(), cursor: this.cursor },
-      null,
-      options.orderId,
-    );
+    const open = this.openOrders();
+    const orders = options.station === undefined
+      ? open
+      : open.filter((order) => hasStation(order, options.station!));
+    const start: SubscriptionStart = { kind: "snapshot", orders, cursor: this.cursor };
+    if (options.requests && options.orderId === undefined) {
+      start.requests = [...this.#requests.values()];
+    }
+    return this.#attach(start, null, sieve);
+  }
+
+  /** Gives order changes taken in while nobody streamed their estimate (as of now). */
+  #stamp(changes: readonly StreamFeedChange[]): void {
+    let estimates: Map<string, number | null> | null = null;
+    for (const change of changes) {
+      if (change.type !== "order" || change.estimatedReadyAt !== undefined) continue;
+      estimates ??= this.estimates();
+      change.estimatedReadyAt = isOpen(change.order.status)
+        ? isoOrNull(estimates.get(change.order.id))
+        : null;
+    }
   }
 
   /** Whether `position` is a change in the window, the window's floor or the cursor. */
@@ -332,6 +555,7 @@ export class LocationHub {
     if (this.#closed) return;
     this.#closed = true;
     this.#watch?.cancel().catch(() => {});
+    clearInterval(this.#etaTimer);
     for (const subscription of [...this.#subscribers]) subscription.end(reason);
   }
 
@@ -340,24 +564,53 @@ export class LocationHub {
     this.#subscribers.delete(subscription);
   }
 
-  #attach(start: SubscriptionStart, after: FeedPosition | null, orderId?: string): Subscription {
-    const subscription = new Subscription(this, start, { after, orderId });
+  #attach(start: SubscriptionStart, after: FeedPosition | null, filter: Filter): Subscription {
+    const subscription = new Subscription(this, start, { ...filter, after });
     this.#subscribers.add(subscription);
+    if (filter.orderId !== undefined && this.#etaTimer === undefined && !this.#closed) {
+      // Time passing moves estimates too (an order running late): guests hear of it.
+      const timer = setInterval(() => this.#offerEstimates(), this.options.etaTickMs);
+      Deno.unrefTimer(timer as unknown as number);
+      this.#etaTimer = timer;
+    }
     return subscription;
+  }
+
+  /** Offers each guest stream its order's current estimate (an `eta` when it moved). */
+  #offerEstimates(): void {
+    let guests = 0;
+    let estimates: Map<string, number | null> | null = null;
+    for (const subscription of this.#subscribers) {
+      const orderId = subscription.orderId;
+      if (orderId === undefined) continue;
+      guests++;
+      estimates ??= this.estimates();
+      subscription.offerEstimate(estimates.get(orderId) ?? null);
+    }
+    if (!guests && this.#etaTimer !== undefined) {
+      clearInterval(this.#etaTimer);
+      this.#etaTimer = undefined;
+    }
   }
 
   /** The changes in (after, until] from the store, or null when `after`'s entry has expired. */
   async #readBetween(
     after: FeedPosition,
     until: FeedPosition,
-  ): Promise<OrderFeedChange[] | null> {
+  ): Promise<StreamFeedChange[] | null> {
     const entry = await readFeedEntry(this.#kv, this.locationId, after.versionstamp);
     if (!entry || after.index >= entry.changes.length) return null;
-    const changes: OrderFeedChange[] = [];
+    const changes: StreamFeedChange[] = [];
+    const estimates = this.estimates();
     for await (const change of listChangesAfter(this.#kv, this.locationId, after)) {
       if (compare(change, until) > 0) break;
       change.id = withEpoch(change.id, this.#epoch);
-      if (change.type === "order") changes.push(change);
+      if (change.type === "order") {
+        (change as OrderFeedChange).estimatedReadyAt = isOpen(change.order.status)
+          ? isoOrNull(estimates.get(change.order.id))
+          : null;
+        changes.push(change);
+      } else if (change.type === "service_request") changes.push(change);
     }
     return changes;
   }
@@ -447,8 +700,18 @@ export class LocationHub {
 
   #takeIn(all: FeedChange[]): void {
     if (this.#closed) return;
-    const changes: OrderFeedChange[] = [];
+    const changes: StreamFeedChange[] = [];
+    const orders: OrderFeedChange[] = [];
     for (const change of all) {
+      if (change.type === "service_request") {
+        // The open requests as of the cursor (a snapshot's), like the open orders.
+        const { request } = change;
+        const known = this.#requests.get(request.id);
+        if (request.status !== "open") this.#requests.delete(request.id);
+        else if (!known || known.version < request.version) this.#requests.set(request.id, request);
+        changes.push(change);
+        continue;
+      }
       if (change.type !== "order") continue;
       const { order } = change;
       const known = this.#open.get(order.id);
@@ -456,7 +719,21 @@ export class LocationHub {
         if (!isOpen(order.status) && this.#watch) this.#open.delete(order.id);
         else this.#open.set(order.id, order);
       }
+      this.#model.observe(order);
       changes.push(change);
+      orders.push(change);
+    }
+    if (orders.length && this.#subscribers.size) {
+      // Each change carries its order's estimate as of now (derived, never stored).
+      const estimates = this.#recompute().map;
+      for (const change of orders) {
+        change.estimatedReadyAt = isOpen(change.order.status)
+          ? isoOrNull(estimates.get(change.order.id))
+          : null;
+      }
+    } else if (orders.some((change) => change.order.version > 1)) {
+      // Nobody streams: the next read computes afresh (new orders alone only join the queue).
+      this.#estimates = null;
     }
     this.#window.push(...changes);
     this.#cursor = all[all.length - 1];
@@ -468,6 +745,7 @@ export class LocationHub {
     }
     if (!changes.length) return;
     for (const subscription of this.#subscribers) subscription.deliver(changes);
+    if (orders.length) this.#offerEstimates();
   }
 
   #fail(error: unknown): void {
@@ -478,17 +756,26 @@ export class LocationHub {
   }
 }
 
+/** An estimate as an ISO time, or null. */
+function isoOrNull(estimate: number | null | undefined): string | null {
+  return estimate == null ? null : new Date(estimate).toISOString();
+}
+
 /** The hubs of this process, one per location, started on first use. */
 export class Hubs {
   #kv: Deno.Kv;
   #options: HubOptions;
+  #catalog: Catalog | undefined;
   #hubs = new Map<string, Promise<LocationHub>>();
   #started = new Set<LocationHub>();
+  #running = new Map<string, LocationHub>();
   #closed = false;
 
-  constructor(kv: Deno.Kv, options: Partial<HubOptions> = {}) {
+  /** `catalog`: where the estimates find each location's prep minutes and `maxOpenOrders`. */
+  constructor(kv: Deno.Kv, options: Partial<HubOptions> = {}, deps: { catalog?: Catalog } = {}) {
     this.#kv = kv;
     this.#options = { ...DEFAULT_HUB_OPTIONS, ...options };
+    this.#catalog = deps.catalog;
   }
 
   /** The location's hub, started and caught up. */
@@ -500,11 +787,18 @@ export class Hubs {
       const forget = () => {
         if (this.#hubs.get(locationId) === hub) this.#hubs.delete(locationId);
         this.#started.delete(created);
+        if (this.#running.get(locationId) === created) this.#running.delete(locationId);
       };
-      const created = new LocationHub(this.#kv, locationId, this.#options, forget);
+      const created = new LocationHub(this.#kv, locationId, this.#options, {
+        onFail: forget,
+        catalog: this.#catalog,
+      });
       hub = created.start().then(() => {
         if (this.#closed) created.close();
-        else this.#started.add(created);
+        else {
+          this.#started.add(created);
+          this.#running.set(locationId, created);
+        }
         return created;
       });
       hub.catch(forget);
@@ -513,11 +807,17 @@ export class Hubs {
     return hub;
   }
 
+  /** The location's hub if it is running in this process (started and caught up), else none. */
+  running(locationId: string): LocationHub | undefined {
+    return this.#running.get(locationId);
+  }
+
   /** Stops every hub, ending their subscriptions with "shutdown" (synchronously). */
   close(): void {
     this.#closed = true;
     for (const hub of this.#started) hub.close();
     this.#started.clear();
+    this.#running.clear();
     this.#hubs.clear();
   }
 }

@@ -2,20 +2,21 @@
  * Server-sent events from hub subscriptions: the framing (`id:`, `event:`, `data:`), frames
  * encoded once and shared by every stream, keep-alives, and the comment a stream ends with.
  */
-import type { OrderFeedChange } from "./feed.ts";
+import type { OrderFeedChange, StreamFeedChange } from "./feed.ts";
 import type { EndReason, Subscription } from "./hub.ts";
 import type { Order } from "../schemas.ts";
+import type { ServiceRequest } from "../floor/requests.ts";
 import { guestView } from "../orders/lifecycle.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
 
 const encoder = new TextEncoder();
-const orderFrames = new WeakMap<OrderFeedChange, Uint8Array>();
+const orderFrames = new WeakMap<StreamFeedChange, Uint8Array>();
 const snapshotFrames = new WeakMap<readonly Order[], Uint8Array>();
 const runFrames = new WeakMap<
-  OrderFeedChange,
-  { last: OrderFeedChange; length: number; bytes: Uint8Array }
+  StreamFeedChange,
+  { last: StreamFeedChange; length: number; bytes: Uint8Array }
 >();
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
 const END_COMMENTS: Record<EndReason, string> = {
@@ -29,15 +30,35 @@ const TOKEN_ENDED = encoder.encode(
   ": the token this stream was opened with was revoked or has expired; sign in again\n\n",
 );
 
-/** The `order` event of a change, encoded once whatever the number of streams sending it. */
-export function orderFrame(change: OrderFeedChange): Uint8Array {
+/**
+ * The event of a change, encoded once whatever the number of streams sending it: `order` (the
+ * order with its `estimatedReadyAt` as the hub took it in) or `request` (a service request).
+ */
+export function orderFrame(change: StreamFeedChange): Uint8Array {
   let frame = orderFrames.get(change);
   if (!frame) {
     const id = change.id ? `id: ${change.id}\n` : "";
-    frame = encoder.encode(`${id}event: order\ndata: ${JSON.stringify(change.order)}\n\n`);
+    frame = encoder.encode(
+      change.type === "order"
+        ? `${id}event: order\ndata: ${orderJson(change.order, change.estimatedReadyAt)}\n\n`
+        : `${id}event: request\ndata: ${JSON.stringify(change.request)}\n\n`,
+    );
     orderFrames.set(change, frame);
   }
   return frame;
+}
+
+/** An order's JSON with its estimate (when there is one) as the last field. */
+export function orderJson(order: Order, estimatedReadyAt: string | null | undefined): string {
+  const json = JSON.stringify(order);
+  return estimatedReadyAt === undefined
+    ? json
+    : `${json.slice(0, -1)},"estimatedReadyAt":${JSON.stringify(estimatedReadyAt)}}`;
+}
+
+/** A guest stream's `eta` event (no id: it is derived, not a change of the feed). */
+function etaFrame(eta: { estimatedReadyAt: string | null }): Uint8Array {
+  return encoder.encode(`event: eta\ndata: ${JSON.stringify(eta)}\n\n`);
 }
 
 const guestFrames = new WeakMap<OrderFeedChange, Uint8Array>();
@@ -49,19 +70,38 @@ export function guestOrderFrame(change: OrderFeedChange): Uint8Array {
   let frame = guestFrames.get(change);
   if (!frame) {
     const id = change.id ? `id: ${change.id}\n` : "";
-    frame = encoder.encode(`${id}event: order\ndata: ${JSON.stringify(viewed)}\n\n`);
+    frame = encoder.encode(
+      `${id}event: order\ndata: ${orderJson(viewed, change.estimatedReadyAt)}\n\n`,
+    );
     guestFrames.set(change, frame);
   }
   return frame;
 }
 
-/** The `snapshot` event of the open orders as of the feed position `cursor`. */
-export function snapshotFrame(orders: readonly Order[], cursor: string | null): Uint8Array {
-  let frame = snapshotFrames.get(orders);
+/**
+ * The `snapshot` event of the open orders as of the feed position `cursor`, each with its
+ * estimate from `estimates` (ms since the epoch), and for a floor screen the open `requests`.
+ */
+export function snapshotFrame(
+  orders: readonly Order[],
+  cursor: string | null,
+  estimates?: ReadonlyMap<string, number | null>,
+  requests?: readonly ServiceRequest[],
+): Uint8Array {
+  // With requests (a floor screen's), the frame is its own; the orders-only one is shared.
+  let frame = requests ? undefined : snapshotFrames.get(orders);
   if (!frame) {
     const id = cursor ? `id: ${cursor}\n` : "";
-    frame = encoder.encode(`${id}event: snapshot\ndata: ${JSON.stringify({ orders })}\n\n`);
-    snapshotFrames.set(orders, frame);
+    const list = orders.map((order) => {
+      const estimate = estimates?.get(order.id);
+      return orderJson(
+        order,
+        estimates ? (estimate == null ? null : new Date(estimate).toISOString()) : undefined,
+      );
+    }).join(",");
+    const more = requests ? `,"requests":${JSON.stringify(requests)}` : "";
+    frame = encoder.encode(`${id}event: snapshot\ndata: {"orders":[${list}]${more}}\n\n`);
+    if (!requests) snapshotFrames.set(orders, frame);
   }
   return frame;
 }
@@ -71,7 +111,7 @@ export function snapshotFrame(orders: readonly Order[], cursor: string | null): 
  * changes, so the chunk is built once and shared: a run of the feed is known by its first change,
  * its last and its length (the feed is one total order, so those fix every change between).
  */
-function framesOf(changes: OrderFeedChange[]): Uint8Array {
+function framesOf(changes: StreamFeedChange[]): Uint8Array {
   if (changes.length === 1) return orderFrame(changes[0]);
   const last = changes[changes.length - 1];
   const cached = runFrames.get(changes[0]);
@@ -101,7 +141,7 @@ export interface SseOptions {
   /** Whether the caller may still read the stream (checked with each keep-alive). */
   stillAllowed?: () => Promise<boolean>;
   /** The stream ends after the first change for which this holds. */
-  endAfter?: (change: OrderFeedChange) => boolean;
+  endAfter?: (change: StreamFeedChange) => boolean;
   /** Frames changes as a guest sees them (`guestOrderFrame`) rather than as staff do. */
   guest?: boolean;
   /** Called once when the stream ends, however it ends (its stream-cap slot is given back). */
@@ -109,7 +149,7 @@ export interface SseOptions {
 }
 
 /** What a stream sends first: changes (a replay) or ready-made frames (a snapshot). */
-export type SseStart = { changes: OrderFeedChange[] } | { frames: Uint8Array[] };
+export type SseStart = { changes: StreamFeedChange[] } | { frames: Uint8Array[] };
 
 /**
  * The event stream of a subscription. It pulls: the server asks for more only when the client
@@ -129,11 +169,19 @@ export function sseResponse(
     subscription.wake();
   }, options.keepAliveMs);
   const endAfter = options.endAfter;
-  const frame = options.guest ? guestOrderFrame : orderFrame;
+  const frame = options.guest
+    ? (change: StreamFeedChange) => guestOrderFrame(change as OrderFeedChange)
+    : orderFrame;
   const frames = options.guest
-    ? (changes: OrderFeedChange[]) => concat(changes.map(guestOrderFrame))
+    ? (changes: StreamFeedChange[]) =>
+      concat(changes.map((change) => guestOrderFrame(change as OrderFeedChange)))
     : framesOf;
-  const endsAt = (changes: OrderFeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
+  const endsAt = (changes: StreamFeedChange[]) => endAfter ? changes.findIndex(endAfter) : -1;
+  /** A guest stream remembers the estimate it sent, so an `eta` comes only when it moves. */
+  const sent = (changes: StreamFeedChange[]) => {
+    const last = changes[changes.length - 1];
+    if (last?.type === "order") subscription.sentEstimate(last.estimatedReadyAt);
+  };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       let first: Uint8Array[];
@@ -141,7 +189,9 @@ export function sseResponse(
       if ("frames" in start) first = start.frames;
       else {
         end = endsAt(start.changes);
-        first = (end >= 0 ? start.changes.slice(0, end + 1) : start.changes).map(frame);
+        const changes = end >= 0 ? start.changes.slice(0, end + 1) : start.changes;
+        first = changes.map(frame);
+        sent(changes);
       }
       controller.enqueue(concat([encoder.encode(`retry: ${RETRY_MS}\n\n`), ...first]));
       if (end >= 0) finish(controller);
@@ -163,8 +213,15 @@ export function sseResponse(
         if (changes.length) {
           const end = endsAt(changes);
           if (end >= 0) changes = changes.slice(0, end + 1);
+          sent(changes);
+          subscription.takeEta(); // the order event carries the estimate already
           controller.enqueue(frames(changes));
           if (end >= 0) finish(controller);
+          return;
+        }
+        const eta = subscription.takeEta();
+        if (eta) {
+          controller.enqueue(etaFrame(eta));
           return;
         }
         const ended = subscription.ended;

@@ -2,7 +2,7 @@
  * What the two event streams start with: the kitchen stream (a location's open orders, or a
  * replay) and a guest's order stream (one order's changes). Both are hub subscriptions.
  */
-import type { OrderFeedChange } from "./feed.ts";
+import type { OrderFeedChange, StreamFeedChange } from "./feed.ts";
 import type { LocationHub, Subscription } from "./hub.ts";
 import { snapshotFrame, type SseStart } from "./sse.ts";
 import { isOpen } from "../orders/lifecycle.ts";
@@ -15,17 +15,23 @@ export interface OpenedStream {
   start: SseStart;
 }
 
-/** The kitchen stream: a snapshot of the open orders, or the changes after `after`. */
+/**
+ * The kitchen stream: a snapshot of the open orders, or the changes after `after`. With
+ * `station`, only orders with a line for it (the expo view without); with `requests`, service
+ * requests too (for the floor's roles), the open ones in the snapshot as `requests`.
+ */
 export async function openKitchenStream(
   hub: LocationHub,
   after: string | null,
+  options: { station?: string; requests?: boolean } = {},
 ): Promise<OpenedStream> {
-  const subscription = await hub.subscribe({ after });
+  await hub.catalogLoaded();
+  const subscription = await hub.subscribe({ after, ...options });
   const start = subscription.start;
   return {
     subscription,
     start: start.kind === "snapshot"
-      ? { frames: [snapshotFrame(start.orders, start.cursor)] }
+      ? { frames: [snapshotFrame(start.orders, start.cursor, hub.estimates(), start.requests)] }
       : { changes: [...start.changes] },
   };
 }
@@ -40,13 +46,14 @@ export async function openOrderStream(
   request: { orderId: string; after: string | null },
 ): Promise<OpenedStream | null> {
   const { orderId } = request;
+  await hub.catalogLoaded();
   const subscription = await hub.subscribe({ after: request.after, orderId });
   const start = subscription.start;
-  let first: OrderFeedChange[] = [];
+  let first: StreamFeedChange[] = [];
   if (start.kind === "replay") first = [...start.changes];
   else {
     const open = findById(start.orders, orderId);
-    if (open) first = [asChange(open, start.cursor ?? "")];
+    if (open) first = [asChange(open, start.cursor ?? "", hub.estimateOf(open))];
   }
   if (!first.length) {
     // Not open as of the hub's cursor: either created since (its changes are on their way) or
@@ -56,7 +63,7 @@ export async function openOrderStream(
       await hub.sync();
       first = subscription.take();
       if (!first.length && start.kind === "snapshot") {
-        first = [asChange(current, hub.cursor ?? start.cursor ?? "")];
+        first = [asChange(current, hub.cursor ?? start.cursor ?? "", null)];
       }
       if (!first.length) {
         subscription.close();
@@ -68,8 +75,8 @@ export async function openOrderStream(
 }
 
 /** Whether a guest's stream ends after this change. */
-export function endsOrderStream(change: OrderFeedChange): boolean {
-  return !isOpen(change.order.status);
+export function endsOrderStream(change: StreamFeedChange): boolean {
+  return change.type === "order" && !isOpen(change.order.status);
 }
 
 /** An order in a list sorted by id, by binary search. */
@@ -86,7 +93,7 @@ function findById(orders: readonly Order[], id: string): Order | undefined {
 }
 
 /** The current state of an order as a change at the feed position `id`. */
-function asChange(order: Order, id: string): OrderFeedChange {
+function asChange(order: Order, id: string, estimatedReadyAt: string | null): OrderFeedChange {
   const [versionstamp] = id.split("-");
-  return { type: "order", order, id, versionstamp, index: 0 };
+  return { type: "order", order, id, versionstamp, index: 0, estimatedReadyAt };
 }

@@ -40,6 +40,25 @@ export function withJsonField(
   return out;
 }
 
+/** `withJsonField` for several fields at once (one copy of the bytes). */
+export function withJsonFields(
+  object: Uint8Array,
+  fields: readonly [string, unknown][],
+): Uint8Array<ArrayBuffer> {
+  if (object[object.length - 1] !== 0x7d) throw new Error("not the bytes of a JSON object");
+  let text = "";
+  for (const [name, value] of fields) {
+    text += `${object.length > 2 || text ? "," : ""}${JSON.stringify(name)}:${
+      JSON.stringify(value)
+    }`;
+  }
+  const field = encoder.encode(text + "}");
+  const out = new Uint8Array(object.length - 1 + field.length);
+  out.set(object.subarray(0, object.length - 1), 0);
+  out.set(field, object.length - 1);
+  return out;
+}
+
 /**
  * The JSON bytes of `head` + the encoded `parts` joined by commas + `tail`, e.g.
  * `joinJson('{"orders":[', parts, ']}')`, without encoding the parts again. `wrap` puts text

@@ -187,6 +187,47 @@ export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.Kv
   return ["secret", name];
 }
 
+/** A location's kitchen and floor settings (`lib/kitchen/settings.ts`); part of its catalog. */
+export function settingsKey(locationId: string): Deno.KvKey {
+  return ["settings", locationId];
+}
+
+/** A service request (a guest calling a server, asking for the bill...). Ids are time-ordered. */
+export function serviceRequestKey(locationId: string, requestId: string): Deno.KvKey {
+  return ["service_request", locationId, requestId];
+}
+/** Prefix of a location's service requests, oldest first. */
+export function serviceRequestsPrefix(locationId: string): Deno.KvKey {
+  return ["service_request", locationId];
+}
+/** Index: the location's open (unacknowledged) service requests (value null). */
+export function openServiceRequestKey(locationId: string, requestId: string): Deno.KvKey {
+  return ["service_request_open", locationId, requestId];
+}
+/** Prefix of the open service requests index. */
+export function openServiceRequestsPrefix(locationId: string): Deno.KvKey {
+  return ["service_request_open", locationId];
+}
+
+/**
+ * Set (value null) in the commit of every new order of a table: its versionstamp is the table's
+ * latest order commit, which a visit's close checks so no order slips in between (lib/visits).
+ */
+export function tableActivityKey(locationId: string, tableId: string): Deno.KvKey {
+  return ["table_activity", locationId, tableId];
+}
+/**
+ * Where a table's last visit ended: `{ visitId, closedAt }`, written by the close; its
+ * versionstamp divides the table's orders into those of closed visits and the open one.
+ */
+export function visitBoundaryKey(locationId: string, tableId: string): Deno.KvKey {
+  return ["visit_boundary", locationId, tableId];
+}
+/** A closed table visit, as it was closed. */
+export function visitKey(locationId: string, visitId: string): Deno.KvKey {
+  return ["visit", locationId, visitId];
+}
+
 /** The Postgres mirror's last published state and lag (`lib/mirror/status.ts`). */
 export function mirrorStatusKey(): Deno.KvKey {
   return ["mirror_status"];

@@ -11,8 +11,9 @@
  * one JSON parameter per statement (`jsonb_array_elements`), so a batch of 2,000 orders is a
  * handful of statements whatever its lines and history.
  *
- * The sink is tolerant of what the feed will carry later: a change type it does not know is
- * skipped (logged once), and fields a line or item may lack default (`station` 'kitchen',
+ * Service requests (over an older version only), closed table visits (with their orders'
+ * `visit_id`) and each location's settings are mirrored too. The sink is tolerant of what the
+ * feed will carry later: a change type it does not know is skipped (logged once), and fields a line or item may lack default (`station` 'kitchen',
  * `options` and `optionGroups` '[]').
  */
 import type postgres from "postgres";
@@ -23,6 +24,9 @@ import { listMenuItems } from "../catalog/menu.ts";
 import { listTables } from "../catalog/tables.ts";
 import { auditPrefix, ordersPrefix } from "../kv/keys.ts";
 import type { Location, MenuItem, Order, Table } from "../schemas.ts";
+import type { ServiceRequest } from "../floor/requests.ts";
+import type { Settings } from "../kitchen/settings.ts";
+import type { Visit } from "../visits/visit.ts";
 import type { AuditEntry } from "../audit/entry.ts";
 
 /** A Postgres client or a transaction of one. */
@@ -193,6 +197,9 @@ async function writeChanges(
   const items = new Map<string, ItemRow>();
   const tables = new Map<string, TableRow>();
   const locations = new Map<string, LocationRow>();
+  const requests = new Map<string, ServiceRequest>();
+  const visits = new Map<string, Visit>();
+  let settings: { settings: Settings; position: string } | null = null;
   const audits: AuditEntry[] = [];
   for (const change of changes) {
     const position = positionText(change);
@@ -218,6 +225,19 @@ async function writeChanges(
       case "location":
         locations.set(change.location.id, { location: change.location, position });
         break;
+      case "service_request": {
+        const seen = requests.get(change.request.id);
+        if (!seen || seen.version <= change.request.version) {
+          requests.set(change.request.id, change.request);
+        }
+        break;
+      }
+      case "visit":
+        visits.set(change.visit.id, change.visit);
+        break;
+      case "settings":
+        settings = { settings: change.settings, position };
+        break;
       case "audit":
         audits.push(change.entry);
         break;
@@ -234,6 +254,9 @@ async function writeChanges(
   if (locations.size) await upsertLocations(tx, [...locations.values()]);
   if (items.size) await upsertMenuItems(tx, [...items.values()]);
   if (tables.size) await upsertTables(tx, [...tables.values()]);
+  if (requests.size) await upsertServiceRequests(tx, [...requests.values()]);
+  if (visits.size) await upsertVisits(tx, [...visits.values()]);
+  if (settings) await upsertSettings(tx, locationId, settings);
   if (audits.length) await insertAuditEntries(tx, audits);
 }
 
@@ -253,6 +276,69 @@ async function insertAuditEntries(sql: Sql, entries: AuditEntry[]): Promise<void
      FROM jsonb_array_elements($1::text::jsonb) AS t(r)
      ON CONFLICT (id) DO NOTHING`,
     [JSON.stringify(entries)],
+    { prepare: true },
+  );
+}
+
+/** Service requests, each over an older version only. */
+async function upsertServiceRequests(sql: Sql, rows: ServiceRequest[]): Promise<void> {
+  await sql.unsafe(
+    `INSERT INTO service_requests (id, location_id, table_id, table_number, kind, note, status,
+                                   created_at, acked_at, acked_by, version)
+     SELECT r->>'id', r->>'locationId', r->>'tableId', (r->>'tableNumber')::int, r->>'kind',
+            coalesce(r->>'note', ''), r->>'status', (r->>'createdAt')::timestamptz,
+            (r->>'acknowledgedAt')::timestamptz, r->>'acknowledgedBy', (r->>'version')::int
+     FROM jsonb_array_elements($1::text::jsonb) AS t(r)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, acked_at = excluded.acked_at,
+       acked_by = excluded.acked_by, version = excluded.version
+     WHERE service_requests.version < excluded.version`,
+    [JSON.stringify(rows)],
+    { prepare: true },
+  );
+}
+
+/**
+ * Closed table visits (a visit reaches the feed when it closes: its orders, total and times),
+ * and their orders' `visit_id`. A close is final, so a replay writes the same row again.
+ */
+async function upsertVisits(sql: Sql, rows: Visit[]): Promise<void> {
+  const json = JSON.stringify(rows);
+  await sql.unsafe(
+    `INSERT INTO table_visits (id, location_id, table_id, table_number, status, opened_at,
+                               closed_at, total_cents, currency, order_ids, closed_by)
+     SELECT v->>'id', v->>'locationId', v->>'tableId', (v->>'tableNumber')::int, v->>'status',
+            (v->>'openedAt')::timestamptz, (v->>'closedAt')::timestamptz,
+            (v->>'totalCents')::bigint, v->>'currency', v->'orders', v->>'closedBy'
+     FROM jsonb_array_elements($1::text::jsonb) AS t(v)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, closed_at = excluded.closed_at,
+       total_cents = excluded.total_cents, order_ids = excluded.order_ids,
+       closed_by = excluded.closed_by, table_number = excluded.table_number`,
+    [json],
+    { prepare: true },
+  );
+  await sql.unsafe(
+    `UPDATE orders o SET visit_id = v->>'id'
+     FROM jsonb_array_elements($1::text::jsonb) AS t(v),
+          jsonb_array_elements_text(v->'orders') AS m(order_id)
+     WHERE o.id = m.order_id AND o.visit_id IS DISTINCT FROM v->>'id'`,
+    [json],
+    { prepare: true },
+  );
+}
+
+/** A location's settings as of the latest change in the batch. */
+async function upsertSettings(
+  sql: Sql,
+  locationId: string,
+  row: { settings: Settings; position: string },
+): Promise<void> {
+  await sql.unsafe(
+    `INSERT INTO location_settings (location_id, settings, feed_position)
+     VALUES ($1, $2::text::jsonb, $3)
+     ON CONFLICT (location_id) DO UPDATE SET settings = excluded.settings,
+       feed_position = excluded.feed_position
+     WHERE location_settings.feed_position <= excluded.feed_position`,
+    [locationId, JSON.stringify(row.settings), row.position],
     { prepare: true },
   );
 }
@@ -296,7 +382,8 @@ WITH input AS MATERIALIZED (
   FROM input
   ON CONFLICT (id) DO UPDATE SET
     table_id = excluded.table_id, table_number = excluded.table_number,
-    visit_id = excluded.visit_id, status = excluded.status, version = excluded.version,
+    visit_id = coalesce(excluded.visit_id, orders.visit_id), status = excluded.status,
+    version = excluded.version,
     total_cents = excluded.total_cents, currency = excluded.currency, note = excluded.note,
     line_count = excluded.line_count, item_count = excluded.item_count,
     updated_at = excluded.updated_at

@@ -113,12 +113,17 @@ export function addClaim(
  * same body as the first response even after the order has moved on.
  */
 export function asCreated(order: Order): Order {
+  // The creation's entries: `pending`, and `queued` by `system` when auto-accepted.
+  const created = order.history[1]?.by === "system" && order.history[1].at === order.createdAt
+    ? order.history.slice(0, 2)
+    : order.history.slice(0, 1);
   return {
     ...order,
-    status: order.history[0].status,
+    items: order.items.map((line) => line.readyAt ? { ...line, readyAt: null } : line),
+    status: created[created.length - 1].status,
     version: 1,
     updatedAt: order.createdAt,
-    history: order.history.slice(0, 1),
+    history: created,
   };
 }
 

@@ -100,6 +100,13 @@ export class OrderIntake {
     }
     const { snapshot, table } = found;
     if (table.status === "out_of_service") throw tableUnavailable();
+    if (snapshot.settings.orderingPaused) {
+      // A retry of an order placed before the pause still gets its first answer.
+      const replay = idempotencyKeyText &&
+        await this.#replayOf(table, idempotencyKeyText, requestHash(input));
+      if (replay) return replay;
+      throw conflict("ordering_paused", snapshot.settings.pausedMessage);
+    }
     if (!idempotencyKeyText) return await this.#enqueue(input, table, snapshot);
 
     const hash = requestHash(input);
@@ -119,6 +126,17 @@ export class OrderIntake {
         }),
     );
     return replayed ? { order: result.order, json: result.json, replayed: true } : result;
+  }
+
+  /** The first answer to an earlier request with this key, if there is one. */
+  async #replayOf(table: Table, key: string, hash: string): Promise<PlacedOrder | null> {
+    const seen = await getIdempotencyRecord(this.#kv, table.locationId, { tableId: table.id, key });
+    if (!seen.record || seen.record.expiresAt <= Date.now()) return null;
+    if (seen.record.requestHash !== hash) throw keyReused();
+    const first = await getOrder(this.#kv, table.locationId, seen.record.orderId);
+    if (!first) return null;
+    const order = asCreated(first);
+    return { order, json: encodeJson(order), replayed: true };
   }
 
   #enqueue(
@@ -147,6 +165,7 @@ export class OrderIntake {
       totalCents,
       note: input.note ?? "",
       now: new Date(),
+      autoAccept: snapshot.settings.autoAccept,
     });
     return { order, json: encodeNewOrder(order), pricedAt: performance.now() };
   }

@@ -2,9 +2,10 @@
 import { conflict, forbidden, notFound } from "../errors.ts";
 import { retryOnConflict } from "../kv/retry.ts";
 import type { Role } from "../auth/roles.ts";
-import { judgeMove, moveOrder, type OrderStatus } from "./lifecycle.ts";
+import { changeLine, judgeMove, moveOrder, type OrderStatus } from "./lifecycle.ts";
 import { commitOrderChanges, readOrder } from "./store.ts";
 import type { Order } from "../schemas.ts";
+import type { ChangeData } from "../feed/feed.ts";
 import { type AuditContext, newAuditEntry } from "../audit/entry.ts";
 
 /** A request to move an order. */
@@ -66,5 +67,54 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
       audit: [entry],
     });
     return committed ? next : null;
+  });
+}
+
+/** A request to mark one line of an order ready, or not ready. */
+export interface LineRequest {
+  locationId: string;
+  orderId: string;
+  index: number;
+  ready: boolean;
+  by: string;
+  retentionMs: number;
+  /**
+   * More for the same atomic op when the line really changes (an audit entry); returns changes
+   * for its feed entry.
+   */
+  addToCommit?: (op: Deno.AtomicOperation, before: Order, after: Order) => ChangeData[] | void;
+}
+
+/**
+ * Marks a line ready or not ready through the one order write path: read, judge with
+ * `changeLine`, commit checked against the versionstamp read. Of concurrent bumps of one line
+ * exactly one commits; the others re-read, find it done and change nothing. Returns the order
+ * and whether this call changed it.
+ */
+export async function changeLineReadiness(
+  kv: Deno.Kv,
+  request: LineRequest,
+): Promise<{ order: Order; changed: boolean }> {
+  return await retryOnConflict(async () => {
+    const stored = await readOrder(kv, request.locationId, request.orderId);
+    if (!stored) throw notFound("Order");
+    const now = new Date();
+    const verdict = changeLine(stored.order, { ...request, now });
+    if (verdict.kind === "no_line") throw notFound(`Line ${request.index} of the order`);
+    if (verdict.kind === "illegal") {
+      throw conflict(
+        "illegal_transition",
+        `The lines of a ${stored.order.status} order cannot change; only those of a queued or ` +
+          "preparing order.",
+      );
+    }
+    if (verdict.kind === "unchanged") return { order: stored.order, changed: false };
+    const addToCommit = request.addToCommit;
+    const committed = await commitOrderChanges(kv, [{ order: verdict.order, previous: stored }], {
+      now,
+      retentionMs: request.retentionMs,
+      addToCommit: addToCommit && ((op) => addToCommit(op, stored.order, verdict.order)),
+    });
+    return committed ? { order: verdict.order, changed: true } : null;
   });
 }

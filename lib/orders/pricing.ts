@@ -74,6 +74,7 @@ export function priceLines(
       note: line.note ?? "",
       options,
       station: item.station,
+      readyAt: null,
     });
   });
   if (unknown.length || badOptions.length) {
@@ -213,11 +214,17 @@ export interface NewOrder {
   totalCents: number;
   note: string;
   now: Date;
+  /** Created `queued` (the location's `autoAccept` setting). */
+  autoAccept?: boolean;
 }
 
-/** A freshly placed order: `pending`, version 1, its first history entry. */
+/** A freshly placed order: `pending` (or `queued` when auto-accepted), version 1. */
 export function newOrder(input: NewOrder): Order {
   const at = input.now.toISOString();
+  // Auto-accept (a location setting): created queued, its history still starting with pending.
+  const history: Order["history"] = input.autoAccept
+    ? [{ status: "pending", at, by: "guest" }, { status: "queued", at, by: "system" }]
+    : [{ status: "pending", at, by: "guest" }];
   return {
     id: input.id,
     locationId: input.table.locationId,
@@ -227,11 +234,11 @@ export function newOrder(input: NewOrder): Order {
     note: input.note,
     totalCents: input.totalCents,
     currency: input.currency,
-    status: "pending",
+    status: input.autoAccept ? "queued" : "pending",
     version: 1,
     createdAt: at,
     updatedAt: at,
-    history: [{ status: "pending", at, by: "guest" }],
+    history,
   };
 }
 

@@ -4,7 +4,7 @@
  * change-feed entry (and, for a staff move, its audit entry). Routes never touch KV directly.
  */
 import { decodeJson, encodeJson, NO_VALUE } from "../kv/codec.ts";
-import { appendToFeed } from "../feed/feed.ts";
+import { appendToFeed, type ChangeData } from "../feed/feed.ts";
 import { addAuditEntry, auditChange, type AuditEntry } from "../audit/entry.ts";
 import {
   catalogVersionKey,
@@ -16,6 +16,7 @@ import {
   ordersByStatusPrefix,
   ordersByTablePrefix,
   ordersPrefix,
+  tableActivityKey,
 } from "../kv/keys.ts";
 import { addClaim, type IdempotencyClaim } from "./idempotency.ts";
 import { OPEN_STATUSES, type OrderStatus } from "./lifecycle.ts";
@@ -45,6 +46,10 @@ export interface CommitOptions {
   retentionMs: number;
   /** The catalog versionstamp the orders were priced against, checked so a stale menu cannot slip in. */
   catalogVersionstamp?: string | null;
+  /** More writes and checks for the same atomic op; returns more changes for its feed entry. */
+  addToCommit?: (op: Deno.AtomicOperation) => ChangeData[] | void;
+  /** Other changes for the same feed entry (after the orders). */
+  others?: ChangeData[];
   /** The staff mutation's audit entries, written in the same op (a guest's order has none). */
   audit?: readonly AuditEntry[];
 }
@@ -65,6 +70,8 @@ export async function commitOrderChanges(
     op.check({ key: catalogVersionKey(locationId), versionstamp: options.catalogVersionstamp });
   }
   const encoded: Uint8Array[] = [];
+  let lastTable: string | undefined;
+  let tables: Set<string> | undefined;
   for (const { order, json, previous, idempotency } of writes) {
     if (order.locationId !== locationId) throw new Error("one commit holds one location's orders");
     const key = orderKey(locationId, order.id);
@@ -81,13 +88,26 @@ export async function commitOrderChanges(
     if (previous) op.set(orderChangeKey(locationId, order.id, previous.versionstamp), NO_VALUE);
     op.set(orderByStatusKey(locationId, order.status, order.id), NO_VALUE);
     // An order never changes table: its table index entry is written once, with the order.
-    if (!previous) op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
+    if (!previous) {
+      op.set(orderByTableKey(locationId, order.tableId, order.id), NO_VALUE);
+      // The table's activity mark (once per table per commit): a visit's close checks it.
+      if (order.tableId !== lastTable && !tables?.has(order.tableId)) {
+        (tables ??= new Set()).add(order.tableId);
+        op.set(tableActivityKey(locationId, order.tableId), NO_VALUE);
+      }
+      lastTable = order.tableId;
+    }
     if (idempotency) addClaim(op, order, idempotency, options.now);
   }
   if (options.audit) { for (const entry of options.audit) addAuditEntry(op, entry); }
+  const others = [
+    ...(options.others ?? []),
+    ...(options.audit ?? []).map(auditChange),
+    ...(options.addToCommit?.(op) ?? []),
+  ];
   appendToFeed(op, kv, locationId, {
     orders: encoded,
-    ...(options.audit ? { others: options.audit.map(auditChange) } : {}),
+    ...(others.length ? { others } : {}),
     at: options.now.toISOString(),
     retentionMs: options.retentionMs,
   });

@@ -28,7 +28,8 @@ export interface WebhookEvent {
  * An order at version 1 was just created; any later change of it (status, lines, table) is an
  * update, timed by the order's `updatedAt`. A menu item's change, deletion included, is
  * `menu.updated` with the item and whether it was deleted, timed `now` (items carry no time of
- * their own): the time it was first read for delivery.
+ * their own): the time it was first read for delivery. A new service request (version 1) is
+ * `service_request.created`, timed by its `createdAt`; its acknowledgement is no event.
  */
 export function eventOf(change: FeedChange, locationId: string, now: string): WebhookEvent | null {
   switch (change.type) {
@@ -44,6 +45,15 @@ export function eventOf(change: FeedChange, locationId: string, now: string): We
         timestamp: now,
         data: { locationId, item: change.item, deleted: change.deleted },
       };
+    case "service_request":
+      // A request is created once (version 1); its acknowledgement is staff's own business.
+      return change.request.version === 1
+        ? {
+          type: "service_request.created",
+          timestamp: change.request.createdAt,
+          data: change.request,
+        }
+        : null;
     default:
       return null;
   }

@@ -2,11 +2,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { actor } from "../../lib/auth/principal.ts";
-import { withJsonField } from "../../lib/kv/codec.ts";
+import { auditHook } from "../../lib/audit/hook.ts";
+import { withJsonFields } from "../../lib/kv/codec.ts";
 import { badRequest, notFound, unauthorized } from "../../lib/errors.ts";
 import { parseIdempotencyKey } from "../../lib/orders/idempotency.ts";
 import { guestView } from "../../lib/orders/lifecycle.ts";
-import { moveOrderStatus } from "../../lib/orders/moves.ts";
+import { changeLineReadiness, moveOrderStatus } from "../../lib/orders/moves.ts";
 import { getOrder, listOrders } from "../../lib/orders/store.ts";
 import {
   CreatedOrderSchema,
@@ -14,6 +15,7 @@ import {
   type Order,
   OrderSchema,
   OrderStatusSchema,
+  type OrderView,
   TransitionInput,
 } from "../../lib/schemas.ts";
 import { auditOf, authenticate, authorize, resolveLocation } from "../middleware/auth.ts";
@@ -29,7 +31,8 @@ import {
   staffRoute,
   staffSecurity,
 } from "../openapi.ts";
-import type { AppEnv } from "../state.ts";
+import type { AppEnv, StaffEnv } from "../state.ts";
+import type { Services } from "../../lib/services.ts";
 
 const OrderParams = z.object({ id: z.string().min(1).max(64) });
 
@@ -44,7 +47,8 @@ export const orders = router()
         "The same `Idempotency-Key` for the same table within 24 h answers with the first response " +
         "(with `Idempotent-Replayed: true`) and creates nothing; with another body it is a 409. " +
         "A new order's answer carries `Server-Timing: commit;dur=<ms>`, the time from pricing it " +
-        "(its `createdAt`) to the store acknowledging its commit. " +
+        "(its `createdAt`) to the store acknowledging its commit, and its `estimatedReadyAt` " +
+        "(null from a server process that follows no stream or read of the location yet). " +
         "Rate limited per table token and per client address (429 `rate_limited` with " +
         "`Retry-After`); a table that is `out_of_service` is refused with 409 `table_unavailable`.",
       request: {
@@ -57,7 +61,7 @@ export const orders = router()
       },
     }),
     async (c) => {
-      const { intake, auth, limits } = c.get("services");
+      const { intake, auth, limits, hubs } = c.get("services");
       const key = parseIdempotencyKey(c.req.header("idempotency-key"));
       const input = c.req.valid("json");
       limits.takeAll([
@@ -65,6 +69,10 @@ export const orders = router()
         ["ordersPerAddress", c.get("clientAddress")],
       ]);
       const placed = await intake.place(input, key);
+      // The estimate comes from the location's hub when this process runs it (a kitchen screen,
+      // a guest stream or a read started it); a process that only takes orders does not start
+      // one for them (null until then; the guest's stream and reads carry it).
+      const hub = hubs.running(placed.order.locationId);
       const orderToken = auth.orderToken(placed.order.locationId, placed.order.id);
       if (placed.replayed) c.header("Idempotent-Replayed", "true");
       if (placed.commitMs !== undefined) {
@@ -74,8 +82,11 @@ export const orders = router()
         );
       }
       c.header("Location", `/api/orders/${placed.order.id}?token=${orderToken}`);
-      // The order's JSON as stored, with its token: the order is not encoded a second time.
-      const body = withJsonField(placed.json, "orderToken", orderToken);
+      // The order's JSON as stored, with its estimate and token: not encoded a second time.
+      const body = withJsonFields(placed.json, [
+        ["estimatedReadyAt", hub?.estimateAtCreation(placed.order) ?? null],
+        ["orderToken", orderToken],
+      ]);
       return encodedJson<z.infer<typeof CreatedOrderSchema>, 201>(c, body, 201);
     },
   )
@@ -104,7 +115,7 @@ export const orders = router()
     async (c) => {
       const order = await findOrderForCaller(c, c.req.valid("param").id);
       c.header("ETag", `"${order.version}"`);
-      return c.json(order, 200);
+      return c.json(await withEstimate(c, order), 200);
     },
   )
   .openapi(
@@ -149,7 +160,11 @@ export const orders = router()
         before: cursor || undefined,
         limit,
       });
-      return c.json({ orders: page.orders, cursor: page.next ?? "" }, 200);
+      const hub = await c.get("services").hubs.get(locationId);
+      await hub.catalogLoaded();
+      const estimates = hub.estimatesOf(page.orders);
+      const orders = page.orders.map((o, i) => ({ ...o, estimatedReadyAt: estimates[i] }));
+      return c.json({ orders, cursor: page.next ?? "" }, 200);
     },
   )
   .openapi(
@@ -187,9 +202,71 @@ export const orders = router()
         audit: auditOf(c),
       });
       c.header("ETag", `"${order.version}"`);
-      return c.json(order, 200);
+      return c.json(await withEstimate(c, order), 200);
     },
-  );
+  )
+  .openapi(lineRoute("post"), (c) => lineReadiness(c, true))
+  .openapi(lineRoute("delete"), (c) => lineReadiness(c, false));
+
+/** `POST` (ready) and `DELETE` (undo) of one line's readiness. */
+function lineRoute(method: "post" | "delete") {
+  return staffRoute("kitchen.lines", {
+    method,
+    path: "/orders/{id}/lines/{index}/ready",
+    tags: ["kitchen"],
+    summary: method === "post" ? "Mark a line ready" : "Mark a line not ready (undo)",
+    description: "On a `queued` or `preparing` order (else 409 `illegal_transition`). " +
+      "Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it " +
+      "to `ready`; each in the same commit, appended to `history`. A line already so is a 200 " +
+      "that changes nothing (`Line-Changed: false`). Each real change is one change on the feed.",
+    request: {
+      params: z.object({
+        id: z.string().min(1).max(64),
+        index: z.coerce.number().int().min(0).max(999).openapi({ description: "0-based." }),
+      }),
+      query: staffQuery(),
+    },
+    responses: {
+      200: jsonResponse(OrderSchema, "The order."),
+      ...errorResponses(400, 401, 403, 404, 409, 503),
+    },
+  });
+}
+
+async function lineReadiness(c: Context<StaffEnv>, ready: boolean) {
+  const { kv, config } = c.get("services");
+  const { id, index } = c.req.param() as { id: string; index: string };
+  const principal = c.get("principal");
+  const locationId = c.get("location").id;
+  const line = Number(index);
+  const { order, changed } = await changeLineReadiness(kv, {
+    locationId,
+    orderId: id,
+    index: line,
+    ready,
+    by: actor(principal),
+    retentionMs: config.eventRetentionMs,
+    addToCommit: auditHook(auditOf(c), locationId, (before, after) => ({
+      action: ready ? "order.line_ready" : "order.line_not_ready",
+      target: { type: "order", id },
+      before: { status: before.status, version: before.version, line },
+      after: { status: after.status, version: after.version, line },
+    })),
+  });
+  c.header("ETag", `"${order.version}"`);
+  c.header("Line-Changed", String(changed));
+  return c.json(await withEstimate(c, order), 200);
+}
+
+/** The order with its derived `estimatedReadyAt` (from the location's hub). */
+async function withEstimate(
+  c: { get(key: "services"): Services },
+  order: Order,
+): Promise<OrderView> {
+  const hub = await c.get("services").hubs.get(order.locationId);
+  await hub.catalogLoaded();
+  return { ...order, estimatedReadyAt: hub.estimateOf(order) };
+}
 
 /**
  * The order `id` as the caller may see it: a guest holding its order token, or staff (token

@@ -31,9 +31,20 @@ export const streams = router()
         "replay gets a fresh `snapshot`. A `: keep-alive` comment comes at least every 15 s, and " +
         "the stream ends with a comment within one keep-alive of its credential being revoked or " +
         "expiring. " +
+        "Every order carries its derived `estimatedReadyAt`. `?station=<name>` sends only orders " +
+        "with a line for that station (the whole order; stations read their own lines); without " +
+        "it, the expo view: every order. Servers, managers and owners also get a `request` event " +
+        "(the service request) whenever one is made or acknowledged, and their snapshot holds the " +
+        "open ones as `requests`. " +
         "Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).",
       request: {
-        query: staffQuery({ ...StreamQuery, access_token: z.string().max(4096).optional() }),
+        query: staffQuery({
+          ...StreamQuery,
+          access_token: z.string().max(4096).optional(),
+          station: z.string().max(32).regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).optional().openapi({
+            description: "Only orders with a line for this station (e.g. `bar`).",
+          }),
+        }),
         headers: z.object({ "last-event-id": z.string().optional() }),
       },
       responses: { 200: SseResponse, ...errorResponses(400, 401, 403, 404, 429) },
@@ -44,7 +55,10 @@ export const streams = router()
       const slot = streams.open([["staff", principal.id], ["address", c.get("clientAddress")]]);
       try {
         const hub = await hubs.get(c.get("location").id);
-        const { subscription, start } = await openKitchenStream(hub, lastEventId(c.req.raw));
+        const { subscription, start } = await openKitchenStream(hub, lastEventId(c.req.raw), {
+          station: c.req.valid("query").station,
+          requests: principal.role !== "kitchen",
+        });
         return sseResponse(subscription, start, {
           keepAliveMs: config.streamKeepAliveMs,
           stillAllowed: () => auth.stillValid(principal),
@@ -63,7 +77,9 @@ export const streams = router()
       tags: ["orders"],
       summary: "Follow one order (server-sent events)",
       description: "First an `order` event with the order's current state, then one on every " +
-        "change; the stream ends after `closed` or `cancelled`. Events carry ids, and a reconnect " +
+        "change; the stream ends after `closed` or `cancelled`. Orders carry `estimatedReadyAt`; " +
+        "an `eta` event `{ estimatedReadyAt }` (no id) comes whenever the estimate moves by a " +
+        "minute or more between changes. Events carry ids, and a reconnect " +
         "with `Last-Event-ID` resumes exactly; 204 once the order has ended and nothing is left. " +
         "The guest's `?token=<orderToken>`, or staff.",
       security: [...staffSecurity, {}],

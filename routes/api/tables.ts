@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import QRCode from "qrcode";
 import { notFound } from "../../lib/errors.ts";
+import { occupiedTables, withOccupancy } from "../../lib/visits/store.ts";
 import { getTable, listTables } from "../../lib/catalog/tables.ts";
 import { CreateTableInput, type Table, TableSchema, UpdateTableInput } from "../../lib/schemas.ts";
 import { scopeOf } from "../middleware/auth.ts";
@@ -39,6 +40,7 @@ export const tables = router()
       path: "/tables",
       tags: ["tables"],
       summary: "List tables",
+      description: "A table with an open visit (an order since its last close) reads `occupied`.",
       request: { query: staffQuery() },
       responses: {
         200: jsonResponse(
@@ -50,8 +52,12 @@ export const tables = router()
     }),
     async (c) => {
       const { kv, config } = c.get("services");
-      const all = await listTables(kv, c.get("location").id);
-      return c.json({ tables: all.map((t) => staffView(t, config.publicUrl)) }, 200);
+      const locationId = c.get("location").id;
+      const all = await listTables(kv, locationId);
+      const occupied = await occupiedTables(kv, locationId, all.map((t) => t.id));
+      return c.json({
+        tables: all.map((t) => staffView(withOccupancy(t, occupied), config.publicUrl)),
+      }, 200);
     },
   )
   .openapi(
@@ -86,13 +92,14 @@ export const tables = router()
       },
     }),
     async (c) => {
-      const { config, catalogService } = c.get("services");
+      const { kv, config, catalogService } = c.get("services");
       const table = await catalogService.updateTable(
         scopeOf(c),
         c.req.valid("param").id,
         c.req.valid("json"),
       );
-      return c.json(staffView(table, config.publicUrl), 200);
+      const occupied = await occupiedTables(kv, table.locationId, [table.id]);
+      return c.json(staffView(withOccupancy(table, occupied), config.publicUrl), 200);
     },
   )
   .openapi(

@@ -20,16 +20,17 @@ export function jsonBodyGuard(options: { maxBytes: number }) {
     const method = c.req.method;
     if (method !== "POST" && method !== "PATCH" && method !== "PUT") return await next();
     const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    // An action that takes no body (`POST /tables/{id}/rotate-token`) is sent without one.
+    // An action that takes no body (`POST /tables/{id}/rotate-token`, `.../ack`) is sent without one.
     if (!type && BODYLESS.test(c.req.path) && !hasBody(c.req.raw)) return await next();
     if (type !== "application/json") throw unsupportedMediaType();
     await limit(c, next);
   });
 }
 
-/** The writes that take no body. */
-const BODYLESS = /\/rotate-token$/;
+/** The writes that take no body (a token rotation, an acknowledgement, a close, a bump). */
+const BODYLESS = /\/(?:rotate-token|lines\/[^/]+\/ready|ack|visit\/close)$/;
 
+/** Whether a request says it carries a body. */
 function hasBody(request: Request): boolean {
   const length = request.headers.get("content-length");
   return (length !== null && length !== "0") || request.headers.has("transfer-encoding");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Hubs } from "../../lib/feed/hub.ts";
-import { listChangesAfter } from "../../lib/feed/feed.ts";
+import { listChangesAfter, type OrderFeedChange } from "../../lib/feed/feed.ts";
 import {
   moveOrder,
   OWNER_TOKEN,
@@ -87,7 +87,11 @@ servicesTest(
       const reads = counting.reads() - before;
       assert.equal(subscription.start.kind, "replay");
       const changes = subscription.start.kind === "replay" ? subscription.start.changes : [];
-      assert.deepEqual(changes.map((c) => c.order), [queued, preparing, ready]);
+      assert.deepEqual(changes.map((c) => (c as OrderFeedChange).order), [
+        queued,
+        preparing,
+        ready,
+      ]);
       assert.deepEqual(ready, await readOrder(s, mine.id));
       // Ids are feed positions in order, after the one resumed from.
       const ids = changes.map((c) => c.id);

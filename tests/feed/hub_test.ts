@@ -55,7 +55,7 @@ function replayed(s: Subscription): readonly OrderFeedChange[] {
   return (s.start as { changes: readonly OrderFeedChange[] }).changes;
 }
 
-function ids(changes: readonly OrderFeedChange[]) {
+function ids(changes: readonly { id: string }[]) {
   return changes.map((c) => c.id);
 }
 
@@ -159,7 +159,7 @@ hubTest("[hub] resume: from memory, from the store, and too old → snapshot", a
     const later = await t.place();
     await hub.sync();
     assert.deepEqual(ids(replayed(s)), ids(all.slice(2)));
-    assert.deepEqual(s.take().map((c) => c.order.id), [later.id]);
+    assert.deepEqual(s.take().map((c) => (c as OrderFeedChange).order.id), [later.id]);
     s.close();
   });
   await step.step("its entry expired: a snapshot", async () => {

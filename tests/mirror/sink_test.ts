@@ -97,10 +97,14 @@ Deno.test("[mirror] the Postgres mirror equals the store", async (t) => {
     await t.step("migrations apply once", async () => {
       const db = await pg.database();
       try {
-        assert.deepEqual(await migrate(db.sql), [1, 2]);
+        assert.deepEqual(await migrate(db.sql), [1, 2, 3]);
         assert.deepEqual(await migrate(db.sql), []);
         const rows = await db.sql`SELECT version, name FROM schema_migrations ORDER BY version`;
-        assert.deepEqual(rows.map((r) => [r.version, r.name]), [[1, "init"], [2, "views"]]);
+        assert.deepEqual(rows.map((r) => [r.version, r.name]), [
+          [1, "init"],
+          [2, "views"],
+          [3, "kitchen_floor"],
+        ]);
       } finally {
         await db.drop();
       }

@@ -17,6 +17,8 @@ const EXPECTED: Record<string, Role[]> = {
   "queued>preparing": ["kitchen"],
   "preparing>ready": ["kitchen"],
   "ready>delivered": ["server"],
+  // Recall (API.md v1.1 widens v1's moves by this one).
+  "ready>preparing": ["kitchen"],
   "delivered>closed": ["server"],
 };
 
@@ -67,6 +69,9 @@ Deno.test("[roles] can()", async (t) => {
     "tokens.manage": ["owner", "manager"],
     "analytics.read": ["owner", "manager"],
     "webhooks.manage": ["owner", "manager"],
+    "kitchen.lines": ["owner", "manager", "kitchen"],
+    "settings.manage": ["owner", "manager"],
+    "requests.manage": ["owner", "manager", "server"],
     "staff.read_self": ["owner", "manager", "server", "kitchen"],
     "staff.manage": ["owner", "manager"],
     "audit.read": ["owner", "manager"],

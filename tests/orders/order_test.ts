@@ -70,6 +70,7 @@ Deno.test("[order] priceLines()", async (t) => {
         note: "",
         options: [],
         station: "kitchen",
+        readyAt: null,
       },
       {
         menuItemId: b.id,
@@ -80,6 +81,7 @@ Deno.test("[order] priceLines()", async (t) => {
         note: "no ice",
         options: [],
         station: "kitchen",
+        readyAt: null,
       },
     ]);
   });

@@ -266,6 +266,7 @@ Deno.test("[pricing] options: exact totals, and the line as it was ordered", asy
         },
       ],
       station: "grill",
+      readyAt: null,
     }]);
   });
 

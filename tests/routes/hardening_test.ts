@@ -18,6 +18,7 @@ import {
   readOrders,
   readTable,
   servicesTest,
+  withoutEstimate,
 } from "../fixtures.ts";
 import { callFrom, requestFrom, simpleOrder, tokensByNumber } from "./hardening_fixture.ts";
 
@@ -34,7 +35,7 @@ servicesTest(
       await call(s, "GET", `/api/orders/${order.id}?token=${encodeURIComponent(order.orderToken)}`),
       200,
     );
-    assert.deepEqual(guest, {
+    assert.deepEqual(withoutEstimate(guest), {
       ...staffView,
       history: staffView.history.map((h) => ({ ...h, by: h.by.split(":")[0] })),
     });
@@ -45,7 +46,8 @@ servicesTest(
     );
     const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
-    while (!text.includes("event: order")) text += (await reader.read()).value ?? "";
+    // Until the move's event (a hub already running may first send the order as it took it in).
+    while (!text.includes('"status":"queued"')) text += (await reader.read()).value ?? "";
     while (!text.endsWith("\n\n")) text += (await reader.read()).value ?? "";
     await reader.cancel();
     assert.ok(text.includes('"by":"server"'), text);

@@ -96,6 +96,12 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       }),
       201,
     );
+    const request = expect(
+      await call(s, "POST", "/api/service-requests", {
+        body: { tableToken: tables[1].token, kind: "water" },
+      }),
+      201,
+    );
     expect(
       await call(s, "PUT", "/api/staff/ana@example.com", {
         token: OWNER_TOKEN,
@@ -249,6 +255,40 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
         wrongRole: "kitchen",
         byId: true,
       },
+      // Kitchen operations (issue 11). Line 7 is no line of the order: no refused call gets there.
+      {
+        method: "POST",
+        path: `/api/orders/${order.id}/lines/7/ready`,
+        wrongRole: "server",
+        byId: true,
+      },
+      {
+        method: "DELETE",
+        path: `/api/orders/${order.id}/lines/7/ready`,
+        wrongRole: "server",
+        byId: true,
+      },
+      { method: "GET", path: "/api/settings", wrongRole: "server" },
+      {
+        method: "PATCH",
+        path: "/api/settings",
+        body: { autoAccept: true },
+        wrongRole: "kitchen",
+      },
+      { method: "GET", path: "/api/service-requests", wrongRole: "kitchen" },
+      {
+        method: "POST",
+        path: `/api/service-requests/${request.id}/ack`,
+        wrongRole: "kitchen",
+        byId: true,
+      },
+      { method: "GET", path: `/api/tables/${tables[0].id}/visit`, byId: true },
+      {
+        method: "POST",
+        path: `/api/tables/${tables[0].id}/visit/close`,
+        wrongRole: "kitchen",
+        byId: true,
+      },
     ];
 
     const ids = [
@@ -261,6 +301,8 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       hook.id,
       "new@example.com",
       "ana@example.com",
+      request.id,
+      "7", // a line index, last: every id above is replaced first
     ];
     await t.step("the rows cover every staff endpoint", async () => {
       const doc = expect(await call(s, "GET", "/openapi.json"), 200);

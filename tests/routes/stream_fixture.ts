@@ -17,6 +17,7 @@ import {
   OWNER_TOKEN,
   readTables,
   serverClient,
+  withoutEstimate,
   withoutRequiredOptions,
 } from "../fixtures.ts";
 
@@ -60,7 +61,7 @@ export async function startStreamServer(
   const test = await newTestServices({ PORT: "0", ...env });
   const { kv, services, location } = test;
   services.hubs.close();
-  services.hubs = new Hubs(kv, hubOptions);
+  services.hubs = new Hubs(kv, hubOptions, { catalog: services.catalog });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, test.app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
   const api: Api = { app: serverClient(base), ownerToken: OWNER_TOKEN, location };
@@ -160,6 +161,11 @@ export interface RawEvent {
 /** A minimal SSE reader over `fetch`, keeping events and comments, to see the wire exactly. */
 export class RawSse {
   readonly events: RawEvent[] = [];
+  /**
+   * A guest stream's `eta` events, kept apart: they come between changes whenever an estimate
+   * moves, so `events` (and `untilEvents`) hold the feed's changes and snapshots only.
+   */
+  readonly etas: RawEvent[] = [];
   readonly comments: string[] = [];
   status = 0;
   /** True once the server ended the stream. */
@@ -186,9 +192,11 @@ export class RawSse {
     return sse;
   }
 
-  /** The `order` events' orders. */
+  /** The `order` events' orders (checked to carry `estimatedReadyAt`, and without it). */
   orders(): Order[] {
-    return this.events.filter((e) => e.event === "order").map((e) => JSON.parse(e.data));
+    return this.events.filter((e) => e.event === "order").map((e) =>
+      withoutEstimate(JSON.parse(e.data))
+    );
   }
 
   /** Waits until `predicate` holds (checked after each event), or throws after `timeoutMs`. */
@@ -270,7 +278,7 @@ export class RawSse {
       isEvent = isEvent || field === "data";
     }
     event.data = data.join("\n");
-    if (isEvent) this.events.push(event);
+    if (isEvent) (event.event === "eta" ? this.etas : this.events).push(event);
   }
 
   #notify(): void {
