@@ -1,7 +1,6 @@
 // Starts Swagger UI on /docs (a file of its own: the page's CSP allows no inline script).
-window.addEventListener("load", () => {
-  // deno-lint-ignore no-undef
-  SwaggerUIBundle({
+addEventListener("load", () => {
+  globalThis.SwaggerUIBundle({
     url: "/openapi.json",
     dom_id: "#api",
     deepLinking: true,

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { call, expect, type Json, readMenu, readTables, startMain } from "../fixtures.ts";
-import { eventually, SCREENSHOTS, startBrowser } from "./browser_fixture.ts";
+import { SCREENSHOTS, startBrowser } from "./browser_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "guest-page-owner";
