@@ -183,8 +183,9 @@ Deno.test("[guest page] in Chromium", opts, async (t) => {
       assert.equal(await page.getAttribute("html", "lang"), "de");
       assert.equal(await page.textContent("section h2"), german.body.categories[0].name);
       await page.screenshot({ path: `${SCREENSHOTS}guest-menu-de-360.png` });
-      await page.click('nav.languages a[lang="en"]');
-      await page.waitForFunction(() => document.documentElement.lang === "en");
+      // A link to ?lang=en: wait for the new document, not on the one being left.
+      await Promise.all([page.waitForURL(/lang=en/), page.click('nav.languages a[lang="en"]')]);
+      await page.waitForSelector('html[lang="en"] [data-island] .guest');
       assert.equal(await page.textContent("section h2"), menu.categories[0].name);
       await close();
     });
