@@ -23,6 +23,7 @@ import {
 } from "./guest/cart.ts";
 import { ItemSheet } from "./guest/item_sheet.tsx";
 import { type PlacedOrder, Tracker } from "./guest/tracker.tsx";
+import { TableHelp } from "./guest/table_help.tsx";
 import { newKey, readStored, writeStored } from "./guest/storage.ts";
 import { apiClient } from "../lib/client/api.ts";
 
@@ -52,6 +53,8 @@ export default function GuestPage(props: GuestPageProps) {
   const [placing, setPlacing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [orders, setOrders] = useState<PlacedOrder[]>([]);
+  // Bumped whenever one of the table's orders changes: the bill is read again.
+  const [billVersion, setBillVersion] = useState(0);
   const lang = menu.lang;
   const m = guestMessages(lang);
   const items = useMemo(() => itemsById(menu), [menu]);
@@ -243,7 +246,18 @@ export default function GuestPage(props: GuestPageProps) {
         />
       )}
 
-      <Tracker orders={orders} lang={lang} currency={menu.location.currency} />
+      <Tracker
+        orders={orders}
+        lang={lang}
+        currency={menu.location.currency}
+        onChange={() => setBillVersion((n) => n + 1)}
+      />
+      <TableHelp
+        tableToken={props.tableToken}
+        lang={lang}
+        currency={menu.location.currency}
+        refresh={`${orders.length}.${billVersion}`}
+      />
 
       {count > 0 && !cartOpen && (
         <button

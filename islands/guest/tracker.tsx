@@ -15,14 +15,22 @@ export type PlacedOrder = StoredOrder;
 const STEPS = ["pending", "queued", "preparing", "ready", "delivered"] as const;
 const FINAL = new Set(["closed", "cancelled"]);
 
-export function Tracker(props: { orders: PlacedOrder[]; lang: string; currency: string }) {
+export function Tracker(
+  props: { orders: PlacedOrder[]; lang: string; currency: string; onChange?: () => void },
+) {
   const m = guestMessages(props.lang);
   if (!props.orders.length) return null;
   return (
     <section id="orders" class="orders" aria-labelledby="orders-title">
       <h2 id="orders-title">{m.yourOrders}</h2>
       {props.orders.map((placed) => (
-        <OrderCard key={placed.id} placed={placed} lang={props.lang} currency={props.currency} />
+        <OrderCard
+          key={placed.id}
+          placed={placed}
+          lang={props.lang}
+          currency={props.currency}
+          onChange={props.onChange}
+        />
       ))}
     </section>
   );
@@ -30,7 +38,9 @@ export function Tracker(props: { orders: PlacedOrder[]; lang: string; currency: 
 
 type Estimated = Order & { estimatedReadyAt?: string | null };
 
-function OrderCard(props: { placed: PlacedOrder; lang: string; currency: string }) {
+function OrderCard(
+  props: { placed: PlacedOrder; lang: string; currency: string; onChange?: () => void },
+) {
   const m = guestMessages(props.lang);
   const [order, setOrder] = useState<Estimated | null>(props.placed.order ?? null);
   const [online, setOnline] = useState(true);
@@ -51,6 +61,7 @@ function OrderCard(props: { placed: PlacedOrder; lang: string; currency: string 
       stream.addEventListener("order", (event) => {
         const next = JSON.parse((event as MessageEvent).data) as Estimated;
         setOrder(next);
+        props.onChange?.();
         if (next.estimatedReadyAt !== undefined) setEta(next.estimatedReadyAt);
         if (FINAL.has(next.status)) {
           ended = true;

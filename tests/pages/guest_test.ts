@@ -100,6 +100,33 @@ Deno.test("[guest page] in Chromium", opts, async (t) => {
       },
     );
 
+    await t.step("the table's bill, and asking for it", async () => {
+      const table = tables[0];
+      const { page, errors, close } = await open(table.token);
+      const placed = await orders(table.id);
+      const expected = placed.filter((o) => o.status !== "cancelled")
+        .reduce((n, o) => n + o.totalCents, 0);
+      await page.waitForSelector("[data-bill-total]");
+      assert.equal(
+        Number(await page.getAttribute("[data-bill-total]", "data-bill-total")),
+        expected,
+      );
+      await page.click('.help button:has-text("Ask for the bill")');
+      await page.waitForSelector(".help-status");
+      assert.match(await page.textContent(".help-status") ?? "", /on the way/);
+      const requests = expect(
+        await call(server, "GET", "/api/service-requests?open=true", { token: TOKEN }),
+        200,
+      );
+      const asked = requests.requests.filter(
+        (r: Json) => r.tableId === table.id,
+      );
+      assert.deepEqual(asked.map((r: Json) => r.kind), ["bill"]);
+      await page.screenshot({ path: `${SCREENSHOTS}guest-bill-360.png`, fullPage: true });
+      assert.deepEqual(errors, []);
+      await close();
+    });
+
     await t.step("a double tap places one order", async () => {
       const table = tables[1];
       const { page, close } = await open(table.token);
