@@ -333,15 +333,22 @@ export async function call(
       ? options.body
       : JSON.stringify(options.body),
   });
+  return await readReply(method, path, response);
+}
+
+/**
+ * An answer read whole (`body` null when it is not JSON: SVG, 304) and checked against the
+ * OpenAPI description: the spec is the behaviour, for every answer a test receives.
+ */
+export async function readReply(method: string, path: string, response: Response): Promise<Reply> {
   const text = await response.text();
   let body: Json = null;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
-    // not JSON (SVG, 304)
+    // not JSON
   }
   const reply = { status: response.status, headers: response.headers, text, body };
-  // The spec is the behaviour: every answer a test receives is checked against it.
   await assertDescribed(method, path, reply);
   return reply;
 }

@@ -8,9 +8,9 @@ import { Hono } from "hono";
 import { html } from "hono/html";
 import "swagger-ui-dist";
 import { fileURLToPath } from "node:url";
-import { chooseCoding, compressedBody } from "../../lib/http/precompressed.ts";
 import { notFound } from "../../lib/errors.ts";
 import type { AppEnv } from "../state.ts";
+import { immutableFile } from "./immutable.ts";
 
 const VERSION = "5.35.0";
 const BASE = `/docs/assets/${VERSION}`;
@@ -72,11 +72,5 @@ export const docs = new Hono<AppEnv>()
   .get(`${BASE}/:name`, async (c) => {
     const bytes = await file(c.req.param("name"));
     if (!bytes) throw notFound(`File "${c.req.param("name").slice(0, 80)}"`);
-    c.header("Content-Type", FILES[c.req.param("name")].type);
-    c.header("Cache-Control", "public, max-age=31536000, immutable");
-    c.header("Vary", "Accept-Encoding");
-    const coding = chooseCoding(c.req.header("accept-encoding"));
-    if (!coding) return c.body(bytes);
-    c.header("Content-Encoding", coding);
-    return c.body(compressedBody(bytes, coding));
+    return immutableFile(c, { bytes, type: FILES[c.req.param("name")].type });
   });

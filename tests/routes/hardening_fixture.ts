@@ -1,7 +1,6 @@
 /** Requests from a chosen client address, for the rate limit and stream cap tests. */
-import type { Json, Reply, TestServices } from "../fixtures.ts";
-import { menuItemIds, readTables } from "../fixtures.ts";
-import { assertDescribed } from "../openapi_validator.ts";
+import type { Reply, TestServices } from "../fixtures.ts";
+import { menuItemIds, readReply, readTables } from "../fixtures.ts";
 
 /** Options of `callFrom`. */
 export interface FromOptions {
@@ -18,18 +17,7 @@ export async function callFrom(
   path: string,
   options: FromOptions = {},
 ): Promise<Reply> {
-  const response = await requestFrom(s, address, method, path, options);
-  const text = await response.text();
-  let body: Json = null;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON
-  }
-  const reply = { status: response.status, headers: response.headers, text, body };
-  // As `call` does: every answer is one the OpenAPI description allows.
-  await assertDescribed(method, path, reply);
-  return reply;
+  return await readReply(method, path, await requestFrom(s, address, method, path, options));
 }
 
 /** The raw response (for streams, which the caller reads or cancels). */
