@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { call, expect, type Json, readMenu, readTables, startMain } from "../fixtures.ts";
+import { assertAccessible } from "./axe.ts";
 import { SCREENSHOTS, startBrowser } from "./browser_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -238,6 +239,31 @@ Deno.test("[guest page] in Chromium", opts, async (t) => {
       assert.match(await page.textContent("h1") ?? "", /Tisch-Code funktioniert nicht/);
       await page.screenshot({ path: `${SCREENSHOTS}guest-unknown-360.png` });
       await close();
+    });
+
+    await t.step("axe-core: no serious or critical violation at 360 and 1920 px", async () => {
+      for (const width of [360, 1920]) {
+        const { page, errors, close } = await open(tables[2].token, { width });
+        await assertAccessible(page, `the menu at ${width} px`);
+        await page.click(`li[data-item="${withOptions.id}"] button.add`);
+        await page.waitForSelector(".sheet");
+        await assertAccessible(page, `the item sheet at ${width} px`);
+        await page.keyboard.press("Escape");
+        await addItem(page, plain.id);
+        await page.click(".cart-bar");
+        await assertAccessible(page, `the cart at ${width} px`);
+        const overflow = await page.evaluate(() =>
+          document.documentElement.scrollWidth - document.documentElement.clientWidth
+        );
+        assert.equal(overflow, 0, `no sideways scrolling at ${width} px`);
+        assert.deepEqual(errors, []);
+        await close();
+      }
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.base}/t/not-a-real-token`);
+      await assertAccessible(page, "the unknown-table page");
+      await context.close();
     });
 
     await t.step("assets: hashed names, cached a year, compressed, within budget", async () => {
