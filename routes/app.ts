@@ -27,6 +27,7 @@ import { jsonBodyGuard } from "./middleware/json_body.ts";
 import { corsForOrigins } from "./middleware/cors.ts";
 import { refuseWhileDraining } from "./middleware/drain.ts";
 import { refusedCredentialGuard } from "./middleware/rate_limits.ts";
+import { refuseBadHost } from "./middleware/request_target.ts";
 import { requestLog } from "./middleware/request_log.ts";
 import { securityHeaders } from "./middleware/security_headers.ts";
 import { assets } from "./pages/assets.ts";
@@ -50,6 +51,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   );
   app.use("*", securityHeaders());
   app.use("*", corsForOrigins(config.corsOrigins));
+  app.use("*", refuseBadHost());
   app.use("*", refuseWhileDraining());
   app.use("/api/*", refusedCredentialGuard());
   app.use("/t/*", refusedCredentialGuard());

@@ -126,12 +126,11 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>) {
       operation.operationId ??= OPERATION_IDS[`${method.toUpperCase()} ${path}`];
       operation.security ??= [];
       const responses = operation.responses ??= {};
-      if (!Object.keys(responses).some((status) => status.startsWith("4"))) {
-        responses["400"] = {
-          description: "Malformed request, refused by the HTTP layer.",
-          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-        };
-      }
+      // Any request may be malformed (a `Host` that is no host, say), whatever the route.
+      responses["400"] ??= {
+        description: "Malformed request (a `Host` header that names no host, bad parameters).",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      };
       // Any request may meet these, whatever the route (health answers throughout a drain).
       if (!path.startsWith("/api/health")) {
         responses["429"] ??= {

@@ -1577,7 +1577,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Malformed request, refused by the HTTP layer. */
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1615,7 +1615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Probe"];
                 };
             };
-            /** @description Malformed request, refused by the HTTP layer. */
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1644,7 +1644,7 @@ export interface operations {
                     "application/json": components["schemas"]["Probe"];
                 };
             };
-            /** @description Malformed request, refused by the HTTP layer. */
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,6 +2329,15 @@ export interface operations {
                     "application/json": {
                         tables: components["schemas"]["Table"][];
                     };
+                };
+            };
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No or bad credentials. */
@@ -3610,6 +3619,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No or bad credentials. */
             401: {
                 headers: {
@@ -4645,6 +4663,15 @@ export interface operations {
                     "application/json": components["schemas"]["Settings"];
                 };
             };
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No or bad credentials. */
             401: {
                 headers: {
@@ -5310,6 +5337,15 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No or bad credentials. */
             401: {
                 headers: {
@@ -5378,6 +5414,15 @@ export interface operations {
                     "application/json": {
                         staff: components["schemas"]["StaffMember"][];
                     };
+                };
+            };
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No or bad credentials. */
