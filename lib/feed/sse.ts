@@ -7,6 +7,7 @@ import type { EndReason, Subscription } from "./hub.ts";
 import type { Order } from "../schemas.ts";
 import type { ServiceRequest } from "../floor/requests.ts";
 import { guestView } from "../orders/lifecycle.ts";
+import { keepAliveClock } from "./keepalive.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
@@ -19,6 +20,7 @@ const runFrames = new WeakMap<
   { last: StreamFeedChange; length: number; bytes: Uint8Array }
 >();
 const KEEP_ALIVE = encoder.encode(": keep-alive\n\n");
+const RETRY = encoder.encode(`retry: ${RETRY_MS}\n\n`);
 const END_COMMENTS: Record<EndReason, string> = {
   unsubscribed: ": end\n\n",
   overflow:
@@ -163,11 +165,11 @@ export function sseResponse(
 ): Response {
   let keepAliveDue = false;
   let done = false;
-  // One timer per stream for its whole life; the pull loop sends the comment when it fires.
-  const keepAlive = setInterval(() => {
+  // The process's one keep-alive clock marks the comment due; the pull loop sends it.
+  const stopKeepAlive = keepAliveClock(options.keepAliveMs).add(() => {
     keepAliveDue = true;
     subscription.wake();
-  }, options.keepAliveMs);
+  });
   const endAfter = options.endAfter;
   const frame = options.guest
     ? (change: StreamFeedChange) => guestOrderFrame(change as OrderFeedChange)
@@ -193,7 +195,9 @@ export function sseResponse(
         first = changes.map(frame);
         sent(changes);
       }
-      controller.enqueue(concat([encoder.encode(`retry: ${RETRY_MS}\n\n`), ...first]));
+      // The shared bytes as they are (a snapshot is encoded once for every stream), not a copy.
+      controller.enqueue(RETRY);
+      for (const bytes of first) controller.enqueue(bytes);
       if (end >= 0) finish(controller);
     },
     async pull(controller) {
@@ -236,7 +240,7 @@ export function sseResponse(
     },
     cancel() {
       done = true;
-      clearInterval(keepAlive);
+      stopKeepAlive();
       subscription.close();
       options.onClose?.();
     },
@@ -249,7 +253,7 @@ export function sseResponse(
 
   function finish(controller: ReadableStreamDefaultController<Uint8Array>) {
     done = true;
-    clearInterval(keepAlive);
+    stopKeepAlive();
     subscription.close();
     controller.close();
     options.onClose?.();
@@ -288,20 +292,20 @@ export function frameStreamResponse(
 ) {
   let keepAliveDue = false;
   let done = false;
-  const keepAlive = setInterval(() => {
+  const stopKeepAlive = keepAliveClock(options.keepAliveMs).add(() => {
     keepAliveDue = true;
     source.wake();
-  }, options.keepAliveMs);
+  });
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     done = true;
-    clearInterval(keepAlive);
+    stopKeepAlive();
     source.close();
     controller.close();
     options.onClose?.();
   };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n\n`));
+      controller.enqueue(RETRY);
     },
     async pull(controller) {
       while (!done) {
@@ -325,7 +329,7 @@ export function frameStreamResponse(
     },
     cancel() {
       done = true;
-      clearInterval(keepAlive);
+      stopKeepAlive();
       source.close();
       options.onClose?.();
     },
