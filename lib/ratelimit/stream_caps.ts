@@ -19,6 +19,7 @@ export type StreamKey = "order" | "staff" | "address";
 export class StreamCounter {
   readonly #caps: Record<StreamKey, number>;
   readonly #open = new Map<string, number>();
+  #released = 0;
 
   constructor(caps: StreamCaps) {
     this.#caps = { order: caps.perOrder, staff: caps.perStaff, address: caps.perAddress };
@@ -27,6 +28,11 @@ export class StreamCounter {
   /** Streams open now under `kind`/`key` (for tests and health). */
   count(kind: StreamKey, key: string): number {
     return this.#open.get(`${kind}:${key}`) ?? 0;
+  }
+
+  /** How many streams have ended since the counter was made (memory is trimmed after many). */
+  get released(): number {
+    return this.#released;
   }
 
   /**
@@ -53,6 +59,7 @@ export class StreamCounter {
       release: () => {
         if (released) return;
         released = true;
+        this.#released++;
         for (const name of names) {
           const left = (this.#open.get(name) ?? 1) - 1;
           if (left > 0) this.#open.set(name, left);

@@ -1,11 +1,13 @@
 /**
- * Running the service as one self-hosted process: serve (surviving descriptor exhaustion), and
- * on SIGTERM or SIGINT drain gracefully, close the services and the store.
+ * Running the service as one self-hosted process: serve (surviving descriptor exhaustion), give
+ * memory back after event streams close, and on SIGTERM or SIGINT drain gracefully, close the
+ * services and the store.
  */
 import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
 import { closeServices } from "../services.ts";
 import { serveResilient } from "./serve.ts";
+import { returnMemoryAfterStreams } from "./memory.ts";
 
 /**
  * Serves `handler` until a signal, then drains: not ready and refusing new requests (503),
@@ -18,6 +20,7 @@ export async function runServer(
   options: { config: Config; onListen: (port: number) => void },
 ): Promise<void> {
   const { config } = options;
+  const memory = returnMemoryAfterStreams(() => services.streams.released);
   const server = serveResilient(handler, {
     port: config.port,
     hostname: config.hostname,
@@ -32,6 +35,7 @@ export async function runServer(
     }
   });
   const signal = await stopping;
+  await memory.stop();
   const started = performance.now();
   services.readiness.drain();
   services.hubs.close();
