@@ -95,6 +95,12 @@ export interface Config {
   /** Request logs: none, or one JSON object a line on stdout (`SEATSERVE_LOG=json`). */
   requestLog: "off" | "json";
   /**
+   * Serve event streams off raw sockets in an in-process front, relaying every other connection
+   * to `Deno.serve` behind it (`SEATSERVE_STREAM_FRONT=on`; self-hosted only): a fraction of
+   * the memory per idle stream, for a cost on everything else (BENCHMARKS.md).
+   */
+  streamFront: boolean;
+  /**
    * Staff sign-in with OpenID Connect (`OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`,
    * `OIDC_REDIRECT_URL`), or null when not configured: sign-in pages say so, tokens still work.
    */
@@ -287,6 +293,7 @@ export function loadConfig(env: Env): Config {
     drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 5, 1, 600) * 1000,
     corsOrigins: corsOrigins(env.SEATSERVE_CORS_ORIGINS),
     requestLog: oneOf(env, "SEATSERVE_LOG", ["off", "json"]) ?? "off",
+    streamFront: (oneOf(env, "SEATSERVE_STREAM_FRONT", ["on", "off"]) ?? "off") === "on",
     oidc: oidcConfig(env, publicUrl),
     sessionTtlMs: intSetting(env, "SEATSERVE_SESSION_TTL_HOURS", 12, 1, 24 * 30) * 60 * 60_000,
     sessionIdleMs: intSetting(env, "SEATSERVE_SESSION_IDLE_MINUTES", 120, 1, 24 * 60) * 60_000,

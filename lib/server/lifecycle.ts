@@ -7,6 +7,7 @@ import type { Config } from "../config.ts";
 import type { Services } from "../services.ts";
 import { closeServices } from "../services.ts";
 import { serveResilient } from "./serve.ts";
+import { serveStreamFront } from "./stream_front.ts";
 import { returnMemoryAfterStreams } from "./memory.ts";
 
 /**
@@ -21,14 +22,17 @@ export async function runServer(
 ): Promise<void> {
   const { config } = options;
   const memory = returnMemoryAfterStreams(() => services.streams.released);
-  const server = serveResilient(handler, {
-    port: config.port,
-    hostname: config.hostname,
-    onListen: (port) => {
-      services.readiness.ready();
-      options.onListen(port);
-    },
-  });
+  const onListen = (port: number) => {
+    services.readiness.ready();
+    options.onListen(port);
+  };
+  const server = config.streamFront
+    ? serveStreamFront(
+      handler,
+      (behind) => serveResilient(behind, { port: 0, hostname: "127.0.0.1" }),
+      { port: config.port, hostname: config.hostname, onListen },
+    )
+    : serveResilient(handler, { port: config.port, hostname: config.hostname, onListen });
   const stopping = new Promise<string>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.addSignalListener(signal, () => resolve(signal));

@@ -1,0 +1,473 @@
+/**
+ * An in-process front for event streams (`SEATSERVE_STREAM_FRONT=on`, off by default). An idle
+ * stream answered by `Deno.serve` costs ~60 KB in Deno itself (BENCHMARKS.md: most of it the
+ * 1,024-slot buffer ring Deno allocates to carry any `ReadableStream` body to its HTTP layer);
+ * written by hand to a raw socket the same stream costs a fraction of that.
+ *
+ * The front listens on the public port and reads the first request head of each connection.
+ * A plain `GET` of an event-stream path that it can read without doubt is answered here: the
+ * same handler (every middleware, auth, caps) with the socket's address, the answer written to
+ * the socket (chunked) and the connection closed after it. Everything else, byte for byte, goes
+ * to the `Deno.serve` behind it on a loopback port, which therefore sees every malformed
+ * request exactly as it would without the front; its handler gets the client's address, not the
+ * loopback's (looked up by the loopback connection's port).
+ *
+ * The cost: every other connection is relayed through this process (three descriptors instead
+ * of one, two copies of every byte); BENCHMARKS.md has the figures.
+ */
+
+/** Paths answered by the front (a `GET` without a body). */
+const STREAM_PATH = /^\/api\/(?:kitchen\/stream|orders\/[^/?#]{1,64}\/events|menu\/stream)$/;
+/** The most a first request head may take before the front gives up on reading it itself. */
+const MAX_HEAD = 16 * 1024;
+/** A connection whose first request head has not arrived by then is closed. */
+const HEAD_TIMEOUT_MS = 15_000;
+/** A loopback connection's port, to the client address it relays. */
+type Relayed = Map<number, Deno.NetAddr>;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const CRLF = encoder.encode("\r\n");
+const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+const INTERNAL_ERROR_BODY =
+  '{"error":{"code":"internal_error","message":"Something went wrong on our side."}}';
+const INTERNAL_ERROR = encoder.encode(
+  "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n" +
+    `content-length: ${INTERNAL_ERROR_BODY.length}\r\nconnection: close\r\n\r\n` +
+    INTERNAL_ERROR_BODY,
+);
+
+/** How the front serves. */
+export interface StreamFrontOptions {
+  hostname: string;
+  port: number;
+  /** Called once, when listening, with the public port. */
+  onListen?: (port: number) => void;
+  log?: (message: string) => void;
+  /** The pause before accepting again after accept failed (out of descriptors). */
+  retryMs?: number;
+}
+
+/** The front and the server behind it. */
+export interface StreamFront {
+  readonly port: Promise<number>;
+  /** Streams being answered by the front now. */
+  readonly streams: number;
+  /** Connections being relayed now. */
+  readonly relayed: number;
+  /**
+   * Stops accepting, waits for the server behind to drain (`deadlineMs` at most) and the
+   * front's own answers to end; true when everything ended in time.
+   */
+  drain(deadlineMs: number): Promise<boolean>;
+  readonly finished: Promise<void>;
+}
+
+/** A parsed first request head the front answers itself, or null for the server behind. */
+export interface StreamHead {
+  method: string;
+  target: string;
+  version: "1.0" | "1.1";
+  headers: [string, string][];
+  /** The bytes after the head (a client that sent more than the head: relayed instead). */
+  rest: number;
+}
+
+/**
+ * The head in `bytes` (up to its blank line) when it is one the front answers: `GET` of an
+ * event-stream path, HTTP/1.x, plain header lines, no body, no upgrade. Anything unusual is
+ * left to `Deno.serve` (null), so that its parser and the app's checks decide as without the
+ * front.
+ */
+export function streamHead(bytes: Uint8Array, end: number): StreamHead | null {
+  let text: string;
+  try {
+    text = decoder.decode(bytes.subarray(0, end));
+  } catch {
+    return null;
+  }
+  const lines = text.split("\r\n");
+  const line = /^GET (\/[!-~]*) HTTP\/1\.([01])$/.exec(lines[0]);
+  if (!line) return null;
+  const target = line[1];
+  const path = target.split("?", 1)[0];
+  if (!STREAM_PATH.test(path)) return null;
+  const headers: [string, string][] = [];
+  for (const header of lines.slice(1)) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x20-\x7e\t]*?)[ \t]*$/.exec(header);
+    if (!match) return null;
+    const name = match[1].toLowerCase();
+    if (name === "content-length" || name === "transfer-encoding" || name === "upgrade") {
+      return null;
+    }
+    headers.push([name, match[2]]);
+  }
+  return {
+    method: "GET",
+    target,
+    version: line[2] === "0" ? "1.0" : "1.1",
+    headers,
+    rest: bytes.length - end - 4,
+  };
+}
+
+/** Serves `handler` behind the front; `serveBehind` starts the loopback server with a handler. */
+export function serveStreamFront(
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  serveBehind: (handler: Deno.ServeHandler<Deno.NetAddr>) => {
+    port: Promise<number>;
+    drain(deadlineMs: number): Promise<boolean>;
+  },
+  options: StreamFrontOptions,
+): StreamFront {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const retryMs = options.retryMs ?? 250;
+  const relayed: Relayed = new Map();
+  const behind = serveBehind((request, info) => {
+    const client = relayed.get(info.remoteAddr.port);
+    return handler(request, client ? { ...info, remoteAddr: client } : info);
+  });
+  const answering = new Set<Promise<void>>();
+  const conns = new Set<Deno.Conn>();
+  let draining = false;
+  let resolvePort!: (port: number) => void;
+  const port = new Promise<number>((resolve) => resolvePort = resolve);
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let listener: Deno.TcpListener | null = null;
+  let streams = 0;
+
+  const track = (work: Promise<void>) => {
+    answering.add(work);
+    work.finally(() => answering.delete(work));
+  };
+
+  const serveConnection = async (conn: Deno.TcpConn) => {
+    conns.add(conn);
+    let relaying = false;
+    try {
+      const { bytes, end, timedOut } = await readHead(conn);
+      if (timedOut || !bytes.length) return; // no head in time (slow headers), or closed
+      const head = end >= 0 ? streamHead(bytes, end) : null;
+      if (head && head.rest === 0) {
+        streams++;
+        try {
+          await answer(conn, head, handler);
+        } finally {
+          streams--;
+        }
+        return;
+      }
+      relaying = true;
+      await relay(conn, bytes, await behind.port, relayed);
+    } catch (error) {
+      if (!relaying) log(`stream front: ${describe(error)}`);
+    } finally {
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // closed already
+      }
+    }
+  };
+
+  const acceptLoop = async () => {
+    while (!draining) {
+      if (!listener) {
+        try {
+          listener = Deno.listen({ hostname: options.hostname, port: options.port });
+          const actual = (listener.addr as Deno.NetAddr).port;
+          options.port = actual;
+          resolvePort(actual);
+        } catch (error) {
+          log(`stream front: cannot listen (${describe(error)}); retrying in ${retryMs} ms`);
+          await sleep(retryMs);
+          continue;
+        }
+      }
+      try {
+        const conn = await listener.accept();
+        track(serveConnection(conn));
+      } catch (error) {
+        if (draining) break;
+        // Out of descriptors: connections held keep being served; accept again after a pause.
+        log(`stream front: accepting failed (${describe(error)}); again in ${retryMs} ms`);
+        await sleep(retryMs);
+      }
+    }
+  };
+
+  port.then((p) => options.onListen?.(p));
+  acceptLoop();
+
+  return {
+    port,
+    get streams() {
+      return streams;
+    },
+    get relayed() {
+      return relayed.size;
+    },
+    finished,
+    async drain(deadlineMs: number): Promise<boolean> {
+      draining = true;
+      try {
+        listener?.close();
+      } catch {
+        // closed already
+      }
+      const started = Date.now();
+      const behindInTime = await behind.drain(deadlineMs);
+      // The streams end with their hub (closed by the caller before the drain); a connection
+      // still relayed ended with the server behind.
+      const left = Math.max(0, deadlineMs - (Date.now() - started));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const frontInTime = await Promise.race([
+        Promise.allSettled([...answering]).then(() => true),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), left)),
+      ]);
+      clearTimeout(timer);
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // closed already
+        }
+      }
+      resolveFinished();
+      return behindInTime && frontInTime;
+    },
+  };
+}
+
+/**
+ * Reads up to the end of the first head (`end`: the index of its blank line, -1 when none came:
+ * too long, or closed) and returns every byte read; a head not there in 15 s closes the
+ * connection (`timedOut`), as a proxy's header timeout would.
+ */
+async function readHead(
+  conn: Deno.Conn,
+): Promise<{ bytes: Uint8Array; end: number; timedOut: boolean }> {
+  let bytes = new Uint8Array(0);
+  const buffer = new Uint8Array(4096);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  }, HEAD_TIMEOUT_MS);
+  try {
+    while (bytes.length < MAX_HEAD) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) return { bytes, end: -1, timedOut };
+      const more = new Uint8Array(bytes.length + n);
+      more.set(bytes);
+      more.set(buffer.subarray(0, n), bytes.length);
+      const from = Math.max(0, bytes.length - 3);
+      bytes = more;
+      const end = indexOfBlankLine(bytes, from);
+      if (end >= 0) return { bytes, end, timedOut };
+    }
+    return { bytes, end: -1, timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function indexOfBlankLine(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** Answers a stream request on `conn` with `handler`, then the connection closes. */
+async function answer(
+  conn: Deno.TcpConn,
+  head: StreamHead,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Promise<void> {
+  const host = head.headers.find(([name]) => name === "host")?.[1] ?? "localhost";
+  const aborted = new AbortController();
+  let request: Request;
+  try {
+    request = new Request(`http://${host}${head.target}`, {
+      headers: head.headers,
+      signal: aborted.signal,
+    });
+  } catch {
+    // A Host the URL cannot hold: the app's own check answers it (400 in the error shape).
+    request = new Request(`http://localhost${head.target}`, {
+      headers: head.headers,
+      signal: aborted.signal,
+    });
+  }
+  let completed!: () => void;
+  const info: Deno.ServeHandlerInfo<Deno.NetAddr> = {
+    remoteAddr: conn.remoteAddr,
+    completed: new Promise<void>((resolve) => completed = resolve),
+  };
+  // The client hangs up (or sends anything more): the answer's body is cancelled. The read
+  // ends at the latest when the connection is closed after the answer.
+  conn.read(new Uint8Array(1)).catch(() => null).then(() => aborted.abort());
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let headSent = false;
+  try {
+    const response = await handler(request, info);
+    if (!response.headers.get("content-type")?.startsWith("text/event-stream")) {
+      // A refusal (401, 429...) or a 204: whole, with its length.
+      const body = response.body ? new Uint8Array(await response.arrayBuffer()) : null;
+      headSent = true;
+      await writeAll(conn, responseHead(response, head.version, { length: body?.length ?? 0 }));
+      if (body?.length) await writeAll(conn, body);
+      return;
+    }
+    const chunked = head.version === "1.1";
+    headSent = true;
+    await writeAll(conn, responseHead(response, head.version, { chunked }));
+    if (!response.body) return;
+    reader = response.body.getReader();
+    const cancel = () => reader?.cancel().catch(() => {});
+    if (aborted.signal.aborted) cancel();
+    aborted.signal.addEventListener("abort", cancel);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!value.length) continue;
+      await writeAll(conn, chunked ? chunk(value) : value);
+    }
+    if (chunked) await writeAll(conn, LAST_CHUNK);
+  } catch (error) {
+    await reader?.cancel().catch(() => {});
+    if (!headSent) {
+      console.error("[error] stream front", error);
+      await writeAll(conn, INTERNAL_ERROR).catch(() => {});
+    }
+  } finally {
+    aborted.abort();
+    completed();
+  }
+}
+
+/** One chunk of a chunked body, in one write. */
+function chunk(value: Uint8Array): Uint8Array {
+  const size = encoder.encode(value.length.toString(16));
+  const out = new Uint8Array(size.length + value.length + 4);
+  out.set(size);
+  out.set(CRLF, size.length);
+  out.set(value, size.length + 2);
+  out.set(CRLF, size.length + 2 + value.length);
+  return out;
+}
+
+/** Headers the front writes itself (cookies one a line). */
+const SET_BY_FRONT = new Set([
+  "set-cookie",
+  "connection",
+  "transfer-encoding",
+  "content-length",
+  "date",
+]);
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  204: "No Content",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** The status line and headers; a body either `chunked` or of `length` bytes. */
+function responseHead(
+  response: Response,
+  version: string,
+  body: { chunked: boolean } | { length: number },
+): Uint8Array {
+  const lines = [`HTTP/${version} ${response.status} ${REASONS[response.status] ?? "Unknown"}`];
+  for (const [name, value] of response.headers) {
+    if (SET_BY_FRONT.has(name)) continue;
+    lines.push(`${name}: ${value}`);
+  }
+  for (const cookie of response.headers.getSetCookie()) lines.push(`set-cookie: ${cookie}`);
+  if ("chunked" in body) {
+    if (body.chunked) lines.push("transfer-encoding: chunked");
+  } else if (response.status !== 204 && response.status !== 304) {
+    lines.push(`content-length: ${body.length}`);
+  }
+  lines.push(`date: ${new Date().toUTCString()}`, "connection: close", "", "");
+  return encoder.encode(lines.join("\r\n"));
+}
+
+/** Copies `first` and then the connection both ways through the server behind, until closed. */
+async function relay(
+  conn: Deno.TcpConn,
+  first: Uint8Array,
+  port: number,
+  relayed: Relayed,
+): Promise<void> {
+  const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+  const key = (upstream.localAddr as Deno.NetAddr).port;
+  relayed.set(key, conn.remoteAddr);
+  try {
+    await writeAll(upstream, first);
+    const fromClient = pump(conn, upstream);
+    // Once the server behind is done with the connection (it closed it: an answer with
+    // `Connection: close`, a drain, a malformed request), nothing more can be answered on it.
+    await pump(upstream, conn);
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+    await fromClient;
+  } finally {
+    relayed.delete(key);
+    try {
+      upstream.close();
+    } catch {
+      // closed already
+    }
+  }
+}
+
+/** Copies `from` to `to` until `from` ends, then ends `to`'s writing side. */
+async function pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+  const buffer = new Uint8Array(16 * 1024);
+  try {
+    for (;;) {
+      const n = await from.read(buffer);
+      if (n === null) break;
+      await writeAll(to, buffer.subarray(0, n));
+    }
+  } catch {
+    // either side closed
+  }
+  try {
+    await to.closeWrite();
+  } catch {
+    // closed already
+  }
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
