@@ -440,14 +440,24 @@ async function relay(
   }
 }
 
-/** Copies `from` to `to` until `from` ends, then ends `to`'s writing side. */
+/** A relay's read buffer while little flows (an idle kept-alive connection holds two). */
+const SMALL_READ = 4 * 1024;
+/** ...and once a read has filled it (a menu, a bundle). */
+const LARGE_READ = 64 * 1024;
+
+/**
+ * Copies `from` to `to` until `from` ends, then ends `to`'s writing side. The buffer grows when
+ * a read fills it and shrinks back after a short one, so an idle connection waits on 4 KB.
+ */
 async function pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
-  const buffer = new Uint8Array(16 * 1024);
+  let buffer = new Uint8Array(SMALL_READ);
   try {
     for (;;) {
       const n = await from.read(buffer);
       if (n === null) break;
       await writeAll(to, buffer.subarray(0, n));
+      if (n === buffer.length && n < LARGE_READ) buffer = new Uint8Array(LARGE_READ);
+      else if (n < SMALL_READ && buffer.length > SMALL_READ) buffer = new Uint8Array(SMALL_READ);
     }
   } catch {
     // either side closed
