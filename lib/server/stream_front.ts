@@ -144,6 +144,9 @@ export function serveStreamFront(
 
   const serveConnection = async (conn: Deno.TcpConn) => {
     conns.add(conn);
+    // Answers are written in pieces (a head, then chunks; a relay's reads): without this, Nagle's
+    // algorithm holds each next piece until the client's delayed ACK of the last (~40 ms).
+    conn.setNoDelay(true);
     let relaying = false;
     try {
       const { bytes, end, timedOut } = await readHead(conn);
@@ -416,6 +419,7 @@ async function relay(
   relayed: Relayed,
 ): Promise<void> {
   const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+  upstream.setNoDelay(true);
   const key = (upstream.localAddr as Deno.NetAddr).port;
   relayed.set(key, conn.remoteAddr);
   try {
@@ -440,28 +444,38 @@ async function relay(
   }
 }
 
-/** A relay's read buffer while little flows (an idle kept-alive connection holds two). */
+/** A relay's own read buffer: what an idle kept-alive connection waits on (two of them). */
 const SMALL_READ = 4 * 1024;
-/** ...and once a read has filled it (a menu, a bundle). */
+/** The buffer of the read after a small one came back full (a menu, a bundle), from a pool. */
 const LARGE_READ = 64 * 1024;
+/** Large buffers not in use, shared by every relay (allocating one per answer cost more CPU). */
+const largeBuffers: Uint8Array<ArrayBuffer>[] = [];
 
 /**
- * Copies `from` to `to` until `from` ends, then ends `to`'s writing side. The buffer grows when
- * a read fills it and shrinks back after a short one, so an idle connection waits on 4 KB.
+ * Copies `from` to `to` until `from` ends, then ends `to`'s writing side. Reads go to a 4 KB
+ * buffer of its own; when one fills it, the next ones take a 64 KB buffer from the pool, given
+ * back after a read that does not fill it. Every write is awaited before its buffer is read into
+ * again.
  */
 async function pump(from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
-  let buffer = new Uint8Array(SMALL_READ);
+  const small = new Uint8Array(SMALL_READ);
+  let buffer = small;
   try {
     for (;;) {
       const n = await from.read(buffer);
       if (n === null) break;
       await writeAll(to, buffer.subarray(0, n));
-      if (n === buffer.length && n < LARGE_READ) buffer = new Uint8Array(LARGE_READ);
-      else if (n < SMALL_READ && buffer.length > SMALL_READ) buffer = new Uint8Array(SMALL_READ);
+      if (buffer === small) {
+        if (n === SMALL_READ) buffer = largeBuffers.pop() ?? new Uint8Array(LARGE_READ);
+      } else if (n < LARGE_READ) {
+        if (largeBuffers.length < 64) largeBuffers.push(buffer);
+        buffer = small;
+      }
     }
   } catch {
     // either side closed
   }
+  if (buffer !== small && largeBuffers.length < 64) largeBuffers.push(buffer);
   try {
     await to.closeWrite();
   } catch {
