@@ -51,10 +51,6 @@ export interface StreamFrontOptions {
 /** The front and the server behind it. */
 export interface StreamFront {
   readonly port: Promise<number>;
-  /** Streams being answered by the front now. */
-  readonly streams: number;
-  /** Connections being relayed now. */
-  readonly relayed: number;
   /**
    * Stops accepting, waits for the server behind to drain (`deadlineMs` at most) and the
    * front's own answers to end; true when everything ended in time.
@@ -135,7 +131,6 @@ export function serveStreamFront(
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
   let listener: Deno.TcpListener | null = null;
-  let streams = 0;
 
   const track = (work: Promise<void>) => {
     answering.add(work);
@@ -153,12 +148,7 @@ export function serveStreamFront(
       if (timedOut || !bytes.length) return; // no head in time (slow headers), or closed
       const head = end >= 0 ? streamHead(bytes, end) : null;
       if (head && head.rest === 0) {
-        streams++;
-        try {
-          await answer(conn, head, handler);
-        } finally {
-          streams--;
-        }
+        await answer(conn, head, handler);
         return;
       }
       relaying = true;
@@ -206,12 +196,6 @@ export function serveStreamFront(
 
   return {
     port,
-    get streams() {
-      return streams;
-    },
-    get relayed() {
-      return relayed.size;
-    },
     finished,
     async drain(deadlineMs: number): Promise<boolean> {
       draining = true;
