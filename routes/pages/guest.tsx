@@ -4,26 +4,17 @@
  * is readable before any script runs; the guest island then adds ordering and tracking. An
  * unknown or rotated token gets a friendly page saying what to do, in the guest's language.
  */
-import { type Context, Hono } from "hono";
-import type { JSX } from "preact";
-import { renderToString } from "preact-render-to-string";
+import { Hono } from "hono";
 import { Island } from "../../components/island.tsx";
 import { Layout } from "../../components/layout.tsx";
 import { sharedAssets } from "../../lib/assets/assets.ts";
 import type { EncodedMenu } from "../../lib/catalog/menu_view.ts";
-import { negotiateLanguage } from "../../lib/catalog/i18n.ts";
-import { fill, guestMessages } from "../../lib/pages/guest_messages.ts";
+import { guestMessages } from "../../lib/pages/guest_messages.ts";
+import { fill } from "../../lib/pages/format.ts";
 import { ALLERGENS, type Menu } from "../../lib/schemas.ts";
 import GuestPage from "../../islands/guest_page.tsx";
 import type { AppEnv } from "../state.ts";
-
-/** Pages load only our own script and styles, and talk only to us. */
-export const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-  "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; " +
-  "frame-ancestors 'none'";
-
-/** The languages our page texts exist in, for the friendly page (no location known there). */
-const PAGE_LANGUAGES = ["en", "de"];
+import { pageLanguage, renderPage } from "./render.tsx";
 
 const parsed = new WeakMap<EncodedMenu, Menu>();
 
@@ -33,12 +24,9 @@ export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
   const token = c.req.param("token");
   const found = token.length <= 200 ? await catalog.findByToken(token) : null;
   if (!found) {
-    const lang = negotiateLanguage(PAGE_LANGUAGES, {
-      query: c.req.query("lang"),
-      acceptLanguage: c.req.header("accept-language"),
-    });
+    const lang = pageLanguage(c);
     const m = guestMessages(lang);
-    return page(
+    return renderPage(
       c,
       <Layout lang={lang} title={m.unknownTitle} assets={{ styles: assets.styles }}>
         <main class="notice">
@@ -69,7 +57,7 @@ export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
   };
   c.header("Content-Language", menu.lang);
   c.header("Vary", "Accept-Language");
-  return page(
+  return renderPage(
     c,
     <Layout
       lang={menu.lang}
@@ -103,9 +91,3 @@ export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
     </Layout>,
   );
 });
-
-function page(c: Context<AppEnv>, body: JSX.Element, status: 200 | 404 = 200) {
-  c.header("Content-Security-Policy", PAGE_CSP);
-  c.header("Cache-Control", "private, no-cache");
-  return c.html(`<!DOCTYPE html>${renderToString(body)}`, status);
-}
