@@ -30,6 +30,13 @@ const en = {
   goHome: "Go to your page",
   notFoundTitle: "No such restaurant",
   notFoundBody: "The location in this link does not exist or is not yours.",
+  adminNav: "Admin sections",
+  admin_overview: "Overview",
+  admin_tables: "Tables & QR codes",
+  admin_menu: "Menu",
+  admin_people: "Staff & devices",
+  admin_audit: "Audit log",
+  admin_analytics: "Analytics",
 };
 
 /** The message keys staff pages share. */
@@ -61,6 +68,13 @@ const de: StaffMessages = {
   goHome: "Zu Ihrer Seite",
   notFoundTitle: "Kein solches Restaurant",
   notFoundBody: "Der Standort in diesem Link existiert nicht oder gehört nicht zu Ihnen.",
+  adminNav: "Verwaltungsbereiche",
+  admin_overview: "Übersicht",
+  admin_tables: "Tische & QR-Codes",
+  admin_menu: "Speisekarte",
+  admin_people: "Personal & Geräte",
+  admin_audit: "Protokoll",
+  admin_analytics: "Auswertungen",
 };
 
 const catalogues: Record<string, StaffMessages> = { en, de };

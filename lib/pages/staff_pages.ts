@@ -30,3 +30,19 @@ export function pagesFor(role: Role): StaffPageEntry[] {
 export function homeFor(role: Role): string {
   return pagesFor(role)[0]?.path ?? "/kitchen";
 }
+
+/** A part of the admin page: its own path (and page), named by its message key. */
+export interface AdminSection {
+  id: "overview" | "tables" | "menu" | "people" | "audit" | "analytics";
+  path: `/admin${string}`;
+}
+
+/** The admin page's parts, in navigation order (components/admin_nav.tsx). */
+export const ADMIN_SECTIONS: readonly AdminSection[] = [
+  { id: "overview", path: "/admin" },
+  { id: "tables", path: "/admin/tables" },
+  { id: "menu", path: "/admin/menu" },
+  { id: "people", path: "/admin/people" },
+  { id: "audit", path: "/admin/audit" },
+  { id: "analytics", path: "/admin/analytics" },
+];
