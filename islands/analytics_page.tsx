@@ -45,12 +45,12 @@ export default function AnalyticsPage(props: AnalyticsPageProps) {
   const currency = summary?.currency ?? session.location.currency;
   const money = (cents: number) => formatPrice(cents, currency, lang);
   const number = (n: number) => n.toLocaleString(lang);
-  const duration = (s: number | null) =>
-    s === null
-      ? m.none
-      : s >= 120
-      ? fill(m.minutes, { n: (Math.round(s / 6) / 10).toLocaleString(lang) })
-      : fill(m.seconds, { n: Math.round(s).toLocaleString(lang) });
+  const duration = (s: number | null) => {
+    if (s === null) return m.none;
+    if (s >= 120) return fill(m.minutes, { n: (Math.round(s / 6) / 10).toLocaleString(lang) });
+    const digits = s < 1 ? 2 : s < 10 ? 1 : 0;
+    return fill(m.seconds, { n: s.toLocaleString(lang, { maximumFractionDigits: digits }) });
+  };
 
   async function show(event: Event) {
     event.preventDefault();
@@ -240,7 +240,7 @@ export default function AnalyticsPage(props: AnalyticsPageProps) {
 
           <Panel id="stages" title={m.stageTimes} note={m.chartNote}>
             <BarChart
-              labels={stages.map(([key]) => m[key])}
+              labels={stages.map(([key]) => m[key].split(" (")[0])}
               series={[{
                 label: m.p50,
                 values: stages.map(([, t]) => t.p50Seconds ?? 0),

@@ -60,8 +60,8 @@ export function BarChart(props: BarChartProps) {
             splits: () => xs,
             // As many labels as fit: every k-th one, so none overlap.
             values: (u, splits) => {
-              const longest = Math.max(...props.labels.map((l) => l.length), 1);
-              const every = Math.max(1, Math.ceil(n * (longest * 7 + 12) / Math.max(1, u.width)));
+              const longest = Math.max(...props.labels.map((l) => short(l).length), 1);
+              const every = Math.max(1, Math.ceil(n * (longest * 6.5 + 10) / Math.max(1, u.width)));
               return splits.map((i) => i % every === 0 ? short(props.labels[i] ?? "") : "");
             },
           },

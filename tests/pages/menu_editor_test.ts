@@ -98,7 +98,7 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
         item.optionGroups.flatMap((g: Json) => g.options).find((o: Json) => o.id === option.id);
       assert.equal(optionOf(await viewed(withOption.id)).available, false);
       assert.equal((await viewed(withOption.id)).available, true, "the item stays on");
-      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-list-1280.png`, fullPage: true });
+      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-list-1280.png` });
       await page.click(optionSwitch(option.id));
       await page.waitForSelector(`${optionSwitch(option.id)}[aria-pressed="true"]`);
       assert.equal(optionOf(await viewed(withOption.id)).available, true);
@@ -157,7 +157,9 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       await page.fill("#f-optionGroups-0-translations-de-name", "Größe");
       await page.fill("#f-optionGroups-0-options-0-translations-de-name", "Normal");
       await page.fill("#f-optionGroups-0-options-1-translations-de-name", "Groß");
-      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-form-1280.png`, fullPage: true });
+      await page.evaluate(() => document.querySelector(".item-form-panel")?.scrollTo(0, 0));
+      await page.evaluate(() => scrollTo(0, 0));
+      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-form-1280.png` });
       await page.click("button.save");
       await page.waitForSelector("form.item-form", { state: "detached" });
       assert.match(await page.textContent(".menu-status") ?? "", /Saved “Harvest bowl”/);
@@ -247,7 +249,8 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       );
       assert.equal(await page.getAttribute("#f-name", "aria-invalid"), "true");
       assert.match(await page.textContent(".form-refusal") ?? "", /not saved/);
-      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-errors-360.png`, fullPage: true });
+      await page.locator('[data-path="optionGroups.0.min"]').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-errors-360.png` });
       assert.deepEqual((await stored()).find((i) => i.id === created.id), before);
 
       // A price the editor cannot read is stopped before it is sent.
@@ -338,7 +341,7 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
         }
         await page.click("button.cancel");
         if (width === 360) {
-          await page.screenshot({ path: `${SCREENSHOTS}admin-menu-list-360.png`, fullPage: true });
+          await page.screenshot({ path: `${SCREENSHOTS}admin-menu-list-360.png` });
         }
         assert.deepEqual(errors, []);
         await close();
