@@ -44,6 +44,8 @@ export default function MenuEditorPage(props: MenuEditorProps) {
   const [hydrated, setHydrated] = useState(false);
   const formRef = useRef<HTMLDivElement>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  // The button that opened the form gets the focus back when it closes.
+  const opener = useRef<HTMLElement | null>(null);
   const query = session.locationQuery ? { location: session.locationQuery } : {};
   const headers = session.csrfToken ? { "x-csrf-token": session.csrfToken } : undefined;
   const price = (cents: number) => formatPrice(cents, currency, lang);
@@ -72,6 +74,13 @@ export default function MenuEditorPage(props: MenuEditorProps) {
 
   useEffect(() => {
     if (draft) formRef.current?.querySelector("h2")?.focus();
+    else if (opener.current) {
+      const back = opener.current.isConnected
+        ? opener.current
+        : document.querySelector<HTMLElement>(".menu-editor .new-item");
+      opener.current = null;
+      back?.focus();
+    }
   }, [draft?.id, draft === null]);
   useEffect(() => {
     if (confirming) confirmRef.current?.focus();
@@ -112,6 +121,7 @@ export default function MenuEditorPage(props: MenuEditorProps) {
   }
 
   function open(next: ItemDraft | null) {
+    if (next && !draft) opener.current = document.activeElement as HTMLElement | null;
     setDraft(next);
     setRefusal(null);
     setConfirming(false);

@@ -285,6 +285,17 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       assert.match(await page.textContent(".confirm") ?? "", /Delete “Harvest bowl”/);
       await page.click("button.confirm-no");
       await page.waitForSelector(".confirm", { state: "detached" });
+      // Keyboard: Cancel closes the form and the focus goes back to the item's Edit button.
+      await page.focus("button.cancel");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("form.item-form", { state: "detached" });
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.closest("li")?.getAttribute("data-item")),
+        created.id,
+      );
+      await page.focus(`li[data-item="${created.id}"] button.edit`);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("form.item-form");
       assert.ok((await stored()).some((i) => i.id === created.id), "kept");
       await page.click("button.delete");
       await page.click("button.confirm-yes");
@@ -337,6 +348,7 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
         await assertAccessible(page, `the item form with errors at ${width} px`);
         await noSidewaysScroll(page, width);
         if (width === 360) {
+          await page.locator(".field-error").first().scrollIntoViewIfNeeded();
           await page.screenshot({ path: `${SCREENSHOTS}admin-menu-form-360.png` });
         }
         await page.click("button.cancel");
