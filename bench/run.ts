@@ -1,6 +1,7 @@
 /**
- * Load benchmark of SeatServe with wrk: `deno task bench` (POST /api/orders) and
- * `deno task bench:menu` (GET /api/menu).
+ * Load benchmark of SeatServe with wrk: `deno task bench` (POST /api/orders),
+ * `deno task bench:menu` (GET /api/menu) and `deno task bench:page` (the guest page a table's QR
+ * code opens, GET /t/<token>, rendered on the server).
  *
  * For each connection count it starts the real server on a fresh store (a KV file in a temp dir,
  * rate limits off, a known bootstrap token), reads table tokens and menu items from the API,
@@ -18,8 +19,8 @@ import { parseArgs } from "node:util";
 import { eventsPrefix, ordersPrefix } from "./store_keys.ts";
 import { startArgs } from "./start_args.ts";
 
-/** What a run drives: `POST /api/orders` or `GET /api/menu`. */
-export type Target = "orders" | "menu";
+/** What a run drives: `POST /api/orders`, `GET /api/menu` or the guest page `GET /t/<token>`. */
+export type Target = "orders" | "menu" | "page";
 
 interface WrkSummary {
   requests: number;
@@ -147,7 +148,7 @@ async function main(argv: string[]) {
     console.error("wrk is not installed: `apt-get install wrk` (Debian) and run again.");
     Deno.exit(2);
   }
-  if (target !== "orders" && target !== "menu") throw new Error(`unknown target ${target}`);
+  if (!["orders", "menu", "page"].includes(target)) throw new Error(`unknown target ${target}`);
   if (values.keys !== "ordered" && values.keys !== "random") {
     throw new Error(`--keys is "ordered" or "random", not "${values.keys}"`);
   }
@@ -220,7 +221,8 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
     await Deno.writeTextFile(
       script,
       (await Deno.readTextFile(`${WRK_DIR}common.lua`)) + "\n" +
-        (await Deno.readTextFile(`${WRK_DIR}${target}.lua`)),
+        // The page is a GET as the menu is: the same script, other requests.
+        (await Deno.readTextFile(`${WRK_DIR}${target === "page" ? "menu" : target}.lua`)),
     );
     const dataPath = `${dir}/${target}.txt`;
     const url = target === "orders" ? `${base}/api/orders` : `${base}/`;
@@ -228,6 +230,8 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
       dataPath,
       (target === "orders"
         ? orderBodies(fixture, 2000)
+        : target === "page"
+        ? pageRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)
         : menuRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)).join("\n") +
         "\n",
     );
@@ -412,6 +416,22 @@ function menuRequests(fixture: Fixture, acceptEncoding: string): string[] {
   );
 }
 
+/**
+ * The guest page requests: each table's page, in every language the menu offers by `?lang=` and
+ * by `Accept-Language`, as `menuRequests` lines.
+ */
+function pageRequests(fixture: Fixture, acceptEncoding: string): string[] {
+  const variants: [string, string][] = [["", ""], ["", "fr-FR,fr;q=0.9"]];
+  for (const lang of fixture.languages) {
+    variants.push([`?lang=${lang}`, ""], ["", `${lang}-XX,${lang};q=0.9,en;q=0.5`]);
+  }
+  return fixture.tableTokens.flatMap((token) =>
+    variants.map(([query, header]) =>
+      `/t/${encodeURIComponent(token)}${query}\t${header}\t${acceptEncoding}`
+    )
+  );
+}
+
 async function wrk(
   script: string,
   url: string,
@@ -584,7 +604,7 @@ function seededRandom(seed: number): () => number {
 }
 
 function printResult(r: RunResult) {
-  const what = r.target === "orders" ? "orders" : "req";
+  const what = r.target === "orders" ? "orders" : r.target === "page" ? "pages" : "req";
   console.log(
     `${r.target} c=${r.connections} t=${r.threads}${
       r.target === "orders" ? ` keys=${r.keys}` : ""
