@@ -298,7 +298,7 @@ export default function MenuEditorPage(props: MenuEditorProps) {
                         type="button"
                         class="edit"
                         aria-label={fill(m.editOf, { name: item.name })}
-                        onClick={() => open(draftOf(item, currency))}
+                        onClick={() => open(draftOf(item, currency, lang))}
                       >
                         {m.edit}
                       </button>

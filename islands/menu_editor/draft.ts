@@ -85,15 +85,15 @@ export function newDraft(category = ""): ItemDraft {
   };
 }
 
-/** The form of a stored item. */
-export function draftOf(item: MenuItem, currency: string): ItemDraft {
+/** The form of a stored item, its prices written as `lang` writes decimals. */
+export function draftOf(item: MenuItem, currency: string, lang = "en"): ItemDraft {
   const names = (t: Record<string, { name?: string }> | undefined) =>
     Object.fromEntries(Object.entries(t ?? {}).map(([lang, v]) => [lang, v.name ?? ""]));
   return {
     id: item.id,
     name: item.name,
     description: item.description,
-    price: priceInput(item.priceCents, currency),
+    price: priceInput(item.priceCents, currency, lang),
     category: item.category,
     available: item.available,
     allergens: [...item.allergens],
@@ -109,7 +109,7 @@ export function draftOf(item: MenuItem, currency: string): ItemDraft {
       options: g.options.map((o) => ({
         id: o.id,
         name: o.name,
-        delta: priceInput(o.priceDeltaCents, currency),
+        delta: priceInput(o.priceDeltaCents, currency, lang),
         available: o.available,
         allergens: [...o.allergens],
         names: names(o.translations),

@@ -66,10 +66,17 @@ export function parsePrice(
   return sign === "-" || sign === "−" ? -minor : minor;
 }
 
-/** Minor units as the plain decimal an editor shows in a price field ("12.50", "-1.00"). */
-export function priceInput(cents: number, currency: string): string {
+/**
+ * Minor units as the plain decimal an editor shows in a price field, with the decimal mark of
+ * `lang` ("12.50" in English, "12,50" in German; no grouping, so `parsePrice` reads it back).
+ */
+export function priceInput(cents: number, currency: string, lang = "en"): string {
   const digits = currencyDigits(currency);
+  const mark = new Intl.NumberFormat(lang).formatToParts(1.5)
+      .find((p) => p.type === "decimal")?.value === ","
+    ? ","
+    : ".";
   const abs = String(Math.abs(cents)).padStart(digits + 1, "0");
-  const text = digits ? `${abs.slice(0, -digits)}.${abs.slice(-digits)}` : abs;
+  const text = digits ? `${abs.slice(0, -digits)}${mark}${abs.slice(-digits)}` : abs;
   return cents < 0 ? `-${text}` : text;
 }

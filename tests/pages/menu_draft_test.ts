@@ -47,6 +47,8 @@ Deno.test("[pages] parsePrice() and priceInput()", async (t) => {
     assert.equal(priceInput(5, "EUR"), "0.05");
     assert.equal(priceInput(-100, "EUR"), "-1.00");
     assert.equal(priceInput(1500, "JPY"), "1500");
+    assert.equal(priceInput(123456, "EUR", "de"), "1234,56");
+    assert.equal(parsePrice(priceInput(123456, "EUR", "de"), "EUR"), 123456);
   });
 });
 

@@ -325,6 +325,23 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       assert.match(reply.headers.get("content-security-policy") ?? "", /script-src 'self'/);
     });
 
+    await t.step("in German by Accept-Language", async () => {
+      const { page, errors, close } = await open({ lang: "de-DE" });
+      assert.equal(await page.getAttribute("html", "lang"), "de");
+      assert.equal(await page.textContent("h1.admin-title"), "Speisekarte");
+      assert.match(await page.textContent(itemSwitch(plain.id)) ?? "", /Verfügbar/);
+      await page.click(`li[data-item="${withOption.id}"] button.edit`);
+      await page.waitForSelector("form.item-form");
+      assert.match(await page.textContent("form.item-form legend") ?? "", /Allergene/);
+      assert.equal(
+        await page.inputValue("#f-priceCents"),
+        (withOption.priceCents / 100).toFixed(2).replace(".", ","),
+      );
+      await page.screenshot({ path: `${SCREENSHOTS}admin-menu-de-360.png` });
+      assert.deepEqual(errors, []);
+      await close();
+    });
+
     await t.step("a kitchen screen is refused the editor", async () => {
       const kitchen = expect(
         await call(server, "POST", "/api/auth/tokens", { token: TOKEN, body: { role: "kitchen" } }),
