@@ -49,12 +49,15 @@ export default function MenuEditorPage(props: MenuEditorProps) {
   const query = session.locationQuery ? { location: session.locationQuery } : {};
   const headers = session.csrfToken ? { "x-csrf-token": session.csrfToken } : undefined;
   const price = (cents: number) => formatPrice(cents, currency, lang);
+  // Reads may come back out of order: only the latest one is shown.
+  const reads = useRef(0);
   const reasonOf = (error: ApiError, response: Response) =>
     error?.error?.message ?? response.statusText;
 
   async function reload() {
+    const n = ++reads.current;
     const { data } = await api.GET("/api/menu/items", { params: { query } });
-    if (data) setItems(data.items);
+    if (data && n === reads.current) setItems(data.items);
   }
 
   // Another screen's change (an 86 in the kitchen, an edit elsewhere) comes in on the menu

@@ -65,12 +65,14 @@ export const analyticsPages = new Hono<StaffEnv>().get(
         assets={(await sharedAssets(config.assetsDir)).page("analytics")}
       >
         <AdminNav session={session} current="analytics" />
-        <h1 class="admin-title">{m.title}</h1>
-        <Island
-          name="AnalyticsPage"
-          component={AnalyticsPage}
-          props={{ session, days, state, summary, message }}
-        />
+        <div class="admin-analytics-page">
+          <h1 class="admin-title">{m.title}</h1>
+          <Island
+            name="AnalyticsPage"
+            component={AnalyticsPage}
+            props={{ session, days, state, summary, message }}
+          />
+        </div>
       </StaffLayout>,
     );
   },

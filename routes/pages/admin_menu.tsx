@@ -44,8 +44,10 @@ export const menuEditorPages = new Hono<StaffEnv>().get(
         assets={(await sharedAssets(config.assetsDir)).page("menu_editor")}
       >
         <AdminNav session={session} current="menu" />
-        <h1 class="admin-title">{m.title}</h1>
-        <Island name="MenuEditorPage" component={MenuEditorPage} props={props} />
+        <div class="admin-menu-page">
+          <h1 class="admin-title">{m.title}</h1>
+          <Island name="MenuEditorPage" component={MenuEditorPage} props={props} />
+        </div>
       </StaffLayout>,
     );
   },
