@@ -238,6 +238,21 @@ export default function AnalyticsPage(props: AnalyticsPageProps) {
             />
           </Panel>
 
+          {s.options.length > 0 && (
+            <section class="panel" aria-labelledby="h-options" data-panel="options">
+              <h2 id="h-options">{m.options}</h2>
+              <Table
+                id="options"
+                head={[m.option, m.quantity, m.optionRevenue]}
+                rows={s.options.map((r) => [
+                  [r.optionId ?? "", [r.group, r.name].filter(Boolean).join(": ")],
+                  [r.quantity, number(r.quantity)],
+                  [r.revenueCents, money(r.revenueCents)],
+                ])}
+              />
+            </section>
+          )}
+
           <Panel id="stages" title={m.stageTimes} note={m.chartNote}>
             <BarChart
               labels={stages.map(([key]) => m[key].split(" (")[0])}

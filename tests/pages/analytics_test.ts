@@ -59,6 +59,13 @@ Deno.test("[analytics page] in Chromium, with the Postgres mirror and without", 
     const tables = await readTables(server);
     const menu = await readMenu(server);
     const plain = menu.items.filter((i: Json) => i.available && i.optionGroups.length === 0);
+    const withOptions = menu.items.find((i: Json) =>
+      i.available && i.optionGroups.some((g: Json) => g.min >= 1) &&
+      i.optionGroups.every((g: Json) => g.options.filter((o: Json) => o.available).length >= g.min)
+    );
+    const chosen = withOptions.optionGroups.flatMap((g: Json) =>
+      g.options.filter((o: Json) => o.available).slice(0, g.min).map((o: Json) => o.id)
+    );
     const moves = [
       ["queued", "preparing", "ready", "delivered"],
       ["queued", "preparing", "ready"],
@@ -75,6 +82,7 @@ Deno.test("[analytics page] in Chromium, with the Postgres mirror and without", 
             items: [
               { menuItemId: plain[n % plain.length].id, quantity: 1 + (n % 2) },
               { menuItemId: plain[(n + 1) % plain.length].id, quantity: 1 },
+              ...(n === 0 ? [{ menuItemId: withOptions.id, quantity: 2, options: chosen }] : []),
             ],
           },
         }),
@@ -150,6 +158,11 @@ Deno.test("[analytics page] in Chromium, with the Postgres mirror and without", 
           summary.items.map((r: Json) => [r.menuItemId, r.quantity, r.revenueCents, r.orders]),
         ),
       );
+      assert.ok(summary.options.length > 0, "an order chose options");
+      assert.deepEqual(
+        await values("options"),
+        strings(summary.options.map((r: Json) => [r.optionId, r.quantity, r.revenueCents])),
+      );
       const stage = summary.stageTimes;
       assert.deepEqual(
         await values("stages"),
@@ -207,9 +220,9 @@ Deno.test("[analytics page] in Chromium, with the Postgres mirror and without", 
         }));
       assert.deepEqual(
         charts.map(([name]) => name),
-        ["by-day", "by-hour", "items", "stages", "cancellations", "tables"],
+        ["by-day", "by-hour", "items", "options", "stages", "cancellations", "tables"],
       );
-      for (const [name, coloured] of charts) {
+      for (const [name, coloured] of charts.filter(([name]) => name !== "options")) {
         assert.ok((coloured as number) > 100, `${name}: ${coloured} bar pixels`);
       }
       await page.screenshot({ path: `${SCREENSHOTS}admin-analytics-figures-360.png` });
