@@ -11,7 +11,13 @@ import { fill, formatDelta, formatPrice } from "../lib/pages/format.ts";
 import { menuMessages } from "../lib/pages/menu_messages.ts";
 import type { StaffPageSession } from "../lib/pages/staff_session.ts";
 import type { MenuItem } from "../lib/schemas.ts";
-import { bodyOf, draftOf, type ItemDraft, newDraft } from "./menu_editor/draft.ts";
+import {
+  bodyOf,
+  draftOf,
+  type ItemDraft,
+  keepLiveAvailability,
+  newDraft,
+} from "./menu_editor/draft.ts";
 import { ItemForm, type Problem } from "./menu_editor/item_form.tsx";
 
 const api = apiClient();
@@ -36,6 +42,8 @@ export default function MenuEditorPage(props: MenuEditorProps) {
   const m = menuMessages(lang);
   const [items, setItems] = useState(props.items);
   const [draft, setDraft] = useState<ItemDraft | null>(null);
+  // The form as it was opened, to tell what the manager changed from what others changed since.
+  const [opened, setOpened] = useState<ItemDraft | null>(null);
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [saving, setSaving] = useState(false);
   const [confirming, setConfirming] = useState(false);
@@ -126,6 +134,7 @@ export default function MenuEditorPage(props: MenuEditorProps) {
   function open(next: ItemDraft | null) {
     if (next && !draft) opener.current = document.activeElement as HTMLElement | null;
     setDraft(next);
+    setOpened(next);
     setRefusal(null);
     setConfirming(false);
   }
@@ -139,10 +148,15 @@ export default function MenuEditorPage(props: MenuEditorProps) {
     }
     setSaving(true);
     try {
+      // The body is built from the form's strings (draft.ts); the server validates it.
       const answer = draft.id
         ? await api.PATCH("/api/menu/items/{id}", {
           params: { path: { id: draft.id }, query },
-          body: made.body as never,
+          body: keepLiveAvailability(made.body, {
+            draft,
+            opened: opened ?? draft,
+            live: items.find((i) => i.id === draft.id),
+          }) as never,
           headers,
         })
         : await api.POST("/api/menu/items", {

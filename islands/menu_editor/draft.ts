@@ -238,3 +238,36 @@ export function fieldOf(path: string, fields: Set<string>): string | null {
   }
   return null;
 }
+
+/**
+ * An edit's body with the availability the form did not change taken from the item as it is
+ * now (`live`): an 86 made in the kitchen while a manager edits the description stays, since
+ * the menu endpoints take no `If-Match`. Availability the form did change is sent as changed.
+ */
+export function keepLiveAvailability(
+  body: Record<string, unknown>,
+  edit: { draft: ItemDraft; opened: ItemDraft; live: MenuItem | undefined },
+): Record<string, unknown> {
+  const { draft, opened, live } = edit;
+  if (!live) return body;
+  const out = { ...body };
+  if (draft.available === opened.available) out.available = live.available;
+  const openedOptions = new Map(
+    opened.groups.flatMap((g) => g.options).filter((o) => o.id).map((o) => [o.id!, o]),
+  );
+  const liveOptions = new Map(
+    live.optionGroups.flatMap((g) => g.options).map((o) => [o.id, o.available]),
+  );
+  out.optionGroups = (body.optionGroups as { options: { id?: string; available: boolean }[] }[])
+    .map((group) => ({
+      ...group,
+      options: group.options.map((option) => {
+        const before = option.id ? openedOptions.get(option.id) : undefined;
+        const now = option.id ? liveOptions.get(option.id) : undefined;
+        return before && now !== undefined && before.available === option.available
+          ? { ...option, available: now }
+          : option;
+      }),
+    }));
+  return out;
+}

@@ -10,6 +10,7 @@ import {
   draftOf,
   fieldOf,
   fieldPaths,
+  keepLiveAvailability,
   newDraft,
   newGroup,
 } from "../../islands/menu_editor/draft.ts";
@@ -151,6 +152,44 @@ Deno.test("[pages] the menu editor's draft", async (t) => {
         { path: "optionGroups.0.options.0.priceDeltaCents", message: "not a price" },
       ],
     });
+  });
+
+  await t.step("availability the form did not change is taken as it is now", () => {
+    const opened = draftOf(item, "EUR");
+    const live: MenuItem = {
+      ...item,
+      available: false,
+      optionGroups: [{
+        ...item.optionGroups[0],
+        options: [{ ...item.optionGroups[0].options[0], available: true }],
+      }],
+    };
+    const untouched = { ...opened, description: "Beef, brioche" };
+    const kept = keepLiveAvailability(bodyOf(untouched, options).body!, {
+      draft: untouched,
+      opened,
+      live,
+    });
+    assert.equal(kept.available, false);
+    assert.equal(kept.description, "Beef, brioche");
+    const option = (kept.optionGroups as { options: { available: boolean }[] }[])[0].options[0];
+    assert.equal(option.available, true);
+    // Changed in the form: sent as changed.
+    const changed = { ...opened, available: false };
+    changed.groups = [{
+      ...opened.groups[0],
+      options: [{ ...opened.groups[0].options[0], available: true }],
+    }];
+    const sent = keepLiveAvailability(bodyOf(changed, options).body!, {
+      draft: changed,
+      opened,
+      live: { ...item, available: true },
+    });
+    assert.equal(sent.available, false);
+    assert.equal(
+      (sent.optionGroups as { options: { available: boolean }[] }[])[0].options[0].available,
+      true,
+    );
   });
 
   await t.step("a detail is shown at its field, or the nearest one above it", () => {

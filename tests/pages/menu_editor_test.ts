@@ -277,6 +277,46 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       await close();
     });
 
+    await t.step("an 86 made elsewhere while the form is open survives its save", async () => {
+      const { page, errors, close } = await open();
+      await page.click(`li[data-item="${created.id}"] button.edit`);
+      await page.waitForSelector("form.item-form");
+      const large = created.optionGroups[0].options[1].id;
+      expect(
+        await call(server, "PATCH", `/api/menu/items/${created.id}`, {
+          token: TOKEN,
+          body: { available: false },
+        }),
+        200,
+      );
+      expect(
+        await call(server, "PATCH", `/api/menu/items/${created.id}/options/${large}`, {
+          token: TOKEN,
+          body: { available: false },
+        }),
+        200,
+      );
+      await page.waitForSelector(`${optionSwitch(large)}[aria-pressed="false"]`);
+      await page.waitForSelector(`${itemSwitch(created.id)}[aria-pressed="false"]`);
+      await page.fill("#f-description", "Roast squash, spelt, herbs");
+      await page.click("button.save");
+      await page.waitForSelector("form.item-form", { state: "detached" });
+      const after = (await stored()).find((i) => i.id === created.id);
+      assert.equal(after.description, "Roast squash, spelt, herbs");
+      assert.equal(after.available, false, "the item stays 86'd");
+      assert.deepEqual(after.optionGroups[0].options.map((o: Json) => o.available), [true, false]);
+      // Back on for the steps after this one.
+      expect(
+        await call(server, "PATCH", `/api/menu/items/${created.id}`, {
+          token: TOKEN,
+          body: { available: true },
+        }),
+        200,
+      );
+      assert.deepEqual(errors, []);
+      await close();
+    });
+
     await t.step("delete an item, after a confirmation", async () => {
       const { page, close } = await open();
       await page.click(`li[data-item="${created.id}"] button.edit`);
