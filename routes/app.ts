@@ -73,8 +73,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
-  app.route("/", menuEditorPages as never);
-  app.route("/", analyticsPages as never);
+  app.route("/", menuEditorPages);
+  app.route("/", analyticsPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

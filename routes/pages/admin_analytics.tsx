@@ -5,7 +5,7 @@
  * charts and picks other days through `GET /api/analytics/summary`. Without `DATABASE_URL` the
  * page says plainly that analytics need the Postgres mirror.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { AdminNav } from "../../components/admin_nav.tsx";
 import { Island } from "../../components/island.tsx";
 import { StaffLayout } from "../../components/staff_layout.tsx";
@@ -20,13 +20,13 @@ import { type DayRange, pickedDays, rangeOfDays } from "../../lib/pages/analytic
 import { analyticsMessages } from "../../lib/pages/analytics_messages.ts";
 import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
 import AnalyticsPage, { type AnalyticsState } from "../../islands/analytics_page.tsx";
-import type { StaffEnv } from "../state.ts";
+import type { AppEnv } from "../state.ts";
 import { renderPage } from "./render.tsx";
 import { staffPage, staffSession } from "./staff_page.tsx";
 
 const adminPage = STAFF_PAGES.find((p) => p.kind === "admin")!;
 
-export const analyticsPages = new Hono<StaffEnv>().get(
+export const analyticsPages = new Hono<AppEnv>().get(
   "/admin/analytics",
   staffPage(adminPage),
   async (c) => {
@@ -56,7 +56,7 @@ export const analyticsPages = new Hono<StaffEnv>().get(
     }
     const url = new URL(c.req.url);
     return renderPage(
-      c as never,
+      c as unknown as Context<AppEnv>,
       <StaffLayout
         session={session}
         current="admin"

@@ -4,7 +4,7 @@
  * switches, so the page reads before any script runs; the island then edits and follows the
  * menu stream.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { AdminNav } from "../../components/admin_nav.tsx";
 import { Island } from "../../components/island.tsx";
 import { StaffLayout } from "../../components/staff_layout.tsx";
@@ -13,13 +13,13 @@ import { menuMessages } from "../../lib/pages/menu_messages.ts";
 import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
 import { ALLERGENS, type MenuItem } from "../../lib/schemas.ts";
 import MenuEditorPage from "../../islands/menu_editor_page.tsx";
-import type { StaffEnv } from "../state.ts";
+import type { AppEnv } from "../state.ts";
 import { renderPage } from "./render.tsx";
 import { staffPage, staffSession } from "./staff_page.tsx";
 
 const adminPage = STAFF_PAGES.find((p) => p.kind === "admin")!;
 
-export const menuEditorPages = new Hono<StaffEnv>().get(
+export const menuEditorPages = new Hono<AppEnv>().get(
   "/admin/menu",
   staffPage(adminPage),
   async (c) => {
@@ -35,7 +35,7 @@ export const menuEditorPages = new Hono<StaffEnv>().get(
     const m = menuMessages(session.lang);
     const url = new URL(c.req.url);
     return renderPage(
-      c as never,
+      c as unknown as Context<AppEnv>,
       <StaffLayout
         session={session}
         current="admin"
