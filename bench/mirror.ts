@@ -25,12 +25,13 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { runOnce, type RunResult, wrkInstalled } from "./run.ts";
-import { orderBodies, readFixture } from "./orders_fixture.ts";
+import { orderBodies, readFixture, requiredOptions } from "./orders_fixture.ts";
 import { startBenchServer } from "./server.ts";
 import { startPostgres, type TestDatabase } from "../tests/mirror/postgres_fixture.ts";
 import { loadConfig } from "../lib/config.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
 import { listMenuItems } from "../lib/catalog/menu.ts";
+import type { MenuItem } from "../lib/schemas.ts";
 import { listTables } from "../lib/catalog/tables.ts";
 import { migrate } from "../lib/mirror/migrate.ts";
 import { MirrorRunner } from "../lib/mirror/runner.ts";
@@ -222,6 +223,7 @@ async function catchUp(backlog: number, placers: number) {
     );
     const tables = await listTables(kv, location.id);
     const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+    const lineOf = (item: MenuItem) => ({ menuItemId: item.id, options: requiredOptions(item) });
     let placed = 0;
     await Promise.all(Array.from({ length: placers }, async () => {
       while (placed < backlog) {
@@ -229,8 +231,8 @@ async function catchUp(backlog: number, placers: number) {
         await services.intake.place({
           tableToken: tables[n % tables.length].token,
           items: [
-            { menuItemId: items[n % items.length].id, quantity: 2 },
-            { menuItemId: items[(n * 3) % items.length].id, quantity: 1, note: "no onions" },
+            { ...lineOf(items[n % items.length]), quantity: 2 },
+            { ...lineOf(items[(n * 3) % items.length]), quantity: 1, note: "no onions" },
           ],
         });
       }

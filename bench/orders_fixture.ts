@@ -83,6 +83,13 @@ export function orderBodies(fixture: Fixture, count: number): string[] {
   return bodies;
 }
 
+/** The first available options of each of `item`'s required groups: the least a line must choose. */
+export function requiredOptions(item: FixtureItem): string[] {
+  return (item.optionGroups ?? []).flatMap((group) =>
+    group.options.filter((o) => o.available).slice(0, group.min).map((o) => o.id)
+  );
+}
+
 /** A repeatable pseudo-random sequence in [0, 1) (mulberry32). */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
