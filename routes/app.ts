@@ -1,6 +1,5 @@
 /** Builds the HTTP application: middleware, the resource routers, OpenAPI and docs. */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { createMiddleware } from "hono/factory";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../lib/services.ts";
 import { analytics } from "./api/analytics.ts";
@@ -34,27 +33,25 @@ import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
 import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
+import { menuEditorPages } from "./pages/admin_menu.tsx";
+import { analyticsPages } from "./pages/admin_analytics.tsx";
 import type { AppEnv } from "./state.ts";
 
 /** The application for a set of services. */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   const { config } = services;
-  app.use("*", requestContext({ trustProxyHeader: config.trustProxyHeader }));
+  // Only the layers that do something in this configuration: each costs every request.
+  app.use("*", requestContext(services));
   if (config.requestLog === "json") app.use("*", requestLog());
-  app.use(
-    "*",
-    createMiddleware<AppEnv>(async function injectServices(c, next) {
-      c.set("services", services);
-      await next();
-    }),
-  );
   app.use("*", securityHeaders());
-  app.use("*", corsForOrigins(config.corsOrigins));
+  if (config.corsOrigins.length) app.use("*", corsForOrigins(config.corsOrigins));
   app.use("*", refuseBadHost());
   app.use("*", refuseWhileDraining());
-  app.use("/api/*", refusedCredentialGuard());
-  app.use("/t/*", refusedCredentialGuard());
+  if (services.limits.enabled) {
+    app.use("/api/*", refusedCredentialGuard());
+    app.use("/t/*", refusedCredentialGuard());
+  }
   app.use("*", deviceSignIn());
   app.use("/api/*", jsonBodyGuard({ maxBytes: config.maxBodyBytes }));
 
@@ -78,6 +75,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
+  app.route("/", menuEditorPages);
+  app.route("/", analyticsPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
