@@ -280,46 +280,19 @@ async function answer(
   head: StreamHead,
   handler: Deno.ServeHandler<Deno.NetAddr>,
 ): Promise<void> {
-  const host = head.headers.find(([name]) => name === "host")?.[1] ?? "localhost";
   const aborted = new AbortController();
-  let request: Request;
-  try {
-    request = new Request(`http://${host}${head.target}`, {
-      headers: head.headers,
-      signal: aborted.signal,
-    });
-  } catch {
-    // A Host the URL cannot hold: the app's own check answers it (400 in the error shape).
-    request = new Request(`http://localhost${head.target}`, {
-      headers: head.headers,
-      signal: aborted.signal,
-    });
-  }
   let completed!: () => void;
-  const info: Deno.ServeHandlerInfo<Deno.NetAddr> = {
-    remoteAddr: conn.remoteAddr,
-    completed: new Promise<void>((resolve) => completed = resolve),
-  };
+  const done = new Promise<void>((resolve) => completed = resolve);
   // The client hangs up (or sends anything more): the answer's body is cancelled. The read
   // ends at the latest when the connection is closed after the answer.
   conn.read(new Uint8Array(1)).catch(() => null).then(() => aborted.abort());
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let headSent = false;
   try {
-    const response = await handler(request, info);
-    if (!response.headers.get("content-type")?.startsWith("text/event-stream")) {
-      // A refusal (401, 429...) or a 204: whole, with its length.
-      const body = response.body ? new Uint8Array(await response.arrayBuffer()) : null;
-      headSent = true;
-      await writeAll(conn, responseHead(response, head.version, { length: body?.length ?? 0 }));
-      if (body?.length) await writeAll(conn, body);
-      return;
-    }
-    const chunked = head.version === "1.1";
-    headSent = true;
-    await writeAll(conn, responseHead(response, head.version, { chunked }));
-    if (!response.body) return;
-    reader = response.body.getReader();
+    // Started in a function of its own, so that while the stream lasts only its body is held,
+    // not the request, the head's lines or the answer's headers.
+    const stream = await start(conn, head, handler, { signal: aborted.signal, completed: done });
+    if (!stream) return;
+    reader = stream.body.getReader();
     const cancel = () => reader?.cancel().catch(() => {});
     if (aborted.signal.aborted) cancel();
     aborted.signal.addEventListener("abort", cancel);
@@ -327,19 +300,56 @@ async function answer(
       const { done, value } = await reader.read();
       if (done) break;
       if (!value.length) continue;
-      await writeAll(conn, chunked ? chunk(value) : value);
+      await writeAll(conn, stream.chunked ? chunk(value) : value);
     }
-    if (chunked) await writeAll(conn, LAST_CHUNK);
-  } catch (error) {
+    if (stream.chunked) await writeAll(conn, LAST_CHUNK);
+  } catch {
     await reader?.cancel().catch(() => {});
-    if (!headSent) {
-      console.error("[error] stream front", error);
-      await writeAll(conn, INTERNAL_ERROR).catch(() => {});
-    }
   } finally {
     aborted.abort();
     completed();
   }
+}
+
+/**
+ * Runs the handler and writes the answer's head: an event stream's body is left to the caller
+ * (returned), any other answer (a refusal, a 204) is written whole, with its length (null).
+ */
+async function start(
+  conn: Deno.TcpConn,
+  head: StreamHead,
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+  options: { signal: AbortSignal; completed: Promise<void> },
+): Promise<{ body: ReadableStream<Uint8Array>; chunked: boolean } | null> {
+  const host = head.headers.find(([name]) => name === "host")?.[1] ?? "localhost";
+  const init = { headers: head.headers, signal: options.signal };
+  let request: Request;
+  try {
+    request = new Request(`http://${host}${head.target}`, init);
+  } catch {
+    // A Host the URL cannot hold: the app's own check answers it (400 in the error shape).
+    request = new Request(`http://localhost${head.target}`, init);
+  }
+  let response: Response;
+  try {
+    response = await handler(request, {
+      remoteAddr: conn.remoteAddr,
+      completed: options.completed,
+    });
+  } catch (error) {
+    console.error("[error] stream front", error);
+    await writeAll(conn, INTERNAL_ERROR);
+    return null;
+  }
+  if (!response.body || !response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    const body = response.body ? new Uint8Array(await response.arrayBuffer()) : null;
+    await writeAll(conn, responseHead(response, head.version, { length: body?.length ?? 0 }));
+    if (body?.length) await writeAll(conn, body);
+    return null;
+  }
+  const chunked = head.version === "1.1";
+  await writeAll(conn, responseHead(response, head.version, { chunked }));
+  return { body: response.body, chunked };
 }
 
 /** One chunk of a chunked body, in one write. */
