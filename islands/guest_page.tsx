@@ -6,8 +6,8 @@
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Menu, MenuViewItem } from "../lib/schemas.ts";
-import { formatPrice } from "../lib/pages/format.ts";
-import { fill, guestMessages } from "../lib/pages/guest_messages.ts";
+import { fill, formatPrice } from "../lib/pages/format.ts";
+import { guestMessages } from "../lib/pages/guest_messages.ts";
 import {
   addLine,
   cartCount,

@@ -5,8 +5,8 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { MenuViewItem } from "../../lib/schemas.ts";
-import { formatDelta, formatPrice } from "../../lib/pages/format.ts";
-import { fill, guestMessages } from "../../lib/pages/guest_messages.ts";
+import { fill, formatDelta, formatPrice } from "../../lib/pages/format.ts";
+import { guestMessages } from "../../lib/pages/guest_messages.ts";
 import { type CartLine, choiceFits, MAX_LINE_NOTE, MAX_QUANTITY } from "./cart.ts";
 import { newKey } from "./storage.ts";
 

@@ -5,8 +5,8 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { apiClient } from "../../lib/client/api.ts";
-import { formatPrice } from "../../lib/pages/format.ts";
-import { fill, guestMessages } from "../../lib/pages/guest_messages.ts";
+import { fill, formatPrice } from "../../lib/pages/format.ts";
+import { guestMessages } from "../../lib/pages/guest_messages.ts";
 
 const api = apiClient();
 

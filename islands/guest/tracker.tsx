@@ -6,8 +6,8 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { Order } from "../../lib/schemas.ts";
-import { formatClock, formatPrice } from "../../lib/pages/format.ts";
-import { fill, guestMessages } from "../../lib/pages/guest_messages.ts";
+import { fill, formatClock, formatPrice } from "../../lib/pages/format.ts";
+import { guestMessages } from "../../lib/pages/guest_messages.ts";
 import type { StoredOrder } from "./storage.ts";
 
 export type PlacedOrder = StoredOrder;

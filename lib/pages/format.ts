@@ -26,3 +26,8 @@ export function formatDelta(cents: number, currency: string, lang: string): stri
 export function formatClock(iso: string, lang: string): string {
   return new Date(iso).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
 }
+
+/** A message with its `{name}` placeholders filled. */
+export function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
+}

@@ -172,8 +172,3 @@ const CATALOGUES: Record<string, GuestMessages> = { en, de };
 export function guestMessages(lang: string): GuestMessages {
   return CATALOGUES[lang.toLowerCase().split("-")[0]] ?? en;
 }
-
-/** A message with its `{name}` placeholders filled. */
-export function fill(text: string, values: Record<string, string | number>): string {
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
-}

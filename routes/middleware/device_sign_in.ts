@@ -2,7 +2,9 @@
  * Device sign-in for shared screens (shared/API.md v1.1): a page opened with
  * `?access_token=<device token>` gets a session cookie for that token and a redirect to the same
  * URL without the parameter, so the token leaves the address bar and the history. The session
- * ends with the token (revoked or expired) at the latest.
+ * ends with the token (revoked or expired) at the latest. The bootstrap token works the same
+ * way, for one location and a working day, so an operator can open the admin page before any
+ * staff member is in the directory.
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -13,12 +15,14 @@ import { createSession } from "../../lib/auth/sessions.ts";
 import { unauthorized } from "../../lib/errors.ts";
 import { authError, secureCookies, takeSignInAttempt } from "../pages/auth.ts";
 import type { AppEnv } from "../state.ts";
-import { countRefusal } from "./auth.ts";
+import { countRefusal, resolveLocation } from "./auth.ts";
 
 /** A shared screen's session lasts as long as its token, up to this. */
 const DEVICE_SESSION_MAX_MS = 30 * 24 * 60 * 60_000;
 /** A shared screen may be off this long (a weekend closed) before it needs its token again. */
 const DEVICE_SESSION_IDLE_MS = 4 * 24 * 60 * 60_000;
+/** A session opened with the bootstrap token lasts this long. */
+const BOOTSTRAP_SESSION_MS = 12 * 60 * 60_000;
 
 /** Turns `?access_token=` on a page (not `/api/`, not `/auth/`) into a session cookie. */
 export function deviceSignIn() {
@@ -45,14 +49,21 @@ async function signIn(c: Context<AppEnv>, token: string): Promise<Response> {
   const record = principal?.deviceTokenId
     ? await auth.getDeviceToken(principal.deviceTokenId)
     : null;
-  if (!principal || !record) {
+  if (!principal || (!record && principal.via !== "bootstrap")) {
     await countRefusal(c, "access_token");
     throw unauthorized(
       "This link's device token is not valid, has expired or was revoked.",
       "invalid_token",
     );
   }
-  const ttlMs = Math.min(Date.parse(record.expiresAt) - Date.now(), DEVICE_SESSION_MAX_MS);
+  // The bootstrap token opens a session for one location (`?location=`, else the first), for
+  // a working day: the operator's first sign-in before staff are in the directory.
+  const locationId = record
+    ? record.locationId
+    : (await resolveLocation(kv, principal, c.req.query("location"))).id;
+  const ttlMs = record
+    ? Math.min(Date.parse(record.expiresAt) - Date.now(), DEVICE_SESSION_MAX_MS)
+    : BOOTSTRAP_SESSION_MS;
   const entry = newAuditEntry(
     {
       actor: auditActor(principal),
@@ -60,16 +71,18 @@ async function signIn(c: Context<AppEnv>, token: string): Promise<Response> {
       retentionMs: config.auditRetentionMs,
       feedRetentionMs: config.eventRetentionMs,
     },
-    record.locationId,
+    locationId,
     {
       action: "auth.device_sign_in",
-      target: { type: "device_token", id: record.id },
+      target: record
+        ? { type: "device_token", id: record.id }
+        : { type: "bootstrap", id: "bootstrap" },
       address: c.get("clientAddress"),
     },
   );
   const { id } = await createSession(kv, {
-    principal,
-    locationId: record.locationId,
+    principal: record ? principal : { ...principal, locations: [locationId] },
+    locationId,
     lifetime: { ttlMs, idleMs: Math.min(DEVICE_SESSION_IDLE_MS, ttlMs) },
     audit: { entry, feedRetentionMs: config.eventRetentionMs },
   });

@@ -9,7 +9,7 @@ import { html } from "hono/html";
 import { firstLocation, getLocationBySlug } from "../../lib/catalog/locations.ts";
 import { AppError, notFound } from "../../lib/errors.ts";
 import { handleCallback } from "../../lib/auth/oidc/handle_callback.ts";
-import { signIn } from "../../lib/auth/oidc/sign_in.ts";
+import { localPath, signIn } from "../../lib/auth/oidc/sign_in.ts";
 import { signOut } from "../../lib/auth/oidc/sign_out.ts";
 import { clearedSessionCookie, getSessionId } from "../../lib/auth/oidc/session_cookie.ts";
 import { AUDIT_SERVER_SCOPE, auditActor } from "../../lib/audit/entry.ts";
@@ -59,27 +59,38 @@ export const authPages = new Hono<AppEnv>()
   })
   .post("/signout", async (c) => {
     const { kv, auth, config } = c.get("services");
+    const sent = await signOutRequest(c);
+    // A plain HTML form (the staff pages' "Sign out") goes back to the page it came from,
+    // which then offers signing in again; a script gets 204.
+    const done = (response: Response) => {
+      if (!sent.form) return response;
+      const headers = new Headers(response.headers);
+      headers.set("location", localPath(sent.next));
+      return new Response(null, { status: 303, headers });
+    };
     const cleared = () =>
-      c.body(null, 204, {
+      done(c.body(null, 204, {
         "set-cookie": clearedSessionCookie(secureCookies(c)),
         "cache-control": "no-store",
-      });
+      }));
     const sessionId = getSessionId(c.req.raw);
     if (sessionId === undefined) return cleared();
     const principal = await auth.authenticateSession(sessionId);
     if (!principal) return cleared();
-    if (await csrfTokenOf(c) !== principal.session?.csrfToken) {
+    if (sent.csrfToken !== principal.session?.csrfToken) {
       throw forbidden("Send the session's X-CSRF-Token with this request.", "csrf_failed");
     }
     const session = await readSession(kv, sessionId);
-    return await signOut(kv, principal, {
-      actor: auditActor(principal),
-      requestId: c.get("requestId"),
-      retentionMs: config.auditRetentionMs,
-      feedRetentionMs: config.eventRetentionMs,
-      secureCookies: secureCookies(c),
-      locationId: session?.locationId ?? AUDIT_SERVER_SCOPE,
-    });
+    return done(
+      await signOut(kv, principal, {
+        actor: auditActor(principal),
+        requestId: c.get("requestId"),
+        retentionMs: config.auditRetentionMs,
+        feedRetentionMs: config.eventRetentionMs,
+        secureCookies: secureCookies(c),
+        locationId: session?.locationId ?? AUDIT_SERVER_SCOPE,
+      }),
+    );
   })
   .onError((error, c) => authError(error, c));
 
@@ -109,15 +120,23 @@ export function authError(error: Error, c: Context<AppEnv>): Response {
   return new Response(page.toString(), { status: response.status, headers });
 }
 
-/** The CSRF token a sign-out sent: the header, or a plain HTML form's `csrfToken` field. */
-async function csrfTokenOf(c: Context<AppEnv>): Promise<string | undefined> {
+/**
+ * What a sign-out sent: the CSRF token (the header, or a plain HTML form's `csrfToken` field)
+ * and, from a form, the page to go back to (`next`).
+ */
+async function signOutRequest(
+  c: Context<AppEnv>,
+): Promise<{ csrfToken?: string; form: boolean; next?: string }> {
   const header = c.req.header("x-csrf-token");
-  if (header !== undefined) return header;
   if (!(c.req.header("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
-    return undefined;
+    return { csrfToken: header, form: false };
   }
   const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
-  return typeof form.csrfToken === "string" ? form.csrfToken : undefined;
+  return {
+    csrfToken: header ?? (typeof form.csrfToken === "string" ? form.csrfToken : undefined),
+    form: true,
+    next: typeof form.next === "string" ? form.next : undefined,
+  };
 }
 
 function configured(c: Context<AppEnv>): OidcClient {
