@@ -11,7 +11,7 @@
  *   deno task bench:tls-reload [-- --swaps 20 --interval 250 --workers 4 --streams 20]
  */
 import { parseArgs } from "node:util";
-import { startArgs } from "./start_args.ts";
+import { startBenchServer } from "./server.ts";
 
 if (import.meta.main) await main(Deno.args.filter((a) => a !== "--"));
 
@@ -42,32 +42,17 @@ async function main(argv: string[]) {
     );
   }
   await sh("mkdir signal && cp s1.crt signal/cert.pem && cp s1.key signal/key.pem");
-  const port = freePort();
-  const server = new Deno.Command(Deno.execPath(), {
-    args: startArgs(),
+  const caCert = await Deno.readTextFile(`${dir}/ca.crt`);
+  const server = await startBenchServer({
+    kvPath: ":memory:",
+    caCert,
+    stderr: "null",
     env: {
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      SEATSERVE_KV_PATH: ":memory:",
-      SEATSERVE_BOOTSTRAP_TOKEN: "bench-owner",
-      SEATSERVE_RATE_LIMIT: "off",
       SEATSERVE_TLS_CERT_FILE: `${dir}/signal/cert.pem`,
       SEATSERVE_TLS_KEY_FILE: `${dir}/signal/key.pem`,
     },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const caCert = await Deno.readTextFile(`${dir}/ca.crt`);
-  const base = `https://localhost:${port}`;
-  const shared = Deno.createHttpClient({ caCerts: [caCert] });
-  for (let i = 0;; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`, { client: shared } as RequestInit)).ok) break;
-    } catch {
-      if (i > 300) throw new Error("server did not start");
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  });
+  const { base, port, token } = server;
   // Streams opened before the first swap, each on its own connection.
   const streamClients: Deno.HttpClient[] = [];
   let streamsOpen = 0;
@@ -75,7 +60,7 @@ async function main(argv: string[]) {
     const client = Deno.createHttpClient({ caCerts: [caCert] });
     streamClients.push(client);
     const response = await fetch(`${base}/api/kitchen/stream`, {
-      headers: { authorization: "Bearer bench-owner", accept: "text/event-stream" },
+      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
       client,
     } as RequestInit);
     streamsOpen++;
@@ -111,7 +96,7 @@ async function main(argv: string[]) {
     const n = swap % 2 === 0 ? 2 : 1;
     await sh(`cp s${n}.crt signal/cert.pem && cp s${n}.key signal/key.pem`);
     const started = performance.now();
-    server.kill("SIGHUP");
+    server.process.kill("SIGHUP");
     for (;;) {
       if (await servedSerial(port) === `serial=0${n}`) break;
       if (performance.now() - started > 10_000) throw new Error("swap not served in 10 s");
@@ -141,9 +126,8 @@ async function main(argv: string[]) {
       2,
     ),
   );
-  server.kill("SIGTERM");
-  await server.status;
-  for (const client of [shared, ...streamClients]) client.close();
+  await server.stop();
+  for (const client of streamClients) client.close();
   await Deno.remove(dir, { recursive: true });
 }
 
@@ -159,11 +143,4 @@ async function servedSerial(port: number): Promise<string> {
     stderr: "null",
   }).output();
   return new TextDecoder().decode(out.stdout).trim();
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
