@@ -60,7 +60,7 @@ async function readPem(variable: string, path: string): Promise<string> {
 }
 
 /**
- * Calls `onChange` (once, `debounceMs` after the last event) whenever something changes in the
+ * Calls `onChange` (once, `debounceMs` (300) after the last event) whenever something changes in the
  * folders holding the files: a renewal writes the certificate and the key one after the other,
  * and tools such as certbot swap symbolic links in the folder rather than write the files.
  * Whether the pair really changed is the caller's to decide (it compares what it reads).
@@ -68,8 +68,9 @@ async function readPem(variable: string, path: string): Promise<string> {
 export function watchTlsFiles(
   files: TlsFiles,
   onChange: () => void,
-  debounceMs = 300,
+  options: { debounceMs?: number } = {},
 ): { close(): void } {
+  const debounceMs = options.debounceMs ?? 300;
   const folders = [...new Set([files.certFile, files.keyFile].map((f) => dirname(resolve(f))))];
   const watcher = Deno.watchFs(folders, { recursive: false });
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -202,7 +202,11 @@ Deno.test("[keys] a store from before key ids: its key becomes k1, and tokens wi
     try {
       assert.equal(keys.current.kid, "k1");
       assert.deepEqual(keys.current.secret, legacySecret);
-      assert.equal((await s.kv.get(secretKey("signing_key"))).value, null, "the old key stays");
+      assert.equal(
+        (await s.kv.get(secretKey("signing_key"))).value,
+        null,
+        "moved into the set, not left beside it",
+      );
       // A device token as the old code signed it: no kid.
       const { record } = await auth.issueDeviceToken(
         { role: "owner", via: "bootstrap", id: "bootstrap", locations: "all", label: "" },
