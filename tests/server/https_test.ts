@@ -285,6 +285,19 @@ Deno.test({
         const health = await fetch(`${hup.base}/api/health`, via(hup.client));
         assert.equal(health.status, 200);
         assert.equal((await health.json()).status, "ok");
+
+        // As certbot renews: new files in the archive, the links in the watched folder re-pointed
+        // (each replaced by a rename). No signal needed.
+        await Deno.copyFile(certificates[2].cert, `${archive}/cert3.pem`);
+        await Deno.copyFile(certificates[2].key, `${archive}/key3.pem`);
+        for (const part of ["cert", "key"]) {
+          await Deno.symlink(`${archive}/${part}3.pem`, `${linked}/${part}.pem.new`);
+          await Deno.rename(`${linked}/${part}.pem.new`, `${linked}/${part}.pem`);
+        }
+        await eventually(
+          "re-pointed links apply serial 3",
+          async () => await servedSerial(hup.port) === "serial=03",
+        );
       } finally {
         await hup.stop();
       }
