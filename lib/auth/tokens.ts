@@ -58,8 +58,9 @@ export class Auth {
       };
     }
     let id: string;
+    let signedWith: string | null;
     try {
-      const { payload } = await jwtVerify(token, async (header) => {
+      const { payload, protectedHeader } = await jwtVerify(token, async (header) => {
         if (header.kid !== undefined && typeof header.kid !== "string") throw new Error("kid");
         const key = await this.#keys.verifyingFresh(header.kid);
         if (!key) throw new Error("unknown or retired signing key");
@@ -70,6 +71,7 @@ export class Auth {
       });
       if (typeof payload.jti !== "string") return null;
       id = payload.jti;
+      signedWith = protectedHeader.kid ?? null;
     } catch {
       return null;
     }
@@ -80,6 +82,7 @@ export class Auth {
       via: "device",
       id: record.id,
       deviceTokenId: record.id,
+      signedWith,
       locations: [record.locationId],
       label: record.label,
     };
@@ -124,9 +127,15 @@ export class Auth {
     return await this.#credentialHolds(principal);
   }
 
-  /** The device token behind a principal, if there is one, is still live. */
+  /**
+   * The device token behind a principal, if there is one, is still live; presented itself, its
+   * signing key is not retired either (a session opened with it is not signed, and holds).
+   */
   async #credentialHolds(principal: Principal): Promise<boolean> {
     if (!principal.deviceTokenId) return true;
+    if (principal.via === "device" && principal.signedWith !== undefined) {
+      if (!this.#keys.verifying(principal.signedWith ?? undefined)) return false;
+    }
     const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(principal.deviceTokenId)))
       .value;
     return record !== null && Date.parse(record.expiresAt) > Date.now();

@@ -72,7 +72,10 @@ async function signingAudit(s: TestServices): Promise<AuditEntry[]> {
 Deno.test("[keys] rotate, old tokens still work, retire refused by an open order, forced, then refused", async () => {
   const dir = await Deno.makeTempDir({ prefix: "seatserve-keys-" });
   const path = `${dir}/store.kv`;
-  const s = await newTestServices({ SEATSERVE_KV_PATH: path });
+  const s = await newTestServices({
+    SEATSERVE_KV_PATH: path,
+    SEATSERVE_STREAM_KEEPALIVE_SECONDS: "1",
+  });
   try {
     const before = await deviceToken(s, "kitchen");
     assert.equal(kidOf(before.token), "k1");
@@ -117,6 +120,13 @@ Deno.test("[keys] rotate, old tokens still work, retire refused by an open order
     assert.match(current.stderr, /k2 is the current key: rotate first/);
     assert.equal((await keysTask(path, "--retire", "k9")).code, 1);
 
+    // A kitchen stream opened with k1's device token, re-checked every keep-alive (1 s here).
+    const stream = await s.app.request("/api/kitchen/stream", {
+      headers: { authorization: `Bearer ${before.token}`, accept: "text/event-stream" },
+    });
+    assert.equal(stream.status, 200);
+    const streamText = new Response(stream.body).text();
+
     const forced = await keysTask(path, "--retire", "k1", "--force");
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /^signing key k1 retired: .*\(forced: \d+ open orders? lost/);
@@ -133,6 +143,13 @@ Deno.test("[keys] rotate, old tokens still work, retire refused by an open order
     expect(await call(s, "GET", `/api/orders/${oldOrder.id}?token=${oldOrder.orderToken}`), 401);
     assert.equal(await meStatus(s, after.token), 200);
     assert.equal(await orderStatus(s, newOrder), 200);
+    // The stream ends at its next check, with the comment saying why.
+    const ended = await Promise.race([
+      streamText,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000)),
+    ]);
+    assert.ok(ended !== null, "the k1 stream still runs 5 s after k1 was refused");
+    assert.match(ended, /: the token this stream was opened with was revoked or has expired/);
 
     // The audit log: a rotation and a forced retirement, by the operator; none for refusals.
     const entries = await signingAudit(s);
