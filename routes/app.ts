@@ -32,6 +32,8 @@ import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
 import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
+import { menuEditorPages } from "./pages/admin_menu.tsx";
+import { analyticsPages } from "./pages/admin_analytics.tsx";
 import type { AppEnv } from "./state.ts";
 
 /** The application for a set of services. */
@@ -71,6 +73,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
+  app.route("/", menuEditorPages);
+  app.route("/", analyticsPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
