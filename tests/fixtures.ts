@@ -200,11 +200,12 @@ export function freePort(): number {
 
 /**
  * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
- * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) and waits until
- * it is healthy.
+ * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) on a free port (or
+ * `env.PORT`) and waits until it is healthy.
  */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
-  const port = freePort();
+  // A test that must know the address first (an OpenID provider's redirect) picks the port.
+  const port = env.PORT ? Number(env.PORT) : freePort();
   const base = `http://127.0.0.1:${port}`;
   const inherited: Record<string, string> = {};
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
