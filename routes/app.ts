@@ -33,6 +33,7 @@ import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
 import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
+import { adminPages } from "./pages/admin.ts";
 import type { AppEnv } from "./state.ts";
 
 /** The application for a set of services. */
@@ -76,6 +77,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
+  app.route("/", adminPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -31,3 +31,8 @@ export function formatClock(iso: string, lang: string): string {
 export function fill(text: string, values: Record<string, string | number>): string {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
 }
+
+/** A date and time of day, in the page's language. */
+export function formatDate(iso: string, lang: string): string {
+  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+}

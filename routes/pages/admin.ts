@@ -1,0 +1,26 @@
+/**
+ * The admin pages of the overview, tables, staff and devices, and audit sections
+ * (lib/pages/staff_pages.ts ADMIN_SECTIONS), each behind the staff guard with the admin page's
+ * permission, and the printable sheet of the tables' QR codes.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
+import type { AppEnv, StaffEnv } from "../state.ts";
+import { auditPage } from "./admin/audit.tsx";
+import { overviewPage } from "./admin/overview.tsx";
+import { deviceLink, peoplePage } from "./admin/people.tsx";
+import { printSheet, tablesPage } from "./admin/tables.tsx";
+import { staffPage } from "./staff_page.tsx";
+
+const guard = staffPage(STAFF_PAGES.find((page) => page.kind === "admin")!);
+const staffOnly = (page: (c: Context<StaffEnv>) => Promise<Response>) => (c: Context<AppEnv>) =>
+  page(c as unknown as Context<StaffEnv>);
+
+export const adminPages = new Hono<AppEnv>()
+  .get("/admin", guard, staffOnly(overviewPage))
+  .get("/admin/tables", guard, staffOnly(tablesPage))
+  .get("/admin/tables/print", guard, staffOnly(printSheet))
+  .get("/admin/people", guard, staffOnly(peoplePage))
+  .post("/admin/people/device-link", guard, staffOnly(deviceLink))
+  .get("/admin/audit", guard, staffOnly(auditPage));
