@@ -187,6 +187,7 @@ export function DeviceTokens(props: { session: StaffPageSession; tokens: Token[]
                   type="button"
                   class="remove"
                   disabled={busy}
+                  aria-label={`${m.revoke} · ${nameOf(token)}`}
                   onClick={() => setRevoking(token.id)}
                 >
                   {m.revoke}

@@ -124,7 +124,7 @@ export function SettingsForm(props: { session: StaffPageSession; settings: Setti
   const described = (name: Name, own?: string) =>
     [own, name in theirs ? `${name}-theirs` : undefined].filter(Boolean).join(" ") || undefined;
   const checkbox = (name: "autoAccept" | "orderingPaused", help?: string) => (
-    <div class="field check">
+    <div class="setting check">
       <input
         id={`setting-${name}`}
         type="checkbox"
@@ -138,7 +138,7 @@ export function SettingsForm(props: { session: StaffPageSession; settings: Setti
     </div>
   );
   const number = (name: Name, min: number, max: number) => (
-    <div class="field">
+    <div class="setting">
       <label for={`setting-${name}`}>{m[name]}</label>
       <input
         id={`setting-${name}`}
@@ -161,7 +161,7 @@ export function SettingsForm(props: { session: StaffPageSession; settings: Setti
       <form onSubmit={save} noValidate>
         {checkbox("autoAccept", m.autoAcceptHint)}
         {checkbox("orderingPaused")}
-        <div class="field">
+        <div class="setting">
           <label for="setting-pausedMessage">{m.pausedMessage}</label>
           <textarea
             id="setting-pausedMessage"

@@ -141,7 +141,13 @@ export function StaffDirectory(props: { session: StaffPageSession; staff: Member
                     </option>
                   ))}
                 </select>
-                <button type="submit" disabled={busy || !mine}>{m.save}</button>
+                <button
+                  type="submit"
+                  disabled={busy || !mine}
+                  aria-label={`${m.save} · ${member.email}`}
+                >
+                  {m.save}
+                </button>
               </form>
               {removing === member.email
                 ? (
@@ -158,6 +164,7 @@ export function StaffDirectory(props: { session: StaffPageSession; staff: Member
                     type="button"
                     class="remove"
                     disabled={busy || !mine}
+                    aria-label={`${m.remove} · ${member.email}`}
                     onClick={() => setRemoving(member.email)}
                   >
                     {m.remove}

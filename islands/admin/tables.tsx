@@ -130,75 +130,86 @@ export default function AdminTables(props: AdminTablesProps) {
       </form>
       {tables.length === 0 && <p class="empty">{m.noTables}</p>}
       <ul class="table-cards">
-        {tables.map((table) => (
-          <li key={table.id} class="table-card" data-table={table.id}>
-            <h2>{fill(m.tableN, { n: table.number })}</h2>
-            <img
-              class="qr"
-              src={`/api/tables/${table.id}/qr.svg?v=${table.token?.slice(0, 12)}${locationParam}`}
-              alt={fill(m.qrOf, { n: table.number })}
-              width={160}
-              height={160}
-            />
-            <p class="guest-url">
-              <span>{m.guestUrl}:</span> <a href={table.qrUrl}>{table.qrUrl}</a>
-            </p>
-            <form class="edit-table" onSubmit={(e) => change(e, table)}>
-              <label for={`seats-${table.id}`}>{m.seats}</label>
-              <input
-                id={`seats-${table.id}`}
-                name="seats"
-                type="number"
-                min={1}
-                max={100}
-                value={table.seats}
-                required
+        {tables.map((table) => {
+          const name = fill(m.tableN, { n: table.number });
+          return (
+            <li key={table.id} class="table-card" data-table={table.id}>
+              <h2>{name}</h2>
+              <img
+                class="qr"
+                src={`/api/tables/${table.id}/qr.svg?v=${
+                  table.token?.slice(0, 12)
+                }${locationParam}`}
+                alt={fill(m.qrOf, { n: table.number })}
+                width={160}
+                height={160}
               />
-              <label for={`status-${table.id}`}>{m.status}</label>
-              <select id={`status-${table.id}`} name="status" value={table.status}>
-                {STATUSES.map((s) => (
-                  <option key={s} value={s} selected={s === table.status}>{m[`table_${s}`]}</option>
-                ))}
-              </select>
-              <button type="submit" disabled={busy}>{m.change}</button>
-            </form>
-            {asking?.id === table.id
-              ? (
-                <Confirm
-                  question={fill(
-                    asking.what === "rotate" ? m.rotateConfirm : m.removeTableConfirm,
-                    {
-                      n: table.number,
-                    },
-                  )}
-                  yes={asking.what === "rotate" ? m.rotateYes : m.removeYes}
-                  no={m.cancel}
-                  onYes={() => asking.what === "rotate" ? rotate(table) : remove(table)}
-                  onNo={() => setAsking(null)}
+              <p class="guest-url">
+                <span>{m.guestUrl}:</span> <a href={table.qrUrl}>{table.qrUrl}</a>
+              </p>
+              <form class="edit-table" onSubmit={(e) => change(e, table)}>
+                <label for={`seats-${table.id}`}>{m.seats}</label>
+                <input
+                  id={`seats-${table.id}`}
+                  name="seats"
+                  type="number"
+                  min={1}
+                  max={100}
+                  value={table.seats}
+                  required
                 />
-              )
-              : (
-                <div class="actions">
-                  <button
-                    type="button"
-                    class="rotate"
-                    disabled={busy}
-                    onClick={() => setAsking({ id: table.id, what: "rotate" })}
-                  >
-                    {m.rotate}
-                  </button>
-                  <button
-                    type="button"
-                    class="remove"
-                    disabled={busy}
-                    onClick={() => setAsking({ id: table.id, what: "remove" })}
-                  >
-                    {m.remove}
-                  </button>
-                </div>
-              )}
-          </li>
-        ))}
+                <label for={`status-${table.id}`}>{m.status}</label>
+                <select id={`status-${table.id}`} name="status" value={table.status}>
+                  {STATUSES.map((s) => (
+                    <option key={s} value={s} selected={s === table.status}>
+                      {m[`table_${s}`]}
+                    </option>
+                  ))}
+                </select>
+                <button type="submit" disabled={busy} aria-label={`${m.change} · ${name}`}>
+                  {m.change}
+                </button>
+              </form>
+              {asking?.id === table.id
+                ? (
+                  <Confirm
+                    question={fill(
+                      asking.what === "rotate" ? m.rotateConfirm : m.removeTableConfirm,
+                      {
+                        n: table.number,
+                      },
+                    )}
+                    yes={asking.what === "rotate" ? m.rotateYes : m.removeYes}
+                    no={m.cancel}
+                    onYes={() => asking.what === "rotate" ? rotate(table) : remove(table)}
+                    onNo={() => setAsking(null)}
+                  />
+                )
+                : (
+                  <div class="actions">
+                    <button
+                      type="button"
+                      class="rotate"
+                      disabled={busy}
+                      aria-label={`${m.rotate} · ${name}`}
+                      onClick={() => setAsking({ id: table.id, what: "rotate" })}
+                    >
+                      {m.rotate}
+                    </button>
+                    <button
+                      type="button"
+                      class="remove"
+                      disabled={busy}
+                      aria-label={`${m.remove} · ${name}`}
+                      onClick={() => setAsking({ id: table.id, what: "remove" })}
+                    >
+                      {m.remove}
+                    </button>
+                  </div>
+                )}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

@@ -268,7 +268,12 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
       }
       await page.emulateMedia({ media: "print" });
       assert.equal(await page.locator(".print-head").isVisible(), false);
-      await page.emulateMedia({ media: "screen" });
+      // As printed on A4 (the page's own @page size): kept with the screenshots.
+      const pdf = await page.pdf({ preferCSSPageSize: true });
+      await page.emulateMedia({ media: null });
+      await Deno.writeFile(`${SCREENSHOTS}admin-print-a4.pdf`, pdf);
+      const pages = new TextDecoder("latin1").decode(pdf).match(/\/Type\s*\/Page\b/g) ?? [];
+      assert.equal(pages.length, Math.ceil(now.length / 12), "twelve cards an A4 page");
     });
 
     let kitchenLink = "";
@@ -463,6 +468,12 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
       ["audit", "/admin/audit"],
     ] as const;
     await t.step("axe-core at 360 and 1920 px; no sideways scrolling; screenshots", async () => {
+      // Something to show on the overview.
+      const shown = [
+        await placeOrder(server, { tableToken: tables[5].token }),
+        await placeOrder(server, { tableToken: tables[6].token }),
+      ];
+      expect(await api("PATCH", `/api/orders/${shown[1].id}`, { status: "queued" }), 200);
       for (const width of [360, 1280, 1920]) {
         const { context, page: view } = await owner(width);
         for (const [name, path] of PAGES) {
@@ -476,7 +487,8 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
           if (width !== 1920) {
             await view.screenshot({
               path: `${SCREENSHOTS}admin-${name}-${width}.png`,
-              fullPage: true,
+              // The audit log is long: its first screen says how it looks.
+              fullPage: name !== "audit",
             });
           }
         }

@@ -103,11 +103,14 @@ export async function auditPage(c: Context<StaffEnv>): Promise<Response> {
             <Entry key={entry.id} entry={entry} session={session} m={m} />
           ))}
         </ol>
-        <nav class="audit-paging" aria-label={m.auditLog}>
-          {cursor && <a href={keep({})}>{m.newest}</a>}
-          {page.next && <a rel="next" class="older" href={keep({ cursor: page.next })}>{m.older}
-          </a>}
-        </nav>
+        {(cursor || page.next) && (
+          <nav class="audit-paging" aria-label={m.auditLog}>
+            {cursor && <a href={keep({})}>{m.newest}</a>}
+            {page.next && (
+              <a rel="next" class="older" href={keep({ cursor: page.next })}>{m.older}</a>
+            )}
+          </nav>
+        )}
       </div>
     </AdminFrame>,
   );
