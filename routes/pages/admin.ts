@@ -12,6 +12,7 @@ import { overviewPage } from "./admin/overview.tsx";
 import { deviceLink, peoplePage } from "./admin/people.tsx";
 import { printSheet, tablesPage } from "./admin/tables.tsx";
 import { staffPage } from "./staff_page.tsx";
+import { jsonBodyGuard } from "../middleware/json_body.ts";
 
 const guard = staffPage(STAFF_PAGES.find((page) => page.kind === "admin")!);
 const staffOnly = (page: (c: Context<StaffEnv>) => Promise<Response>) => (c: Context<AppEnv>) =>
@@ -22,5 +23,10 @@ export const adminPages = new Hono<AppEnv>()
   .get("/admin/tables", guard, staffOnly(tablesPage))
   .get("/admin/tables/print", guard, staffOnly(printSheet))
   .get("/admin/people", guard, staffOnly(peoplePage))
-  .post("/admin/people/device-link", guard, staffOnly(deviceLink))
+  .post(
+    "/admin/people/device-link",
+    jsonBodyGuard({ maxBytes: 8 * 1024 }),
+    guard,
+    staffOnly(deviceLink),
+  )
   .get("/admin/audit", guard, staffOnly(auditPage));

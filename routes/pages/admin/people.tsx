@@ -2,7 +2,7 @@
  * `GET /admin/people`: the staff directory and the device tokens; and `POST
  * /admin/people/device-link`: the ready link (and its QR code) of a device token just issued,
  * for the page to show once. The token comes in the body, never in an address, and must be a
- * live device token of this location; the link opens that role's page.
+ * live device token of this location; the link opens the page of its role's screen.
  */
 import type { Context } from "hono";
 import { z } from "@hono/zod-openapi";
@@ -11,7 +11,8 @@ import { sharedAssets } from "../../../lib/assets/assets.ts";
 import { listStaff } from "../../../lib/auth/staff.ts";
 import { qrSvg } from "../../../lib/catalog/qr.ts";
 import { invalid } from "../../../lib/errors.ts";
-import { homeFor } from "../../../lib/pages/staff_pages.ts";
+import type { Role } from "../../../lib/auth/roles.ts";
+import { STAFF_PAGES, type StaffPageEntry } from "../../../lib/pages/staff_pages.ts";
 import { staffMessages } from "../../../lib/pages/staff_messages.ts";
 import AdminPeople from "../../../islands/admin/people.tsx";
 import type { DeviceLink } from "../../../islands/admin/device_tokens.tsx";
@@ -62,6 +63,14 @@ export async function peoplePage(c: Context<StaffEnv>): Promise<Response> {
   );
 }
 
+/** The page a shared screen of each role opens: the pass, the floor, the office. */
+const DEVICE_PAGE: Record<Role, StaffPageEntry["kind"]> = {
+  kitchen: "kitchen",
+  server: "floor",
+  manager: "admin",
+  owner: "admin",
+};
+
 const DeviceLinkInput = z.object({ token: z.string().min(1).max(4096) }).strict();
 
 export async function deviceLink(c: Context<StaffEnv>): Promise<Response> {
@@ -76,9 +85,8 @@ export async function deviceLink(c: Context<StaffEnv>): Promise<Response> {
   ) {
     throw invalid("That is not a live device token of this location.");
   }
-  const url = `${config.publicUrl}${homeFor(device.role)}?access_token=${
-    encodeURIComponent(token)
-  }`;
+  const page = STAFF_PAGES.find((p) => p.kind === DEVICE_PAGE[device.role])!;
+  const url = `${config.publicUrl}${page.path}?access_token=${encodeURIComponent(token)}`;
   c.header("Cache-Control", "no-store");
   return c.json({ url, svg: await qrSvg(url) } satisfies DeviceLink);
 }
