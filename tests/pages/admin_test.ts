@@ -1,7 +1,8 @@
 /**
  * The admin pages (routes/pages/admin/, islands/admin/) in Chromium against the real server
  * and a real OpenID provider: signing in with the bootstrap token on the sign-in form and with
- * a staff account through the provider's login form; live orders; settings (and a conflicting
+ * a staff account through the provider's login form; live orders (also across a server restart);
+ * settings (and a conflicting
  * change); tables (add, change, a new QR code that the old guest link no longer opens, remove);
  * the print sheet, whose codes decode to the tables' guest URLs; the staff directory (and a
  * manager refused `owner`); device tokens (the link opens a device session, revoked on the
@@ -43,13 +44,14 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const provider = await startProvider({ redirectUrl: `${base}/auth/callback` });
-  const server = await startMain({
+  const env = {
     ...provider.env,
     PORT: String(port),
     SEATSERVE_PUBLIC_URL: base,
     SEATSERVE_KV_PATH: `${dir}/kv`,
     SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
-  });
+  };
+  let server = await startMain(env);
   const browser: Browser = await startBrowser();
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
   const api = (method: string, path: string, body?: unknown) =>
@@ -450,6 +452,33 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
       assert.deepEqual(first.filter((id) => second.includes(id)), []);
       assert.ok(first.at(-1)! > second[0]!, "older entries come after");
     });
+
+    await t.step(
+      "overview: the server restarts; the list says so, reconnects, misses nothing",
+      async () => {
+        await page.goto(`${base}/admin`);
+        await hydrated(page);
+        await page.waitForSelector(".connection[data-connection=live]");
+        const before = await placeOrder(server, { tableToken: tables[7].token });
+        await page.waitForSelector(`li[data-order="${before.id}"]`);
+        await server.stop();
+        await page.waitForSelector(".connection[data-connection=reconnecting]");
+        assert.match(await page.textContent(".connection") ?? "", /reconnecting/);
+        server = await startMain(env);
+        // Placed before the page is back: it arrives by the replay after Last-Event-ID.
+        const during = await placeOrder(server, { tableToken: tables[8].token });
+        await page.waitForSelector(".connection[data-connection=live]", { timeout: 15_000 });
+        await page.waitForSelector(`li[data-order="${during.id}"]`);
+        expect(await api("PATCH", `/api/orders/${before.id}`, { status: "queued" }), 200);
+        await page.waitForSelector(
+          `.live-status[data-status=queued] li[data-order="${before.id}"]`,
+        );
+        for (const order of [before, during]) {
+          assert.equal(await page.locator(`li[data-order="${order.id}"]`).count(), 1, order.id);
+          expect(await api("PATCH", `/api/orders/${order.id}`, { status: "cancelled" }), 200);
+        }
+      },
+    );
 
     await t.step("German by ?lang=de", async () => {
       await page.goto(`${base}/admin/tables?lang=de`);
