@@ -2,8 +2,7 @@
  * The admin pages (routes/pages/admin/, islands/admin/) in Chromium against the real server
  * and a real OpenID provider: signing in with the bootstrap token on the sign-in form and with
  * a staff account through the provider's login form; live orders (also across a server restart);
- * settings (and a conflicting
- * change); tables (add, change, a new QR code that the old guest link no longer opens, remove);
+ * settings (and a conflicting change); tables (add, change, a new QR code that the old guest link no longer opens, remove);
  * the print sheet, whose codes decode to the tables' guest URLs; the staff directory (and a
  * manager refused `owner`); device tokens (the link opens a device session, revoked on the
  * page); the audit log with filters and paging; German; axe-core, sideways scrolling and
