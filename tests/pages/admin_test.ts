@@ -76,10 +76,9 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
       async () => text.test(await page.locator(`${scope} .outcome`).first().textContent() ?? ""),
     );
   };
+  /** Waits until every island of the page answers (islands/boot.ts marks them). */
   const hydrated = (page: Page) =>
-    page.waitForFunction(() =>
-      [...document.querySelectorAll("[data-island]")].every((el) => el.children.length)
-    );
+    page.waitForFunction(() => !document.querySelector("[data-island]:not([data-hydrated])"));
 
   try {
     await t.step("sign in with the bootstrap token on the sign-in form", async () => {
