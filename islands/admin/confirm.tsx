@@ -3,13 +3,13 @@
  * revoking a device): the question and two buttons in place of the one that asked, the
  * confirming one focused so Enter or Escape answer it from the keyboard.
  */
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 
 export function Confirm(
   props: { question: string; yes: string; no: string; onYes: () => void; onNo: () => void },
 ) {
   const yes = useRef<HTMLButtonElement>(null);
-  useEffect(() => yes.current?.focus(), []);
+  useLayoutEffect(() => yes.current?.focus(), []);
   return (
     <div
       class="confirm"

@@ -155,11 +155,11 @@ export default function AdminTables(props: AdminTablesProps) {
                   type="number"
                   min={1}
                   max={100}
-                  value={table.seats}
+                  defaultValue={String(table.seats)}
                   required
                 />
                 <label for={`status-${table.id}`}>{m.status}</label>
-                <select id={`status-${table.id}`} name="status" value={table.status}>
+                <select id={`status-${table.id}`} name="status">
                   {STATUSES.map((s) => (
                     <option key={s} value={s} selected={s === table.status}>
                       {m[`table_${s}`]}

@@ -228,6 +228,8 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
       const card = `.table-card[data-table="${table.id}"]`;
       await page.click(`${card} button.rotate`);
       assert.match(await page.textContent(`${card} .confirm`) ?? "", /printed code stops working/);
+      // The confirmation takes the focus, so the keyboard answers it.
+      await page.waitForFunction(() => document.activeElement?.matches(".confirm button.danger"));
       await page.keyboard.press("Escape");
       await page.waitForSelector(`${card} .confirm`, { state: "detached" });
       assert.equal((await readTables(server))[0].token, table.token, "cancel changes nothing");
