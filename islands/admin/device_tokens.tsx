@@ -11,7 +11,7 @@ import type { StaffPageSession } from "../../lib/pages/staff_session.ts";
 import type { Role } from "../../lib/auth/roles.ts";
 import type { components } from "../../lib/client/schema.d.ts";
 import { adminClient, problemOf, staffQuery } from "./api.ts";
-import { Confirm } from "./confirm.tsx";
+import { ConfirmButton } from "./confirm.tsx";
 import { grantableRoles } from "./roles.ts";
 
 type Token = components["schemas"]["DeviceToken"];
@@ -33,7 +33,6 @@ export function DeviceTokens(props: { session: StaffPageSession; tokens: Token[]
   const [tokens, setTokens] = useState(props.tokens);
   const [created, setCreated] = useState<{ token: string; link: DeviceLink } | null>(null);
   const [message, setMessage] = useState<Message>(null);
-  const [revoking, setRevoking] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const query = staffQuery(session);
   const nameOf = (token: Token) => token.label || m.unlabelled;
@@ -88,7 +87,6 @@ export function DeviceTokens(props: { session: StaffPageSession; tokens: Token[]
   }
 
   async function revoke(token: Token) {
-    setRevoking(null);
     setBusy(true);
     setMessage(null);
     try {
@@ -172,27 +170,16 @@ export function DeviceTokens(props: { session: StaffPageSession; tokens: Token[]
                   : m.expired}
               </span>
             </div>
-            {revoking === token.id
-              ? (
-                <Confirm
-                  question={fill(m.revokeConfirm, { label: nameOf(token) })}
-                  yes={m.revokeYes}
-                  no={m.cancel}
-                  onYes={() => revoke(token)}
-                  onNo={() => setRevoking(null)}
-                />
-              )
-              : (
-                <button
-                  type="button"
-                  class="remove"
-                  disabled={busy}
-                  aria-label={`${m.revoke} · ${nameOf(token)}`}
-                  onClick={() => setRevoking(token.id)}
-                >
-                  {m.revoke}
-                </button>
-              )}
+            <ConfirmButton
+              class="remove"
+              label={m.revoke}
+              name={`${m.revoke} · ${nameOf(token)}`}
+              disabled={busy}
+              question={fill(m.revokeConfirm, { label: nameOf(token) })}
+              yes={m.revokeYes}
+              no={m.cancel}
+              onConfirm={() => revoke(token)}
+            />
           </li>
         ))}
       </ul>

@@ -11,7 +11,7 @@ import type { StaffPageSession } from "../../lib/pages/staff_session.ts";
 import { outranksOrEquals, type Role } from "../../lib/auth/roles.ts";
 import type { components } from "../../lib/client/schema.d.ts";
 import { adminClient, problemOf, staffQuery } from "./api.ts";
-import { Confirm } from "./confirm.tsx";
+import { ConfirmButton } from "./confirm.tsx";
 import { grantableRoles } from "./roles.ts";
 
 type Member = components["schemas"]["StaffMember"];
@@ -23,7 +23,6 @@ export function StaffDirectory(props: { session: StaffPageSession; staff: Member
   const s = staffMessages(session.lang);
   const [staff, setStaff] = useState(props.staff);
   const [message, setMessage] = useState<Message>(null);
-  const [removing, setRemoving] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const roles = grantableRoles(session.role);
   const query = staffQuery(session);
@@ -74,7 +73,6 @@ export function StaffDirectory(props: { session: StaffPageSession; staff: Member
   }
 
   async function remove(email: string) {
-    setRemoving(null);
     setBusy(true);
     setMessage(null);
     try {
@@ -149,27 +147,16 @@ export function StaffDirectory(props: { session: StaffPageSession; staff: Member
                   {m.save}
                 </button>
               </form>
-              {removing === member.email
-                ? (
-                  <Confirm
-                    question={fill(m.removePersonConfirm, { email: member.email })}
-                    yes={m.removeYes}
-                    no={m.cancel}
-                    onYes={() => remove(member.email)}
-                    onNo={() => setRemoving(null)}
-                  />
-                )
-                : (
-                  <button
-                    type="button"
-                    class="remove"
-                    disabled={busy || !mine}
-                    aria-label={`${m.remove} · ${member.email}`}
-                    onClick={() => setRemoving(member.email)}
-                  >
-                    {m.remove}
-                  </button>
-                )}
+              <ConfirmButton
+                class="remove"
+                label={m.remove}
+                name={`${m.remove} · ${member.email}`}
+                disabled={busy || !mine}
+                question={fill(m.removePersonConfirm, { email: member.email })}
+                yes={m.removeYes}
+                no={m.cancel}
+                onConfirm={() => remove(member.email)}
+              />
             </li>
           );
         })}

@@ -9,7 +9,7 @@ import { adminMessages } from "../../lib/pages/admin_messages.ts";
 import type { StaffPageSession } from "../../lib/pages/staff_session.ts";
 import type { components } from "../../lib/client/schema.d.ts";
 import { adminClient, problemOf, staffQuery } from "./api.ts";
-import { Confirm } from "./confirm.tsx";
+import { ConfirmButton } from "./confirm.tsx";
 
 type Table = components["schemas"]["Table"];
 type Status = Table["status"];
@@ -27,7 +27,6 @@ export default function AdminTables(props: AdminTablesProps) {
   const m = adminMessages(session.lang);
   const [tables, setTables] = useState(props.tables);
   const [message, setMessage] = useState<Message>(null);
-  const [asking, setAsking] = useState<{ id: string; what: "rotate" | "remove" } | null>(null);
   const [busy, setBusy] = useState(false);
   const query = staffQuery(session);
   const locationParam = session.locationQuery
@@ -93,7 +92,6 @@ export default function AdminTables(props: AdminTablesProps) {
   }
 
   async function rotate(table: Table) {
-    setAsking(null);
     const api = adminClient(session);
     const rotated = await run(
       () =>
@@ -106,7 +104,6 @@ export default function AdminTables(props: AdminTablesProps) {
   }
 
   async function remove(table: Table) {
-    setAsking(null);
     const api = adminClient(session);
     const gone = await run(
       () => api.DELETE("/api/tables/{id}", { params: { path: { id: table.id }, query } }),
@@ -170,43 +167,28 @@ export default function AdminTables(props: AdminTablesProps) {
                   {m.change}
                 </button>
               </form>
-              {asking?.id === table.id
-                ? (
-                  <Confirm
-                    question={fill(
-                      asking.what === "rotate" ? m.rotateConfirm : m.removeTableConfirm,
-                      {
-                        n: table.number,
-                      },
-                    )}
-                    yes={asking.what === "rotate" ? m.rotateYes : m.removeYes}
-                    no={m.cancel}
-                    onYes={() => asking.what === "rotate" ? rotate(table) : remove(table)}
-                    onNo={() => setAsking(null)}
-                  />
-                )
-                : (
-                  <div class="actions">
-                    <button
-                      type="button"
-                      class="rotate"
-                      disabled={busy}
-                      aria-label={`${m.rotate} · ${name}`}
-                      onClick={() => setAsking({ id: table.id, what: "rotate" })}
-                    >
-                      {m.rotate}
-                    </button>
-                    <button
-                      type="button"
-                      class="remove"
-                      disabled={busy}
-                      aria-label={`${m.remove} · ${name}`}
-                      onClick={() => setAsking({ id: table.id, what: "remove" })}
-                    >
-                      {m.remove}
-                    </button>
-                  </div>
-                )}
+              <div class="actions">
+                <ConfirmButton
+                  class="rotate"
+                  label={m.rotate}
+                  name={`${m.rotate} · ${name}`}
+                  disabled={busy}
+                  question={fill(m.rotateConfirm, { n: table.number })}
+                  yes={m.rotateYes}
+                  no={m.cancel}
+                  onConfirm={() => rotate(table)}
+                />
+                <ConfirmButton
+                  class="remove"
+                  label={m.remove}
+                  name={`${m.remove} · ${name}`}
+                  disabled={busy}
+                  question={fill(m.removeTableConfirm, { n: table.number })}
+                  yes={m.removeYes}
+                  no={m.cancel}
+                  onConfirm={() => remove(table)}
+                />
+              </div>
             </li>
           );
         })}

@@ -232,6 +232,11 @@ Deno.test("[admin pages] in Chromium", opts, async (t) => {
       await page.waitForFunction(() => document.activeElement?.matches(".confirm button.danger"));
       await page.keyboard.press("Escape");
       await page.waitForSelector(`${card} .confirm`, { state: "detached" });
+      // Cancelled: the focus is back on the button that asked.
+      await page.waitForFunction(
+        (selector) => document.activeElement === document.querySelector(selector),
+        `${card} button.rotate`,
+      );
       assert.equal((await readTables(server))[0].token, table.token, "cancel changes nothing");
       await page.click(`${card} button.rotate`);
       await page.click(`${card} .confirm button.danger`);
