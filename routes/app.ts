@@ -32,6 +32,8 @@ import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
 import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
+import { menuEditorPages } from "./pages/admin_menu.tsx";
+import { analyticsPages } from "./pages/admin_analytics.tsx";
 import { adminPages } from "./pages/admin.ts";
 import type { AppEnv } from "./state.ts";
 
@@ -72,6 +74,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
+  app.route("/", menuEditorPages);
+  app.route("/", analyticsPages);
   app.route("/", adminPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -4,9 +4,8 @@
  * permission, and the printable sheet of the tables' QR codes.
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
-import type { AppEnv, StaffEnv } from "../state.ts";
+import type { AppEnv } from "../state.ts";
 import { auditPage } from "./admin/audit.tsx";
 import { overviewPage } from "./admin/overview.tsx";
 import { deviceLink, peoplePage } from "./admin/people.tsx";
@@ -15,18 +14,16 @@ import { staffPage } from "./staff_page.tsx";
 import { jsonBodyGuard } from "../middleware/json_body.ts";
 
 const guard = staffPage(STAFF_PAGES.find((page) => page.kind === "admin")!);
-const staffOnly = (page: (c: Context<StaffEnv>) => Promise<Response>) => (c: Context<AppEnv>) =>
-  page(c as unknown as Context<StaffEnv>);
 
 export const adminPages = new Hono<AppEnv>()
-  .get("/admin", guard, staffOnly(overviewPage))
-  .get("/admin/tables", guard, staffOnly(tablesPage))
-  .get("/admin/tables/print", guard, staffOnly(printSheet))
-  .get("/admin/people", guard, staffOnly(peoplePage))
+  .get("/admin", guard, overviewPage)
+  .get("/admin/tables", guard, tablesPage)
+  .get("/admin/tables/print", guard, printSheet)
+  .get("/admin/people", guard, peoplePage)
   .post(
     "/admin/people/device-link",
     jsonBodyGuard({ maxBytes: 8 * 1024 }),
     guard,
-    staffOnly(deviceLink),
+    deviceLink,
   )
-  .get("/admin/audit", guard, staffOnly(auditPage));
+  .get("/admin/audit", guard, auditPage);
