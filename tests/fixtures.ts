@@ -206,15 +206,16 @@ export function freePort(): number {
 
 /**
  * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
- * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) and waits until
- * it is healthy. With `https` (the env then names TLS files) it is reached at
- * `https://localhost:<port>` through a client that trusts `https.caCert`.
+ * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) on a free port (or
+ * `env.PORT`) and waits until it is healthy. With `https` (the env then names TLS files) it is
+ * reached at `https://localhost:<port>` through a client that trusts `https.caCert`.
  */
 export async function startMain(
   env: Record<string, string>,
   options: { https?: { caCert: string } } = {},
 ): Promise<MainProcess> {
-  const port = freePort();
+  // A test that must know the address first (an OpenID provider's redirect) picks the port.
+  const port = env.PORT ? Number(env.PORT) : freePort();
   const base = options.https ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const client = options.https
     ? Deno.createHttpClient({ caCerts: [options.https.caCert] })
