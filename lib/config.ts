@@ -10,6 +10,17 @@ import type { RateRule } from "./ratelimit/limiter.ts";
 export interface Config {
   port: number;
   hostname: string;
+  /**
+   * Serve HTTPS from these PEM files (`SEATSERVE_TLS_CERT_FILE`, `SEATSERVE_TLS_KEY_FILE`), or
+   * null: plain HTTP (behind a proxy, or on Deno Deploy, TLS is theirs). Re-read on SIGHUP and
+   * when they change.
+   */
+  tls: TlsFiles | null;
+  /**
+   * With `tls`, a plain-HTTP port that answers every request 308 to the https URL
+   * (`SEATSERVE_HTTP_REDIRECT_PORT`), or null: none.
+   */
+  httpRedirectPort: number | null;
   /** Deno KV path; `undefined` lets Deno pick (Deno Deploy), ":memory:" for tests. */
   kvPath: string | undefined;
   /** Seed the demo restaurant into an empty store on start. */
@@ -120,6 +131,12 @@ export interface Config {
   webhooks: WebhookSettings;
 }
 
+/** The certificate chain and private key to serve HTTPS with (paths to PEM files). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 /** How webhooks are delivered. */
 export interface WebhookSettings {
   /**
@@ -213,11 +230,31 @@ export function loadConfig(env: Env): Config {
   const kvLimits = oneOf(env, "SEATSERVE_KV_LIMITS", ["local", "remote"]) ??
     (remotePath ? "remote" : "local");
   const maxChecksPerOp = kvLimits === "remote" ? 10 : 100;
-  const publicUrl = (env.SEATSERVE_PUBLIC_URL?.trim() || `http://localhost:${port || 8000}`)
+  const tls = tlsFiles(env);
+  const scheme = tls ? "https" : "http";
+  const publicUrl = (env.SEATSERVE_PUBLIC_URL?.trim() || `${scheme}://localhost:${port || 8000}`)
     .replace(/\/+$/, "");
+  const httpRedirectPort = env.SEATSERVE_HTTP_REDIRECT_PORT?.trim()
+    ? intSetting(env, "SEATSERVE_HTTP_REDIRECT_PORT", 0, 0, 65535)
+    : null;
+  const streamFront = (oneOf(env, "SEATSERVE_STREAM_FRONT", ["on", "off"]) ?? "off") === "on";
+  if (streamFront && tls) {
+    throw new Error(
+      "SEATSERVE_STREAM_FRONT serves plain HTTP only: leave it off with SEATSERVE_TLS_CERT_FILE " +
+        "(or terminate TLS in a proxy in front)",
+    );
+  }
+  if (httpRedirectPort !== null && !tls) {
+    throw new Error(
+      "SEATSERVE_HTTP_REDIRECT_PORT redirects to https: it needs SEATSERVE_TLS_CERT_FILE and " +
+        "SEATSERVE_TLS_KEY_FILE",
+    );
+  }
   return {
     port,
     hostname,
+    tls,
+    httpRedirectPort,
     kvPath,
     seed: !isOff(env.SEATSERVE_SEED),
     bootstrapToken: env.SEATSERVE_BOOTSTRAP_TOKEN || null,
@@ -293,7 +330,7 @@ export function loadConfig(env: Env): Config {
     drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 5, 1, 600) * 1000,
     corsOrigins: corsOrigins(env.SEATSERVE_CORS_ORIGINS),
     requestLog: oneOf(env, "SEATSERVE_LOG", ["off", "json"]) ?? "off",
-    streamFront: (oneOf(env, "SEATSERVE_STREAM_FRONT", ["on", "off"]) ?? "off") === "on",
+    streamFront,
     oidc: oidcConfig(env, publicUrl),
     sessionTtlMs: intSetting(env, "SEATSERVE_SESSION_TTL_HOURS", 12, 1, 24 * 30) * 60 * 60_000,
     sessionIdleMs: intSetting(env, "SEATSERVE_SESSION_IDLE_MINUTES", 120, 1, 24 * 60) * 60_000,
@@ -304,6 +341,20 @@ export function loadConfig(env: Env): Config {
 /** The configuration of this process. */
 export function configFromEnv(): Config {
   return loadConfig(Deno.env.toObject());
+}
+
+/** `SEATSERVE_TLS_CERT_FILE` and `SEATSERVE_TLS_KEY_FILE`: both or neither. */
+function tlsFiles(env: Env): TlsFiles | null {
+  const certFile = env.SEATSERVE_TLS_CERT_FILE?.trim() ?? "";
+  const keyFile = env.SEATSERVE_TLS_KEY_FILE?.trim() ?? "";
+  if (!certFile && !keyFile) return null;
+  if (!certFile || !keyFile) {
+    throw new Error(
+      `HTTPS needs both SEATSERVE_TLS_CERT_FILE and SEATSERVE_TLS_KEY_FILE; ` +
+        `${certFile ? "SEATSERVE_TLS_KEY_FILE" : "SEATSERVE_TLS_CERT_FILE"} is not set`,
+    );
+  }
+  return { certFile, keyFile };
 }
 
 function mirrorWorkerMode(raw: string | undefined): MirrorWorkerMode {

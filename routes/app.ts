@@ -35,6 +35,7 @@ import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
 import { menuEditorPages } from "./pages/admin_menu.tsx";
 import { analyticsPages } from "./pages/admin_analytics.tsx";
+import { adminPages } from "./pages/admin.ts";
 import type { AppEnv } from "./state.ts";
 
 /** The application for a set of services. */
@@ -77,6 +78,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/", guestPages);
   app.route("/", menuEditorPages);
   app.route("/", analyticsPages);
+  app.route("/", adminPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -19,6 +19,7 @@ export const PAGE_KINDS = [
   "guest",
   "menu_editor",
   "analytics",
+  "admin",
 ] as const;
 export type PageKind = typeof PAGE_KINDS[number];
 

@@ -32,6 +32,11 @@ export function fill(text: string, values: Record<string, string | number>): str
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
 }
 
+/** A date and time of day, in the page's language. */
+export function formatDate(iso: string, lang: string): string {
+  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+}
+
 const minorDigits = new Map<string, number>();
 
 /** How many minor-unit digits `currency` has (2 for EUR, 0 for JPY, 3 for KWD). */
