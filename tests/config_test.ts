@@ -75,6 +75,17 @@ Deno.test("[config] HTTPS: both TLS files or neither, the redirect port only wit
     () => loadConfig({ SEATSERVE_TLS_KEY_FILE: "/k.pem" }),
     /SEATSERVE_TLS_CERT_FILE is not set/,
   );
+  assert.equal(plain.streamFront, false);
+  assert.equal(loadConfig({ SEATSERVE_STREAM_FRONT: "on" }).streamFront, true);
+  assert.throws(
+    () =>
+      loadConfig({
+        SEATSERVE_STREAM_FRONT: "on",
+        SEATSERVE_TLS_CERT_FILE: "/c.pem",
+        SEATSERVE_TLS_KEY_FILE: "/k.pem",
+      }),
+    /SEATSERVE_STREAM_FRONT serves plain HTTP only/,
+  );
   assert.throws(
     () => loadConfig({ SEATSERVE_HTTP_REDIRECT_PORT: "80" }),
     /SEATSERVE_HTTP_REDIRECT_PORT redirects to https: it needs SEATSERVE_TLS_CERT_FILE/,
