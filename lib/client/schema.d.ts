@@ -3959,6 +3959,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Malformed request (a `Host` header that names no host, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No or bad credentials. */
             401: {
                 headers: {
