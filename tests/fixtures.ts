@@ -204,7 +204,8 @@ export function freePort(): number {
  * it is healthy.
  */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
-  const port = freePort();
+  // `PORT` given: that port (a restart on the same port and store, as a client sees it).
+  const port = env.PORT ? Number(env.PORT) : freePort();
   const base = `http://127.0.0.1:${port}`;
   const inherited: Record<string, string> = {};
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
