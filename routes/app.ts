@@ -33,6 +33,8 @@ import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
 import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
+import { kitchenPages } from "./pages/kitchen.tsx";
+import { floorPages } from "./pages/floor.tsx";
 import type { AppEnv } from "./state.ts";
 
 /** The application for a set of services. */
@@ -76,6 +78,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
+  app.route("/", kitchenPages);
+  app.route("/", floorPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -14,7 +14,11 @@ import "preact/jsx-runtime";
 import "openapi-fetch";
 
 /** The page kinds, each with its entry module under `islands/entries/`. */
-export const PAGE_KINDS = ["guest"] as const;
+export const PAGE_KINDS = [
+  "guest",
+  "kitchen",
+  "floor",
+] as const;
 export type PageKind = typeof PAGE_KINDS[number];
 
 /** One output file of a build. */
