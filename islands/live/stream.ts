@@ -124,6 +124,8 @@ export function connectLive(options: LiveOptions): LiveConnection {
   }
 
   const onOnline = () => retryNow();
+  // The browser knows the network is gone: the open connection is taken for dead at once.
+  const onOffline = () => attempt?.abort();
   const onVisible = () => document.visibilityState === "visible" && retryNow();
   function retryNow() {
     delay = FIRST_DELAY_MS;
@@ -131,6 +133,7 @@ export function connectLive(options: LiveOptions): LiveConnection {
     wakeUp?.();
   }
   addEventListener("online", onOnline);
+  addEventListener("offline", onOffline);
   document.addEventListener("visibilitychange", onVisible);
   run();
 
@@ -140,6 +143,7 @@ export function connectLive(options: LiveOptions): LiveConnection {
       closed = true;
       clearInterval(watchdog);
       removeEventListener("online", onOnline);
+      removeEventListener("offline", onOffline);
       document.removeEventListener("visibilitychange", onVisible);
       attempt?.abort();
       wakeUp?.();
