@@ -11,7 +11,8 @@ import { fill } from "../lib/pages/format.ts";
 import { kitchenMessages } from "../lib/pages/kitchen_messages.ts";
 import { staffMessages } from "../lib/pages/staff_messages.ts";
 import type { StaffPageSession } from "../lib/pages/staff_session.ts";
-import type { AllergenIndex } from "../lib/pages/allergens.ts";
+import { type AllergenIndex, allergenIndex } from "../lib/pages/allergens.ts";
+import { apiClient } from "../lib/client/api.ts";
 import { type LiveOrder, openOrders } from "./live/board.ts";
 import { useNow } from "./live/clock.ts";
 import { LiveStatus } from "./live/live_status.tsx";
@@ -33,6 +34,7 @@ export interface KitchenPageProps {
   autoAccept: boolean;
 }
 
+const api = apiClient();
 const COLUMNS = ["pending", "queued", "preparing", "ready"] as const;
 const FRESH_MS = 6_000;
 
@@ -54,6 +56,8 @@ export default function KitchenPage(props: KitchenPageProps) {
   const [announced, setAnnounced] = useState("");
   const seen = useRef<Set<string> | null>(null);
   const arrived = useRef<Record<string, number>>({});
+  const [allergens, setAllergens] = useState(props.allergens);
+  const asked = useRef(new Set<string>());
 
   const orders = openOrders(live.board).filter((o) =>
     !props.station || o.items.some((line) => line.station === props.station)
@@ -87,6 +91,17 @@ export default function KitchenPage(props: KitchenPageProps) {
     setAnnounced(fresh.map((o) => fill(m.newTicket, { n: o.tableNumber })).join(". "));
   }, [live.board]);
 
+  // A line of an item added to the menu since the render: read the menu's allergens again.
+  useEffect(() => {
+    const unknown = orders.flatMap((o) => o.items.map((line) => line.menuItemId))
+      .filter((id) => !allergens.items[id] && !asked.current.has(id));
+    if (!unknown.length) return;
+    for (const id of unknown) asked.current.add(id);
+    api.GET("/api/menu", { params: { query: { location: session.location.slug } } })
+      .then(({ data }) => data && setAllergens(allergenIndex(data.items)))
+      .catch(() => {});
+  }, [live.board]);
+
   const waiting = new Set(live.queued.map(tapTarget));
   const context: TicketContext = {
     now,
@@ -94,7 +109,7 @@ export default function KitchenPage(props: KitchenPageProps) {
     station: props.station,
     m,
     sm,
-    allergens: props.allergens,
+    allergens,
     allergenNames: props.allergenNames,
     warnMs: props.warnMinutes * 60_000,
     lateMs: props.lateMinutes * 60_000,

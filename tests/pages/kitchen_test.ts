@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import {
+  addMenuItem,
   call,
   deviceToken,
   expect,
@@ -68,7 +69,7 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
     );
   const openKitchen = async (
     query = "",
-    options: { width?: number; height?: number; reducedMotion?: boolean } = {},
+    options: { width?: number; height?: number; reducedMotion?: boolean; clock?: boolean } = {},
   ) => {
     const context = await browser.newContext({
       viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
@@ -78,6 +79,7 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(String(error)));
+    if (options.clock) await page.clock.install();
     const sep = query ? "&" : "?";
     await page.goto(`${server.base}/kitchen${query}${sep}access_token=${kitchen.token}`);
     await waitOnline(page);
@@ -188,6 +190,25 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
       await close();
     });
 
+    await t.step("an item added since the page opened: its allergens are read", async () => {
+      const { page, errors, close } = await openKitchen();
+      const item = await addMenuItem(server, {
+        name: "Peanut satay",
+        priceCents: 900,
+        category: "Starters",
+        allergens: ["peanuts", "soybeans"],
+      });
+      const placed = await place(tables[8].token, item.id);
+      const ticket = page.locator(`.ticket[data-order="${placed.id}"]`);
+      await ticket.locator(".line-allergens .allergen").first().waitFor();
+      assert.deepEqual(await ticket.locator(".line-allergens .allergen").allTextContents(), [
+        "Peanuts",
+        "Soy",
+      ]);
+      assert.deepEqual(errors, []);
+      await close();
+    });
+
     await t.step("without scripts the tickets are there", async () => {
       const context = await browser.newContext({ javaScriptEnabled: false });
       const page = await context.newPage();
@@ -273,35 +294,43 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
       await close();
     });
 
-    await t.step("ages colour by the thresholds; reduced motion: no flash", async () => {
-      expect(
-        await call(server, "PATCH", "/api/settings", {
-          token: TOKEN,
-          body: { ticketWarnMinutes: 1, ticketLateMinutes: 2 },
-        }),
-        200,
-      );
-      const { page, close } = await openKitchen("", { reducedMotion: true });
-      await place(tables[7].token, plain.id);
-      const fresh = page.locator(".ticket.fresh");
-      await fresh.first().waitFor();
-      const animation = await fresh.first().evaluate((e) => getComputedStyle(e).animationName);
-      assert.equal(animation, "none");
-      // Every ticket is younger than a minute here: none warns yet; the clock ticks.
-      const age = await page.textContent(".ticket .ticket-age");
-      await page.waitForFunction(
-        (was) => document.querySelector(".ticket .ticket-age")?.textContent !== was,
-        age,
-      );
-      await close();
-      expect(
-        await call(server, "PATCH", "/api/settings", {
-          token: TOKEN,
-          body: { ticketWarnMinutes: 10, ticketLateMinutes: 20 },
-        }),
-        200,
-      );
-    });
+    await t.step(
+      "ages turn amber and red by the thresholds; reduced motion: no flash",
+      async () => {
+        expect(
+          await call(server, "PATCH", "/api/settings", {
+            token: TOKEN,
+            body: { ticketWarnMinutes: 1, ticketLateMinutes: 2 },
+          }),
+          200,
+        );
+        const { page, close } = await openKitchen("", { reducedMotion: true, clock: true });
+        await place(tables[7].token, plain.id);
+        const fresh = page.locator(".ticket.fresh");
+        await fresh.first().waitFor();
+        const animation = await fresh.first().evaluate((e) => getComputedStyle(e).animationName);
+        assert.equal(animation, "none");
+        const timed = ".column-queued .ticket, .column-preparing .ticket";
+        const count = await page.locator(timed).count();
+        assert.ok(count > 0);
+        assert.equal(await page.locator(".ticket.warn, .ticket.late").count(), 0, "young tickets");
+        // A minute on (the page's clock): amber; two minutes: red. Ready tickets are not timed.
+        await page.clock.fastForward("01:01");
+        await eventually("amber", async () => await page.locator(".ticket.warn").count() === count);
+        await page.clock.fastForward("01:00");
+        await eventually("red", async () => await page.locator(".ticket.late").count() === count);
+        assert.equal(await page.locator(".column-ready .ticket.late").count(), 0);
+        await page.screenshot({ path: `${SCREENSHOTS}kitchen-late-1280.png` });
+        await close();
+        expect(
+          await call(server, "PATCH", "/api/settings", {
+            token: TOKEN,
+            body: { ticketWarnMinutes: 10, ticketLateMinutes: 20 },
+          }),
+          200,
+        );
+      },
+    );
 
     await t.step("axe-core at 360 and 1920 px; screenshots at 360 and 1280 px", async () => {
       for (const width of [360, 1920]) {
