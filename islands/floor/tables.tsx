@@ -43,6 +43,7 @@ export function Tables(
   const [messages, setMessages] = useState<Record<string, string>>({});
   const [closing, setClosing] = useState<string | null>(null);
   const signatures = useRef<Record<string, string>>({});
+  const wasOnline = useRef(false);
   const query = props.context.locationQuery ? { location: props.context.locationQuery } : undefined;
   const price = (cents: number) => formatPrice(cents, props.currency, props.lang);
 
@@ -58,19 +59,26 @@ export function Tables(
     }
   }
 
-  // A table's orders changed (or the connection came back): its bill is read again.
+  // A table's orders changed: its bill is read again.
   useEffect(() => {
     const byTable: Record<string, string[]> = {};
     for (const order of props.orders) {
       (byTable[order.tableId] ??= []).push(`${order.id}:${order.version}`);
     }
     for (const table of props.tables) {
-      const signature = `${props.online}|${(byTable[table.id] ?? []).join(",")}`;
+      const signature = (byTable[table.id] ?? []).join(",");
       const before = signatures.current[table.id];
       signatures.current[table.id] = signature;
       if (before !== undefined && before !== signature && props.online) reread(table.id);
     }
-  }, [props.orders, props.online]);
+  }, [props.orders]);
+
+  // Back after being offline: every bill, since closes made elsewhere are not on the stream.
+  useEffect(() => {
+    if (!props.online) return;
+    if (wasOnline.current) { for (const table of props.tables) reread(table.id); }
+    wasOnline.current = true;
+  }, [props.online]);
 
   async function close(table: FloorTable) {
     if (closing) return;

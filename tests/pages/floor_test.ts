@@ -224,10 +224,32 @@ Deno.test("[floor page] in Chromium", opts, async (t) => {
       }
       for (const width of [360, 1280]) {
         const { page, close } = await openFloor({ width, height: width === 360 ? 780 : 900 });
-        await page.screenshot({ path: `${SCREENSHOTS}floor-${width}.png` });
-        await page.screenshot({ path: `${SCREENSHOTS}floor-full-${width}.png`, fullPage: true });
+        await page.screenshot({ path: `${SCREENSHOTS}floor-board-${width}.png` });
+        await page.screenshot({
+          path: `${SCREENSHOTS}floor-board-full-${width}.png`,
+          fullPage: true,
+        });
         await close();
       }
+    });
+
+    await t.step("the kitchen sees pending orders as waiting for acceptance", async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(`${server.base}/kitchen?access_token=${kitchen.token}`);
+      await page.waitForSelector('.live-status[data-online="true"]');
+      const pending = (await read("/api/orders?status=pending")).orders as Json[];
+      assert.ok(pending.length > 0);
+      const shown = await page.$$eval(
+        ".column-pending .ticket",
+        (els) => els.map((e) => e.getAttribute("data-order")),
+      );
+      assert.deepEqual(shown.sort(), pending.map((o) => o.id).sort());
+      assert.match(await page.textContent(".column-pending h2") ?? "", /Waiting for acceptance/);
+      // The kitchen cannot accept: no button on them.
+      assert.equal(await page.locator(".column-pending .ticket button").count(), 0);
+      await page.screenshot({ path: `${SCREENSHOTS}kitchen-pending-1280.png` });
+      await context.close();
     });
 
     await t.step("German by Accept-Language; the page's script, gzipped", async () => {

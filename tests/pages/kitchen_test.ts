@@ -80,6 +80,17 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(String(error)));
     if (options.clock) await page.clock.install();
+    // Counts the tones the page plays (WebAudio oscillators started).
+    await page.addInitScript(() => {
+      const start = OscillatorNode.prototype.start;
+      // deno-lint-ignore no-explicit-any
+      const counter = globalThis as any;
+      counter.tones = 0;
+      OscillatorNode.prototype.start = function (...args) {
+        counter.tones++;
+        return start.apply(this, args);
+      };
+    });
     const sep = query ? "&" : "?";
     await page.goto(`${server.base}/kitchen${query}${sep}access_token=${kitchen.token}`);
     await waitOnline(page);
@@ -103,6 +114,11 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         console.log(`guest tap to kitchen ticket: ${elapsed} ms`);
         assert.ok(elapsed < 1_000, `${elapsed} ms`);
         const id = await ticket.getAttribute("data-order");
+        // A new ticket beeps (a WebAudio tone, no sound file) and flashes.
+        assert.ok(
+          await screen.evaluate(() => (globalThis as unknown as { tones: number }).tones) > 0,
+        );
+        assert.match(await ticket.getAttribute("class") ?? "", /\bfresh\b/);
         const order = (await openOrders()).find((o) => o.id === id)!;
         assert.equal(order.status, "queued");
         const line = order.items.find((l: Json) => l.menuItemId === withOptions.id);
