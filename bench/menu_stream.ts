@@ -20,7 +20,7 @@
  *   deno task bench:menu-stream [-- --streams 1000 --rounds 20 --gap 200]
  */
 import { parseArgs } from "node:util";
-import { startArgs } from "./start_args.ts";
+import { getJson, startBenchServer } from "./server.ts";
 
 if (import.meta.main) Deno.exit(await main(Deno.args.filter((a) => a !== "--")));
 
@@ -40,30 +40,21 @@ async function main(argv: string[]): Promise<number> {
   const gapMs = Number(values.gap);
 
   const dir = await Deno.makeTempDir({ prefix: "seatserve-menu-stream-bench-" });
-  const token = `bench-${crypto.randomUUID()}`;
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server = new Deno.Command(Deno.execPath(), {
-    args: startArgs(values["server-flags"].split(" ").filter(Boolean)),
-    env: {
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      SEATSERVE_KV_PATH: `${dir}/bench.kv`,
-      SEATSERVE_BOOTSTRAP_TOKEN: token,
-      SEATSERVE_RATE_LIMIT: "off",
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const server = await startBenchServer({
+    kvPath: `${dir}/bench.kv`,
+    flags: values["server-flags"].split(" ").filter(Boolean),
+  });
+  const { base, token } = server;
   const worker = new Worker(new URL("./menu_stream_client.ts", import.meta.url), {
     type: "module",
   });
   const failures: string[] = [];
   try {
-    await waitUntilUp(base);
     const auth = { authorization: `Bearer ${token}` };
-    const menu = await getJson(`${base}/api/menu?location=demo`);
-    const tables = (await getJson(`${base}/api/tables`, auth)).tables as { token: string }[];
+    const menu = await getJson(`${base}/api/menu?location=demo`) as Json;
+    const tables = (await getJson(`${base}/api/tables`, auth) as Json).tables as {
+      token: string;
+    }[];
     const languages: string[] = menu.location.languages;
     // The item the rounds 86 and bring back: one that every variant below shows.
     const target = menu.items.find((i: Json) => i.available && i.allergens.length === 0) ??
@@ -187,10 +178,7 @@ async function main(argv: string[]): Promise<number> {
     worker.postMessage({ type: "close" });
     await Promise.race([next(worker, "closed"), new Promise((r) => setTimeout(r, 2000))]);
     worker.terminate();
-    try {
-      server.kill("SIGTERM");
-    } catch { /* gone */ }
-    await server.status;
+    await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
@@ -226,29 +214,4 @@ function figures(sorted: number[]): Record<string, number> {
     p99: quantile(sorted, 0.99),
     max: sorted[sorted.length - 1],
   };
-}
-
-async function getJson(url: string, headers: Record<string, string> = {}): Promise<Json> {
-  const res = await fetch(url, { headers });
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-  return await res.json();
-}
-
-async function waitUntilUp(base: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const res = await fetch(`${base}/api/health`);
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the server did not start within 30 s");
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }

@@ -25,11 +25,13 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { runOnce, type RunResult, wrkInstalled } from "./run.ts";
-import { startArgs } from "./start_args.ts";
+import { orderBodies, readFixture, requiredOptions } from "./orders_fixture.ts";
+import { startBenchServer } from "./server.ts";
 import { startPostgres, type TestDatabase } from "../tests/mirror/postgres_fixture.ts";
 import { loadConfig } from "../lib/config.ts";
 import { seedDemo } from "../lib/catalog/seed.ts";
 import { listMenuItems } from "../lib/catalog/menu.ts";
+import type { MenuItem } from "../lib/schemas.ts";
 import { listTables } from "../lib/catalog/tables.ts";
 import { migrate } from "../lib/mirror/migrate.ts";
 import { MirrorRunner } from "../lib/mirror/runner.ts";
@@ -123,9 +125,13 @@ async function throughput() {
 async function lagAndOutage() {
   const db = await pg.database();
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-mirror-" });
-  const server = await startServer(`${dir}/bench.kv`, db.url);
+  const server = await startBenchServer({
+    kvPath: `${dir}/bench.kv`,
+    env: { DATABASE_URL: db.url },
+    stderr: "null",
+  });
   try {
-    const fixture = await readFixture(server.base, server.token);
+    const fixture = { bodies: orderBodies(await readFixture(server.base, server.token), 500) };
     // Phase 2: sustained rate, lag sampled.
     const lagSamples: number[] = [];
     const healthLag: number[] = [];
@@ -217,6 +223,7 @@ async function catchUp(backlog: number, placers: number) {
     );
     const tables = await listTables(kv, location.id);
     const items = (await listMenuItems(kv, location.id)).filter((i) => i.available);
+    const lineOf = (item: MenuItem) => ({ menuItemId: item.id, options: requiredOptions(item) });
     let placed = 0;
     await Promise.all(Array.from({ length: placers }, async () => {
       while (placed < backlog) {
@@ -224,8 +231,8 @@ async function catchUp(backlog: number, placers: number) {
         await services.intake.place({
           tableToken: tables[n % tables.length].token,
           items: [
-            { menuItemId: items[n % items.length].id, quantity: 2 },
-            { menuItemId: items[(n * 3) % items.length].id, quantity: 1, note: "no onions" },
+            { ...lineOf(items[n % items.length]), quantity: 2 },
+            { ...lineOf(items[(n * 3) % items.length]), quantity: 1, note: "no onions" },
           ],
         });
       }
@@ -277,33 +284,10 @@ function postgresCpuMs(): number {
   return total;
 }
 
-interface Fixture {
-  bodies: string[];
-}
-
-async function readFixture(base: string, token: string): Promise<Fixture> {
-  const tables = await (await fetch(`${base}/api/tables`, {
-    headers: { authorization: `Bearer ${token}` },
-  })).json() as { tables: { token: string }[] };
-  const menu = await (await fetch(`${base}/api/menu?location=demo`)).json() as {
-    items: { id: string; available: boolean }[];
-  };
-  const items = menu.items.filter((i) => i.available).map((i) => i.id);
-  const bodies = Array.from({ length: 500 }, (_, i) =>
-    JSON.stringify({
-      tableToken: tables.tables[i % tables.tables.length].token,
-      items: Array.from({ length: 1 + (i % 3) }, (_, j) => ({
-        menuItemId: items[(i * 7 + j) % items.length],
-        quantity: 1 + (j % 2),
-      })),
-    }));
-  return { bodies };
-}
-
 /** Open-loop load: `rate` orders a second for `seconds`, each answer's latency recorded. */
 async function load(
   base: string,
-  fixture: Fixture,
+  fixture: { bodies: string[] },
   rate: number,
   seconds: number,
   options: { onSecond?: (second: number) => Promise<void> } = {},
@@ -413,48 +397,6 @@ async function waitForCount(sql: postgres.Sql, n: number, timeoutMs: number): Pr
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the mirror did not reach ${n} orders in ${timeoutMs} ms`);
-}
-
-async function startServer(kvPath: string, databaseUrl: string) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const token = `bench-${crypto.randomUUID()}`;
-  const root = new URL("..", import.meta.url).pathname;
-  const process = new Deno.Command(Deno.execPath(), {
-    args: startArgs([], root),
-    cwd: root,
-    env: {
-      SEATSERVE_RATE_LIMIT: "off",
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      SEATSERVE_KV_PATH: kvPath,
-      SEATSERVE_BOOTSTRAP_TOKEN: token,
-      DATABASE_URL: databaseUrl,
-    },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0;; i++) {
-    try {
-      const res = await fetch(`${base}/api/health`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch { /* not yet */ }
-    if (i > 300) throw new Error("the server did not start");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    base,
-    token,
-    async stop() {
-      try {
-        process.kill("SIGTERM");
-      } catch { /* gone */ }
-      await process.status;
-    },
-  };
 }
 
 function median(xs: number[]): number {

@@ -1,6 +1,7 @@
 /**
- * Load benchmark of SeatServe with wrk: `deno task bench` (POST /api/orders) and
- * `deno task bench:menu` (GET /api/menu).
+ * Load benchmark of SeatServe with wrk: `deno task bench` (POST /api/orders),
+ * `deno task bench:menu` (GET /api/menu) and `deno task bench:page` (the guest page a table's QR
+ * code opens, GET /t/<token>, rendered on the server).
  *
  * For each connection count it starts the real server on a fresh store (a KV file in a temp dir,
  * rate limits off, a known bootstrap token), reads table tokens and menu items from the API,
@@ -16,10 +17,11 @@
  */
 import { parseArgs } from "node:util";
 import { eventsPrefix, ordersPrefix } from "./store_keys.ts";
-import { startArgs } from "./start_args.ts";
+import { type Fixture, orderBodies, readFixture } from "./orders_fixture.ts";
+import { HARNESS_ENV, startBenchServer } from "./server.ts";
 
-/** What a run drives: `POST /api/orders` or `GET /api/menu`. */
-export type Target = "orders" | "menu";
+/** What a run drives: `POST /api/orders`, `GET /api/menu` or the guest page `GET /t/<token>`. */
+export type Target = "orders" | "menu" | "page";
 
 interface WrkSummary {
   requests: number;
@@ -104,12 +106,7 @@ export interface RunOptions {
 }
 
 /** The variables a run sets itself for its server and that `RunOptions.env` may not replace. */
-export const HARNESS_ENV: readonly string[] = [
-  "PORT",
-  "HOSTNAME",
-  "SEATSERVE_KV_PATH",
-  "SEATSERVE_BOOTSTRAP_TOKEN",
-];
+export { HARNESS_ENV };
 
 /** What Chrome and Safari on a phone send: the menu goes out compressed to them. */
 export const BROWSER_ACCEPT_ENCODING = "gzip, deflate, br";
@@ -147,7 +144,7 @@ async function main(argv: string[]) {
     console.error("wrk is not installed: `apt-get install wrk` (Debian) and run again.");
     Deno.exit(2);
   }
-  if (target !== "orders" && target !== "menu") throw new Error(`unknown target ${target}`);
+  if (!["orders", "menu", "page"].includes(target)) throw new Error(`unknown target ${target}`);
   if (values.keys !== "ordered" && values.keys !== "random") {
     throw new Error(`--keys is "ordered" or "random", not "${values.keys}"`);
   }
@@ -200,27 +197,27 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
   if (owned.length) throw new Error(`the harness sets ${owned.join(", ")} itself`);
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-", dir: options.storeDir });
   const kvPath = `${dir}/bench.kv`;
-  const token = `bench-${crypto.randomUUID()}`;
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server = startServer({
+  const server = await startBenchServer({
     kvPath,
-    token,
-    port,
     flags: options.serverFlags,
     root: options.root ?? ROOT,
     env: options.env ?? {},
+    signal,
+  }).catch(async (error) => {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw error;
   });
+  const { base, token } = server;
   const stopOnAbort = () => server.stop();
   signal?.addEventListener("abort", stopOnAbort);
   try {
-    await waitUntilUp(base, server.process, signal);
     const fixture = await readFixture(base, token);
     const script = `${dir}/${target}.lua`;
     await Deno.writeTextFile(
       script,
       (await Deno.readTextFile(`${WRK_DIR}common.lua`)) + "\n" +
-        (await Deno.readTextFile(`${WRK_DIR}${target}.lua`)),
+        // The page is a GET as the menu is: the same script, other requests.
+        (await Deno.readTextFile(`${WRK_DIR}${target === "page" ? "menu" : target}.lua`)),
     );
     const dataPath = `${dir}/${target}.txt`;
     const url = target === "orders" ? `${base}/api/orders` : `${base}/`;
@@ -228,6 +225,8 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
       dataPath,
       (target === "orders"
         ? orderBodies(fixture, 2000)
+        : target === "page"
+        ? pageRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)
         : menuRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)).join("\n") +
         "\n",
     );
@@ -314,84 +313,6 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
   }
 }
 
-interface FixtureOption {
-  id: string;
-  available: boolean;
-}
-
-interface FixtureItem {
-  id: string;
-  /** Absent on a tree older than option groups. */
-  optionGroups?: { min: number; max: number; options: FixtureOption[] }[];
-}
-
-interface Fixture {
-  locationId: string;
-  tableTokens: string[];
-  /** The available items that can be ordered (their required groups have enough options). */
-  items: FixtureItem[];
-  /** The languages the menu is offered in (absent on a tree older than languages). */
-  languages: string[];
-}
-
-async function readFixture(base: string, token: string): Promise<Fixture> {
-  const auth = { authorization: `Bearer ${token}` };
-  const tables = await getJson(`${base}/api/tables`, auth) as { tables: { token: string }[] };
-  const menu = await getJson(`${base}/api/menu?location=demo`) as {
-    location: { id: string; languages?: string[] };
-    items: (FixtureItem & { available: boolean })[];
-  };
-  return {
-    locationId: menu.location.id,
-    tableTokens: tables.tables.map((t) => t.token),
-    items: menu.items.filter((i) =>
-      i.available &&
-      (i.optionGroups ?? []).every((g) => g.options.filter((o) => o.available).length >= g.min)
-    ),
-    languages: menu.location.languages ?? ["en"],
-  };
-}
-
-/**
- * Valid orders of 1-4 lines, varied in table, items, quantities, notes and options (seeded,
- * repeatable). Each line chooses what its item's required groups ask (`min` available options,
- * at random) and, one time in four, one option of each optional group, as guests do.
- */
-function orderBodies(fixture: Fixture, count: number): string[] {
-  const random = seededRandom(42);
-  const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
-  const notes = ["", "", "", "no onions", "extra crispy", "allergic to nuts", "sans gluten, merci"];
-  const bodies: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const lines = 1 + Math.floor(random() * 4);
-    const items = Array.from({ length: lines }, () => {
-      const note = pick(notes);
-      const item = pick(fixture.items);
-      const options: string[] = [];
-      for (const group of item.optionGroups ?? []) {
-        const available = group.options.filter((o) => o.available).map((o) => o.id);
-        const wanted = group.min > 0 ? group.min : random() < 0.25 ? 1 : 0;
-        for (let n = 0; n < wanted; n++) {
-          options.push(...available.splice(Math.floor(random() * available.length), 1));
-        }
-      }
-      return {
-        menuItemId: item.id,
-        quantity: 1 + Math.floor(random() * 3),
-        ...(options.length ? { options } : {}),
-        ...(note ? { note } : {}),
-      };
-    });
-    const note = random() < 0.2 ? pick(notes.filter(Boolean)) : "";
-    bodies.push(JSON.stringify({
-      tableToken: pick(fixture.tableTokens),
-      items,
-      ...(note ? { note } : {}),
-    }));
-  }
-  return bodies;
-}
-
 /**
  * The menu requests: by slug and by each table's token, each asked for in every language the
  * menu offers, by `?lang=` and by `Accept-Language` (a browser's list, one with no offered
@@ -409,6 +330,22 @@ function menuRequests(fixture: Fixture, acceptEncoding: string): string[] {
   }
   return paths.flatMap((path) =>
     variants.map(([query, header]) => `${path}${query}\t${header}\t${acceptEncoding}`)
+  );
+}
+
+/**
+ * The guest page requests: each table's page, in every language the menu offers by `?lang=` and
+ * by `Accept-Language`, as `menuRequests` lines.
+ */
+function pageRequests(fixture: Fixture, acceptEncoding: string): string[] {
+  const variants: [string, string][] = [["", ""], ["", "fr-FR,fr;q=0.9"]];
+  for (const lang of fixture.languages) {
+    variants.push([`?lang=${lang}`, ""], ["", `${lang}-XX,${lang};q=0.9,en;q=0.5`]);
+  }
+  return fixture.tableTokens.flatMap((token) =>
+    variants.map(([query, header]) =>
+      `/t/${encodeURIComponent(token)}${query}\t${header}\t${acceptEncoding}`
+    )
   );
 }
 
@@ -444,72 +381,6 @@ async function wrk(
     throw new Error(`wrk failed:\n${text}\n${new TextDecoder().decode(output.stderr)}`);
   }
   return JSON.parse(line.slice("BENCH_JSON ".length));
-}
-
-function startServer(
-  options: {
-    kvPath: string;
-    token: string;
-    port: number;
-    flags: string[];
-    root: string;
-    env: Record<string, string>;
-  },
-) {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: startArgs(options.flags, options.root),
-    cwd: options.root,
-    env: {
-      SEATSERVE_RATE_LIMIT: "off",
-      ...options.env,
-      PORT: String(options.port),
-      HOSTNAME: "127.0.0.1",
-      SEATSERVE_KV_PATH: options.kvPath,
-      SEATSERVE_BOOTSTRAP_TOKEN: options.token,
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  let stopped: Promise<unknown> | null = null;
-  return {
-    process,
-    stop(): Promise<unknown> {
-      if (!stopped) {
-        try {
-          process.kill("SIGTERM");
-        } catch { /* already gone */ }
-        const timer = setTimeout(() => {
-          try {
-            process.kill("SIGKILL");
-          } catch { /* already gone */ }
-        }, 15_000);
-        stopped = process.status.finally(() => clearTimeout(timer));
-      }
-      return stopped;
-    },
-  };
-}
-
-async function waitUntilUp(base: string, process: Deno.ChildProcess, signal?: AbortSignal) {
-  let exited = false;
-  process.status.then(() => exited = true);
-  for (let i = 0; i < 300; i++) {
-    signal?.throwIfAborted();
-    if (exited) throw new Error("the server exited during start-up");
-    try {
-      const res = await fetch(`${base}/api/health`);
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch { /* not yet listening */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the server did not start within 30 s");
-}
-
-async function getJson(url: string, headers: Record<string, string> = {}): Promise<unknown> {
-  const res = await fetch(url, { headers });
-  if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
-  return await res.json();
 }
 
 async function readRss(pid: number): Promise<{ rssKb: number; peakKb: number }> {
@@ -565,26 +436,8 @@ function hostCpu(): { busyMs: number; stealMs: number } {
   return { busyMs: (user + nice + system + irq + softirq) * 10, stealMs: steal * 10 };
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function printResult(r: RunResult) {
-  const what = r.target === "orders" ? "orders" : "req";
+  const what = r.target === "orders" ? "orders" : r.target === "page" ? "pages" : "req";
   console.log(
     `${r.target} c=${r.connections} t=${r.threads}${
       r.target === "orders" ? ` keys=${r.keys}` : ""

@@ -22,7 +22,8 @@
  *   deno task bench:stream [-- --streams 500 --rate 1000 --duration 10 --workers 1]
  */
 import { parseArgs } from "node:util";
-import { startArgs } from "./start_args.ts";
+import { orderBodies, readFixture } from "./orders_fixture.ts";
+import { startBenchServer } from "./server.ts";
 
 const BUCKET_MS = 0.1;
 
@@ -47,25 +48,14 @@ async function main(argv: string[]) {
   const workerCount = Math.max(1, Math.min(Number(values.workers), streams));
 
   const dir = await Deno.makeTempDir({ prefix: "seatserve-stream-bench-" });
-  const token = `bench-${crypto.randomUUID()}`;
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server = new Deno.Command(Deno.execPath(), {
-    args: startArgs(values["server-flags"].split(" ").filter(Boolean)),
-    env: {
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      SEATSERVE_KV_PATH: `${dir}/bench.kv`,
-      SEATSERVE_BOOTSTRAP_TOKEN: token,
-      SEATSERVE_RATE_LIMIT: "off",
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const server = await startBenchServer({
+    kvPath: `${dir}/bench.kv`,
+    flags: values["server-flags"].split(" ").filter(Boolean),
+  });
+  const { base, token } = server;
   const workers: Worker[] = [];
   try {
-    await waitUntilUp(base);
-    const fixture = await readFixture(base, token);
+    const bodies = orderBodies(await readFixture(base, token), 2000);
     const url = `${base}/api/kitchen/stream?access_token=${token}`;
 
     const connectStart = performance.now();
@@ -99,7 +89,12 @@ async function main(argv: string[]) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
       for (; sent < due; sent++) {
         inflight.push(
-          placeOne(base, fixture, sent, { answeredAt, committedAt, postMs, failures }),
+          placeOne(base, bodies[sent % bodies.length], {
+            answeredAt,
+            committedAt,
+            postMs,
+            failures,
+          }),
         );
       }
       await new Promise((r) => setTimeout(r, 2));
@@ -212,25 +207,14 @@ async function main(argv: string[]) {
     }
   } finally {
     for (const worker of workers) worker.terminate();
-    try {
-      server.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-    await server.status;
+    await server.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-interface Fixture {
-  tableTokens: string[];
-  itemIds: string[];
-}
-
 async function placeOne(
   base: string,
-  fixture: Fixture,
-  n: number,
+  body: string,
   record: {
     answeredAt: Map<string, number>;
     committedAt: Map<string, number>;
@@ -239,15 +223,6 @@ async function placeOne(
   },
 ): Promise<void> {
   const { answeredAt, committedAt, postMs, failures } = record;
-  const lines = 1 + (n % 3);
-  const body = JSON.stringify({
-    tableToken: fixture.tableTokens[n % fixture.tableTokens.length],
-    items: Array.from({ length: lines }, (_, i) => ({
-      menuItemId: fixture.itemIds[(n + i) % fixture.itemIds.length],
-      quantity: 1 + ((n + i) % 3),
-      ...(i === 0 && n % 4 === 0 ? { note: "no onions" } : {}),
-    })),
-  });
   const sentAt = performance.now();
   try {
     const response = await fetch(`${base}/api/orders`, {
@@ -294,38 +269,4 @@ function quantile(histogram: Uint32Array, overflow: number, q: number): number |
 
 function round(ms: number | undefined): number {
   return ms === undefined ? NaN : Math.round(ms * 10) / 10;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitUntilUp(base: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const response = await fetch(`${base}/api/health`);
-      await response.body?.cancel();
-      if (response.ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not start");
-}
-
-async function readFixture(base: string, token: string): Promise<Fixture> {
-  const tables = await (await fetch(`${base}/api/tables`, {
-    headers: { authorization: `Bearer ${token}` },
-  })).json() as { tables: { token: string }[] };
-  const menu = await (await fetch(`${base}/api/menu?location=demo`)).json() as {
-    items: { id: string; available: boolean }[];
-  };
-  return {
-    tableTokens: tables.tables.map((t) => t.token),
-    itemIds: menu.items.filter((i) => i.available).map((i) => i.id),
-  };
 }

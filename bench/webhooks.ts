@@ -12,7 +12,8 @@
  * was (its load average and the CPU idle share over the run).
  */
 import { parseArgs } from "node:util";
-import { startArgs } from "./start_args.ts";
+import { orderBodies, readFixture } from "./orders_fixture.ts";
+import { startBenchServer } from "./server.ts";
 
 const MAX_IN_FLIGHT = 256;
 
@@ -32,7 +33,10 @@ for (const count of [0, endpoints]) await run(count);
 
 async function run(count: number) {
   const dir = await Deno.makeTempDir({ prefix: "seatserve-bench-webhooks-" });
-  const server = await startServer(`${dir}/bench.kv`);
+  const server = await startBenchServer({
+    kvPath: `${dir}/bench.kv`,
+    env: { SEATSERVE_WEBHOOKS_ALLOW_PRIVATE: "1" },
+  });
   const receivers = await startReceivers(count);
   try {
     for (const [i, url] of receivers.urls.entries()) {
@@ -45,7 +49,7 @@ async function run(count: number) {
       if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(created)}`);
       await receivers.send(`secret ${i} ${created.secret}`);
     }
-    const bodies = await orderBodies(server.base, server.token);
+    const bodies = orderBodies(await readFixture(server.base, server.token), 500);
     const cpu0 = cpuTimes();
     const result = await load(server.base, bodies);
     if (count > 0) await receivers.send(`wait ${result.acked.size}`);
@@ -147,22 +151,6 @@ async function startReceivers(count: number) {
   };
 }
 
-async function orderBodies(base: string, token: string): Promise<string[]> {
-  const tables = await (await fetch(`${base}/api/tables`, {
-    headers: { authorization: `Bearer ${token}` },
-  })).json() as { tables: { token: string }[] };
-  const menu = await (await fetch(`${base}/api/menu?location=demo`)).json() as {
-    items: { id: string; available: boolean; optionGroups: { min: number }[] }[];
-  };
-  const items = menu.items.filter((i) => i.available && i.optionGroups.every((g) => g.min === 0))
-    .map((i) => i.id);
-  return Array.from({ length: 500 }, (_, i) =>
-    JSON.stringify({
-      tableToken: tables.tables[i % tables.tables.length].token,
-      items: [{ menuItemId: items[i % items.length], quantity: 1 + (i % 2) }],
-    }));
-}
-
 /** Open-loop load at `rate` for `seconds`: each 201's id with when it was answered. */
 async function load(base: string, bodies: string[]) {
   const latencies: number[] = [];
@@ -203,48 +191,6 @@ async function load(base: string, bodies: string[]) {
   }
   await Promise.all(inFlight);
   return { latencies, acked, sent, failed, dropped };
-}
-
-async function startServer(kvPath: string) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const token = `bench-${crypto.randomUUID()}`;
-  const root = new URL("..", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: startArgs([], root),
-    cwd: root,
-    env: {
-      SEATSERVE_RATE_LIMIT: "off",
-      SEATSERVE_WEBHOOKS_ALLOW_PRIVATE: "1",
-      PORT: String(port),
-      HOSTNAME: "127.0.0.1",
-      SEATSERVE_KV_PATH: kvPath,
-      SEATSERVE_BOOTSTRAP_TOKEN: token,
-    },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0;; i++) {
-    try {
-      const res = await fetch(`${base}/api/health`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch { /* not yet */ }
-    if (i > 300) throw new Error("the server did not start");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    base,
-    token,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-    },
-  };
 }
 
 function cpuTimes(): { idle: number; total: number } {

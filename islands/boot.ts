@@ -1,7 +1,8 @@
 /**
  * The client side of islands: finds each island's marker (`components/island.tsx` writes it
  * with the island's name and JSON props around its server-rendered HTML) and hydrates the
- * component there. Only the islands of a page's entry are shipped, and nothing else runs.
+ * component there, then marks it `data-hydrated`. Only the islands of a page's entry are
+ * shipped, and nothing else runs.
  */
 import { type ComponentType, h, hydrate } from "preact";
 
@@ -12,5 +13,7 @@ export function boot(islands: Record<string, ComponentType<any>>): void {
     const island = islands[marker.dataset.island ?? ""];
     if (!island) continue;
     hydrate(h(island, JSON.parse(marker.dataset.props ?? "{}")), marker);
+    // Says the island answers now (tests and budgets wait for it).
+    marker.dataset.hydrated = "";
   }
 }

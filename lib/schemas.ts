@@ -454,6 +454,18 @@ export const CreateLocationInput = z.object({
 });
 export type CreateLocationInput = z.infer<typeof CreateLocationInput>;
 
+export const UpdateLocationInput = z.object({
+  name: name.optional(),
+  languages: z.array(languageTag).max(MAX_LANGUAGES).optional().openapi({
+    description: "The menu's languages. The default language stays (the items' own texts are " +
+      "written in it) and comes first whether it is listed or not; translations of a language " +
+      "taken out are kept, and served again if it comes back.",
+  }),
+}).strict().refine((v) => Object.values(v).some((x) => x !== undefined), {
+  message: "Send at least one field to change.",
+}).openapi("UpdateLocation", { example: { languages: ["en", "de", "fr"] } });
+export type UpdateLocationInput = z.infer<typeof UpdateLocationInput>;
+
 export const CreateTokenInput = z.object({
   role: RoleSchema,
   label: z.string().trim().max(100).optional(),

@@ -59,12 +59,19 @@ export function errorResponse(c: Context, error: AppError): Response {
   return c.json(body, statusOf(error) as 400);
 }
 
-/** Zod issues as the contract's `details`. */
+/**
+ * Zod issues as the contract's `details`. A field the schema does not know is named by its own
+ * path (zod reports it on the enclosing object), so a client sees which field to drop.
+ */
 export function zodDetails(error: ZodError): ErrorDetail[] {
-  return error.issues.slice(0, 50).map((issue) => ({
-    path: issue.path.map(String).join("."),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({
+        path: [...issue.path, key].map(String).join("."),
+        message: "Unknown field: it is not accepted here.",
+      }))
+      : [{ path: issue.path.map(String).join("."), message: issue.message }]
+  ).slice(0, 50);
 }
 
 /** A validation failure of a request part: invalid for bodies, a bad request for query and path. */

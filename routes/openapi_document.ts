@@ -37,6 +37,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "GET /api/kitchen/stream": "followKitchen",
   "GET /api/locations": "listLocations",
   "POST /api/locations": "createLocation",
+  "PATCH /api/locations/{id}": "updateLocation",
   "POST /api/auth/tokens": "createDeviceToken",
   "DELETE /api/auth/tokens/{id}": "revokeDeviceToken",
   "GET /api/analytics/summary": "getAnalyticsSummary",

@@ -1,7 +1,7 @@
 /** The location store: restaurants, each with a unique slug. */
 import { newId } from "../kv/ids.ts";
 import { locationBySlugKey, locationKey, locationsPrefix } from "../kv/keys.ts";
-import type { CreateLocationInput, Location } from "../schemas.ts";
+import type { CreateLocationInput, Location, UpdateLocationInput } from "../schemas.ts";
 import { offeredLanguages } from "./i18n.ts";
 
 /** A new location record (not stored yet); `languages` holds the default first, each once. */
@@ -18,8 +18,17 @@ export function newLocation(input: CreateLocationInput): Location {
   };
 }
 
+/** A location with `patch` applied: its name, its languages (the default first, each once). */
+export function changedLocation(location: Location, patch: UpdateLocationInput): Location {
+  return {
+    ...location,
+    name: patch.name ?? location.name,
+    languages: offeredLanguages(location.defaultLanguage, patch.languages ?? location.languages),
+  };
+}
+
 /** A location as read, with `languages` filled in for those stored before it existed. */
-function normalized(location: Location | null): Location | null {
+export function normalized(location: Location | null): Location | null {
   if (!location || location.languages) return location;
   return { ...location, languages: offeredLanguages(location.defaultLanguage) };
 }

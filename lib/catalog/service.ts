@@ -25,11 +25,12 @@ import type {
   Location,
   MenuItem,
   Table,
+  UpdateLocationInput,
   UpdateMenuItemInput,
   UpdateTableInput,
 } from "../schemas.ts";
 import type { Catalog } from "./cache.ts";
-import { addLocation, newLocation } from "./locations.ts";
+import { addLocation, changedLocation, newLocation, normalized } from "./locations.ts";
 import { putMenuItem, readMenuItem } from "./menu.ts";
 import { newMenuItem, patchedMenuItem, withOptionAvailability } from "./options.ts";
 import {
@@ -103,6 +104,29 @@ export class CatalogService {
       throw conflict("slug_taken", `A location with slug "${input.slug}" already exists.`);
     }
     return location;
+  }
+
+  /**
+   * Changes a location's name or the languages its menu is offered in. Its slug, currency and
+   * default language stay: links, prices and the items' own texts depend on them.
+   */
+  async updateLocation(scope: CatalogScope, patch: UpdateLocationInput): Promise<Location> {
+    const { locationId } = scope;
+    return await retryOnConflict(async () => {
+      const entry = await this.#kv.get<Location>(locationKey(locationId));
+      if (!entry.versionstamp) throw notFound("Location");
+      const before = normalized(entry.value)!;
+      const location = changedLocation(before, patch);
+      const op = this.#kv.atomic().check(entry).set(locationKey(locationId), location);
+      const event = {
+        action: "location.update",
+        target: { type: "location", id: locationId },
+        before: { name: before.name, languages: before.languages },
+        after: { name: location.name, languages: location.languages },
+      };
+      const ok = await this.#commit({ scope, event }, op, [{ type: "location", location }]);
+      return ok ? location : null;
+    });
   }
 
   /** Adds an item to a location's menu. */

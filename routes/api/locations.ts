@@ -1,9 +1,11 @@
 /** Locations (restaurants). Owners only. */
 import { z } from "@hono/zod-openapi";
 import { mayActOn } from "../../lib/auth/principal.ts";
-import { forbidden } from "../../lib/errors.ts";
+import { forbidden, notFound } from "../../lib/errors.ts";
 import { listLocations } from "../../lib/catalog/locations.ts";
-import { CreateLocationInput, LocationSchema } from "../../lib/schemas.ts";
+import { CreateLocationInput, LocationSchema, UpdateLocationInput } from "../../lib/schemas.ts";
+
+const LocationParams = z.object({ id: z.string().min(1).max(64) });
 import { errorResponses, jsonBody, jsonResponse, router, staffRoute } from "../openapi.ts";
 
 export const locations = router()
@@ -48,5 +50,32 @@ export const locations = router()
         c.req.valid("json"),
       );
       return c.json(location, 201);
+    },
+  )
+  .openapi(
+    staffRoute("locations.manage", {
+      method: "patch",
+      path: "/locations/{id}",
+      tags: ["locations"],
+      summary: "Change a location's name or menu languages",
+      description: "Owners of the location. The slug, currency and default language stay " +
+        "(links, prices and the items' own texts depend on them). Open menus and menu streams " +
+        "follow at once; audited as `location.update`.",
+      request: { params: LocationParams, body: jsonBody(UpdateLocationInput) },
+      responses: {
+        200: jsonResponse(LocationSchema, "The location as changed."),
+        ...errorResponses(400, 401, 403, 404, 413, 415, 422),
+      },
+    }, { noLocation: true }),
+    async (c) => {
+      const principal = c.get("principal");
+      const { id } = c.req.valid("param");
+      if (!mayActOn(principal, id)) throw notFound("Location");
+      const { catalogService } = c.get("services");
+      const location = await catalogService.updateLocation(
+        { by: principal, requestId: c.get("requestId"), locationId: id },
+        c.req.valid("json"),
+      );
+      return c.json(location, 200);
     },
   );

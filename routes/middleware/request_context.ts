@@ -7,18 +7,24 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { newId } from "../../lib/kv/ids.ts";
+import type { Services } from "../../lib/services.ts";
 import type { AppEnv } from "../state.ts";
 
 /** A client's request id we keep: short, printable, no spaces (so it cannot forge log lines). */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 
-/** Sets `requestId` and `clientAddress`, and `X-Request-Id` on the answer (errors included). */
-export function requestContext(options: { trustProxyHeader: string | null }) {
+/**
+ * Sets `services`, `requestId` and `clientAddress`, and `X-Request-Id` on the answer (errors
+ * included): the first step of every request, one layer for all three.
+ */
+export function requestContext(services: Services) {
+  const { trustProxyHeader } = services.config;
   return createMiddleware<AppEnv>(async function withRequestContext(c, next) {
+    c.set("services", services);
     const sent = c.req.header("x-request-id");
     const requestId = sent !== undefined && SANE_REQUEST_ID.test(sent) ? sent : newId();
     c.set("requestId", requestId);
-    c.set("clientAddress", clientAddressOf(c, options.trustProxyHeader));
+    c.set("clientAddress", clientAddressOf(c, trustProxyHeader));
     // Set before the answer exists, so that Hono writes it into the answer as it builds it:
     // changing an answer's headers afterwards costs Deno its fast path (a third of the
     // throughput of a small answer). Answers built as a raw `Response` (event streams) lack it.

@@ -7,16 +7,28 @@
 import { Hono } from "hono";
 import { Island } from "../../components/island.tsx";
 import { Layout } from "../../components/layout.tsx";
-import { sharedAssets } from "../../lib/assets/assets.ts";
+import { type PageAssets, sharedAssets } from "../../lib/assets/assets.ts";
 import type { EncodedMenu } from "../../lib/catalog/menu_view.ts";
 import { guestMessages } from "../../lib/pages/guest_messages.ts";
 import { fill } from "../../lib/pages/format.ts";
 import { ALLERGENS, type Menu } from "../../lib/schemas.ts";
 import GuestPage from "../../islands/guest_page.tsx";
 import type { AppEnv } from "../state.ts";
-import { pageLanguage, renderPage } from "./render.tsx";
+import { pageLanguage, pageResponse, renderDocument } from "./render.tsx";
 
 const parsed = new WeakMap<EncodedMenu, Menu>();
+
+/**
+ * Guest pages as rendered, per encoded menu (one per catalog version and language, so a menu or
+ * table change renders afresh) and per table and filters: a page is the same bytes for every
+ * guest at that table, rendered and compressed once. Bounded per menu: past it, pages are
+ * rendered per request (filters are the guest's to vary).
+ */
+const rendered = new WeakMap<EncodedMenu, Map<string, Uint8Array>>();
+const RENDERED_PER_MENU = 1000;
+
+/** The friendly page for an unknown token, per language (it holds nothing of the request). */
+const unknownPages = new Map<string, Uint8Array>();
 
 export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
   const { catalog, config } = c.get("services");
@@ -25,40 +37,69 @@ export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
   const found = token.length <= 200 ? await catalog.findByToken(token) : null;
   if (!found) {
     const lang = pageLanguage(c);
-    const m = guestMessages(lang);
-    return renderPage(
-      c,
-      <Layout lang={lang} title={m.unknownTitle} assets={{ styles: assets.styles }}>
-        <main class="notice">
-          <h1>{m.unknownTitle}</h1>
-          <p>{m.unknownBody}</p>
-        </main>
-      </Layout>,
-      404,
-    );
+    let html = unknownPages.get(lang);
+    if (!html) {
+      const m = guestMessages(lang);
+      html = renderDocument(
+        <Layout lang={lang} title={m.unknownTitle} assets={{ styles: assets.styles }}>
+          <main class="notice">
+            <h1>{m.unknownTitle}</h1>
+            <p>{m.unknownBody}</p>
+          </main>
+        </Layout>,
+      );
+      unknownPages.set(lang, html);
+    }
+    c.header("Content-Language", lang);
+    return pageResponse(c, html, 404, ["Accept-Language"]);
   }
   const { snapshot, table } = found;
   const lang = snapshot.language(c.req.query("lang"), c.req.header("accept-language"));
   const encoded = snapshot.menu(lang);
-  let menu = parsed.get(encoded);
-  if (!menu) {
-    menu = JSON.parse(new TextDecoder().decode(encoded.body)) as Menu;
-    parsed.set(encoded, menu);
-  }
-  const m = guestMessages(menu.lang);
   const list = (name: string, valid: (v: string) => boolean) =>
     (c.req.query(name) ?? "").split(",").map((v) => v.trim()).filter(valid).slice(0, 20);
-  const props = {
-    menu,
-    tableToken: table.token,
-    tableNumber: table.number,
-    avoid: list("exclude", (v) => (ALLERGENS as readonly string[]).includes(v)),
-    diets: list("diet", (v) => /^[a-z0-9-]{1,32}$/.test(v)),
-  };
-  c.header("Content-Language", menu.lang);
-  c.header("Vary", "Accept-Language");
-  return renderPage(
-    c,
+  const avoid = list("exclude", (v) => (ALLERGENS as readonly string[]).includes(v));
+  const diets = list("diet", (v) => /^[a-z0-9-]{1,32}$/.test(v));
+  const key = `${table.token}\n${avoid.join(",")}\n${diets.join(",")}`;
+  let pages = rendered.get(encoded);
+  if (!pages) rendered.set(encoded, pages = new Map());
+  let html = pages.get(key);
+  if (!html) {
+    let menu = parsed.get(encoded);
+    if (!menu) {
+      menu = JSON.parse(new TextDecoder().decode(encoded.body)) as Menu;
+      parsed.set(encoded, menu);
+    }
+    html = renderDocument(
+      guestDocument(menu, assets, {
+        menu,
+        tableToken: table.token,
+        tableNumber: table.number,
+        avoid,
+        diets,
+      }),
+    );
+    if (pages.size < RENDERED_PER_MENU) pages.set(key, html);
+  }
+  c.header("Content-Language", encoded.lang);
+  return pageResponse(c, html, 200, ["Accept-Language"]);
+});
+
+/** The guest page: the table's header, the language switch, and the guest island. */
+function guestDocument(
+  menu: Menu,
+  assets: PageAssets,
+  props: {
+    menu: Menu;
+    tableToken: string;
+    tableNumber: number;
+    avoid: string[];
+    diets: string[];
+  },
+) {
+  const m = guestMessages(menu.lang);
+  const table = { number: props.tableNumber };
+  return (
     <Layout
       lang={menu.lang}
       title={`${menu.location.name} · ${fill(m.table, { n: table.number })}`}
@@ -88,6 +129,6 @@ export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
       <main>
         <Island name="GuestPage" component={GuestPage} props={props} />
       </main>
-    </Layout>,
+    </Layout>
   );
-});
+}

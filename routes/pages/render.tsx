@@ -1,11 +1,13 @@
 /**
  * How every page is answered: rendered to HTML on the server, under the pages' CSP, never
- * cached by a shared cache; and the languages the page texts exist in.
+ * cached by a shared cache, compressed for clients that take it; and the languages the page
+ * texts exist in.
  */
 import type { Context } from "hono";
 import type { JSX } from "preact";
 import { renderToString } from "preact-render-to-string";
 import { negotiateLanguage } from "../../lib/catalog/i18n.ts";
+import { chooseCoding, compressedBody } from "../../lib/http/precompressed.ts";
 import type { AppEnv } from "../state.ts";
 
 /** Pages load only our own script and styles, and talk only to us. */
@@ -33,7 +35,33 @@ export function renderPage(
   body: JSX.Element,
   status: 200 | 401 | 403 | 404 = 200,
 ): Response {
+  return pageResponse(c, renderDocument(body), status, ["Accept-Language", "Cookie"]);
+}
+
+/** `body` rendered as a whole HTML document, as bytes (to answer, or to keep and answer again). */
+export function renderDocument(body: JSX.Element): Uint8Array {
+  return encoder.encode(`<!DOCTYPE html>${renderToString(body)}`);
+}
+
+/**
+ * Answers a rendered document. Its compressed forms are kept as long as `html` is, so a page
+ * rendered once and kept (the guest page, per menu and table) is compressed once.
+ */
+export function pageResponse(
+  c: Context<AppEnv>,
+  html: Uint8Array,
+  status: 200 | 401 | 403 | 404 = 200,
+  /** The request headers besides Accept-Encoding that chose this document. */
+  varies: string[] = [],
+): Response {
+  c.header("Content-Type", "text/html; charset=UTF-8");
   c.header("Content-Security-Policy", PAGE_CSP);
   c.header("Cache-Control", "private, no-cache");
-  return c.html(`<!DOCTYPE html>${renderToString(body)}`, status);
+  c.header("Vary", [...varies, "Accept-Encoding"].join(", "));
+  const coding = chooseCoding(c.req.header("accept-encoding"));
+  if (!coding) return c.body(html as Uint8Array<ArrayBuffer>, status);
+  c.header("Content-Encoding", coding);
+  return c.body(compressedBody(html, coding), status);
 }
+
+const encoder = new TextEncoder();

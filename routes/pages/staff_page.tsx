@@ -50,7 +50,6 @@ export function staffPage(page: StaffPageEntry) {
       return notice(anyContext, 404, (m) => ({ title: m.notFoundTitle, body: m.notFoundBody }));
     }
     c.set("principal", principal);
-    c.header("Vary", "Accept-Language, Cookie");
     await next();
   });
 }

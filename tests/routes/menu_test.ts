@@ -318,6 +318,93 @@ Deno.test("[menu] languages: ?lang=, then Accept-Language, then the default", as
   });
 });
 
+Deno.test("[menu] a location's languages changed after creation", async (t) => {
+  await withServices(async (s) => {
+    const locationId = s.location.id;
+    const patch = (body: unknown, token = OWNER_TOKEN) =>
+      call(s, "PATCH", `/api/locations/${locationId}`, { token, body });
+    const stream = await s.app.request("/api/menu/stream?location=demo&lang=fr");
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const nextMenu = async () => {
+      let text = "";
+      while (!/event: menu\ndata: .*\n\n/.test(text)) text += (await reader.read()).value;
+      return JSON.parse(/event: menu\ndata: (.*)\n\n/.exec(text)![1]);
+    };
+    assert.equal((await nextMenu()).lang, "en", "French is not offered yet: the default");
+
+    await t.step("French added: the menu answers in it, open streams follow", async () => {
+      const changed = await ok(patch({ languages: ["de", "fr"] }));
+      assert.equal(changed.defaultLanguage, "en");
+      assert.deepEqual(changed.languages, ["en", "de", "fr"], "the default stays first");
+      const fr = await ok(call(s, "GET", "/api/menu?location=demo&lang=fr"));
+      assert.equal(fr.lang, "fr");
+      assert.deepEqual(fr.location.languages, ["en", "de", "fr"]);
+      // No French texts yet: every field falls back to the default language's.
+      const en = await ok(call(s, "GET", "/api/menu?location=demo"));
+      assert.deepEqual(fr.items.map((i: Json) => i.name), en.items.map((i: Json) => i.name));
+      const pushed = await nextMenu();
+      assert.equal(pushed.lang, "fr");
+      assert.deepEqual(pushed.location.languages, ["en", "de", "fr"]);
+    });
+
+    await t.step("German taken out; its translations stay stored for later", async () => {
+      await ok(patch({ languages: [], name: "Demo Bistro" }));
+      const de = await ok(call(s, "GET", "/api/menu?location=demo&lang=de"));
+      assert.equal(de.lang, "en");
+      assert.equal(de.location.name, "Demo Bistro");
+      const items = await ok(call(s, "GET", "/api/menu/items", { token: OWNER_TOKEN }));
+      assert.ok(items.items.every((i: Json) => i.translations.de?.name), "kept");
+      await ok(patch({ languages: ["de"] }));
+      const back = await ok(call(s, "GET", "/api/menu?location=demo&lang=de"));
+      assert.equal(back.items[0].name, "Tomaten-Bruschetta");
+    });
+
+    await t.step("bad input: a clear 4xx, nothing changed", async () => {
+      const before = await ok(call(s, "GET", "/api/locations", { token: OWNER_TOKEN }));
+      const cases: [unknown, number, string[]][] = [
+        [{}, 422, [""]],
+        [{ languages: ["english"] }, 422, ["languages.0"]],
+        [{ defaultLanguage: "de" }, 422, ["defaultLanguage", ""]],
+        [{ currency: "USD", name: "Y" }, 422, ["currency"]],
+        [{ name: "" }, 422, ["name"]],
+        [{ languages: Array.from({ length: 21 }, (_, i) => `x${i}`) }, 422, ["languages"]],
+      ];
+      for (const [body, status, paths] of cases) {
+        const reply = await patch(body);
+        assert.equal(reply.status, status, JSON.stringify(body));
+        assert.deepEqual(
+          reply.body.error.details.map((d: Json) => d.path),
+          paths,
+          JSON.stringify(body),
+        );
+      }
+      const unknown = await call(s, "PATCH", "/api/locations/no-such-location", {
+        token: OWNER_TOKEN,
+        body: { name: "X" },
+      });
+      assert.equal(unknown.status, 404);
+      const manager = await deviceToken(s, "manager");
+      assert.equal((await patch({ name: "X" }, manager.token)).status, 403);
+      assert.deepEqual(await ok(call(s, "GET", "/api/locations", { token: OWNER_TOKEN })), before);
+    });
+
+    await t.step("audited with what changed", async () => {
+      const audit = await ok(
+        call(s, "GET", "/api/audit?action=location.update", { token: OWNER_TOKEN }),
+      );
+      assert.equal(audit.entries.length, 3);
+      const [last, , first] = audit.entries;
+      const name = s.location.name;
+      assert.deepEqual(first.before, { name, languages: ["en", "de"] });
+      assert.deepEqual(first.after, { name, languages: ["en", "de", "fr"] });
+      assert.deepEqual(last.after, { name: "Demo Bistro", languages: ["en", "de"] });
+      assert.deepEqual(last.target, { type: "location", id: locationId });
+      assert.equal(last.actor.type, "bootstrap");
+    });
+    await reader.cancel();
+  });
+});
+
 Deno.test("[menu] option groups through the menu endpoints", async (t) => {
   await withServices(async (s) => {
     const manager = (await deviceToken(s, "manager")).token;

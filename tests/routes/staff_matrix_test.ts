@@ -209,6 +209,13 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
         wrongRole: "manager",
         noLocation: true,
       },
+      {
+        method: "PATCH",
+        path: `/api/locations/${a.id}`,
+        body: { name: "Renamed" },
+        wrongRole: "manager",
+        byId: true,
+      },
       { method: "POST", path: "/api/auth/tokens", body: { role: "kitchen" }, wrongRole: "server" },
       {
         method: "DELETE",
@@ -302,6 +309,7 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
       "new@example.com",
       "ana@example.com",
       request.id,
+      a.id,
       "7", // a line index, last: every id above is replaced first
     ];
     await t.step("the rows cover every staff endpoint", async () => {
