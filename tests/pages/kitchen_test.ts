@@ -32,6 +32,8 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
     SEATSERVE_KV_PATH: `${dir}/kv`,
     SEATSERVE_BOOTSTRAP_TOKEN: TOKEN,
     SEATSERVE_RATE_LIMIT: "off",
+    // Streams re-check their credential this often: a revoked screen hears of it quickly.
+    SEATSERVE_STREAM_KEEPALIVE_SECONDS: "2",
     PORT: String(freePort()),
   };
   let server: MainProcess = await startMain(env);
@@ -175,6 +177,45 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         await close();
       },
     );
+
+    await t.step("a line tapped again is undone; a ready ticket is recalled", async () => {
+      const placed = await place(tables[9].token, plain.id);
+      const { page, errors, close } = await openKitchen();
+      const ticket = `.ticket[data-order="${placed.id}"]`;
+      await page.click(`${ticket} .ticket-move`); // start
+      await page.waitForSelector(`.column-preparing ${ticket}`);
+      await page.click(`${ticket} button.line[data-line="0"]`); // its only line: ready
+      await page.waitForSelector(`.column-ready ${ticket}`);
+      await page.click(`${ticket} .ticket-move.move-recall`);
+      await page.waitForSelector(`.column-preparing ${ticket} button.line:not(.ready)`);
+      let now = expect(
+        await call(server, "GET", `/api/orders/${placed.id}`, { token: TOKEN }),
+        200,
+      );
+      assert.equal(now.status, "preparing");
+      assert.equal(now.items[0].readyAt, null);
+      assert.equal(now.history.at(-1).status, "preparing");
+      // A two-line ticket: a line tapped twice is ready, then not.
+      const two = expect(
+        await call(server, "POST", "/api/orders", {
+          body: {
+            tableToken: tables[9].token,
+            items: [{ menuItemId: plain.id, quantity: 1 }, { menuItemId: plain.id, quantity: 2 }],
+          },
+        }),
+        201,
+      );
+      const second = `.ticket[data-order="${two.id}"]`;
+      await page.click(`${second} button.line[data-line="1"]`);
+      await page.waitForSelector(`.column-preparing ${second} button.line.ready[data-line="1"]`);
+      await page.click(`${second} button.line[data-line="1"]`);
+      await page.waitForSelector(`${second} button.line[data-line="1"][aria-pressed="false"]`);
+      now = expect(await call(server, "GET", `/api/orders/${two.id}`, { token: TOKEN }), 200);
+      assert.deepEqual(now.items.map((l: Json) => l.readyAt), [null, null]);
+      assert.equal(now.status, "preparing");
+      assert.deepEqual(errors, []);
+      await close();
+    });
 
     await t.step("a station view shows only its station's orders; expo shows all", async () => {
       const stations = [...new Set(menu.items.map((i: Json) => i.station))] as string[];
@@ -383,6 +424,31 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
       const bytes = await scriptBytes(server.base, page.text, "kitchen");
       console.log(`kitchen page JS: ${bytes} bytes gzipped (entry and the chunks it imports)`);
       assert.ok(bytes < 50 * 1024, `${bytes} bytes`);
+    });
+
+    await t.step("a screen whose token is revoked says it is signed out", async () => {
+      const screen = await deviceToken(server, "kitchen", { label: "spare screen" });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(`${server.base}/kitchen?access_token=${screen.token}`);
+      await waitOnline(page);
+      expect(await call(server, "DELETE", `/api/auth/tokens/${screen.id}`, { token: TOKEN }), 204);
+      await page.waitForFunction(
+        () => /Signed out/.test(document.querySelector(".live-status")?.textContent ?? ""),
+        undefined,
+        { timeout: 15_000 },
+      );
+      await context.close();
+    });
+
+    await t.step("German by Accept-Language", async () => {
+      const reply = await call(server, "GET", "/kitchen", {
+        token: TOKEN,
+        headers: { "accept-language": "de-DE,de;q=0.9" },
+      });
+      assert.match(reply.text, /<html lang="de">/);
+      assert.match(reply.text, /Warteschlange/);
+      assert.match(reply.text, /Pass \(alle Stationen\)/);
     });
 
     await t.step("the station query: a malformed one is the expo view", async () => {
