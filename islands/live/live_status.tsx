@@ -12,26 +12,31 @@ export function LiveStatus(
 ) {
   const m = staffMessages(props.lang);
   const { state } = props;
-  const text = state.signedOut
+  // Only the state is announced; the staleness beside it ticks every second, silently.
+  const headline = state.signedOut
     ? m.live_signedOut
     : state.online
     ? m.live_online
     : !state.connected
     ? m.live_connecting
-    : fill(m.live_offline, {
+    : m.live_offline;
+  const detail = state.connected && !state.online && !state.signedOut
+    ? fill(m.live_asOf, {
       what: props.what,
       time: formatClock(new Date(state.heardAt).toISOString(), props.lang),
       ago: agoText(props.now - state.heardAt, m),
-    });
+    })
+    : "";
   return (
     <div
       class={`live-status ${state.online ? "online" : "offline"}`}
-      role="status"
-      aria-live="polite"
       data-online={String(state.online)}
     >
       <span class="live-dot" aria-hidden="true" />
-      <span class="live-text">{text}</span>
+      <span class="live-text">
+        <span role="status">{headline}</span>
+        {detail}
+      </span>
       {props.queued > 0 && (
         <span class="live-queued">{fill(m.live_queued, { n: props.queued })}</span>
       )}

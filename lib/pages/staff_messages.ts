@@ -40,7 +40,8 @@ const en = {
   // Live screens (islands/live): the connection, staleness and taps waiting to be sent.
   live_online: "Live",
   live_connecting: "Connecting…",
-  live_offline: "Offline · {what} as of {time} ({ago})",
+  live_offline: "Offline",
+  live_asOf: " · {what} as of {time} ({ago})",
   live_signedOut: "Signed out: open this screen again with its token or sign in.",
   live_queued: "{n} change(s) waiting to be sent",
   live_waiting: "Waiting to be sent",
@@ -98,7 +99,8 @@ const de: StaffMessages = {
   admin_analytics: "Auswertungen",
   live_online: "Live",
   live_connecting: "Verbinde…",
-  live_offline: "Offline · {what} von {time} ({ago})",
+  live_offline: "Offline",
+  live_asOf: " · {what} von {time} ({ago})",
   live_signedOut:
     "Abgemeldet: Öffnen Sie diesen Bildschirm erneut mit seinem Token oder melden Sie sich an.",
   live_queued: "{n} Änderung(en) warten auf das Senden",
