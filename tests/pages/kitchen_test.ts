@@ -286,80 +286,90 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
       await context.close();
     });
 
-    await t.step("a restart: back by itself, every ticket once, offline taps sent", async () => {
-      const { page, errors, close } = await openKitchen();
-      const before = await openOrders();
-      const queued = before.filter((o) => o.status === "queued");
-      assert.ok(queued.length >= 2, "two queued tickets to tap");
-      const [tapped, contested] = queued;
-      // The page may not reconnect until the test lets it (changes are made meanwhile).
-      await page.route("**/api/kitchen/stream**", (route) => route.abort("connectionrefused"));
-      await server.stop();
-      await page.waitForSelector('.live-status[data-online="false"]');
-      assert.match(
-        await page.textContent(".live-status") ?? "",
-        /^Offline · tickets as of \d\d:\d\d( [AP]M)? \((just now|\d+ s ago)\)$/,
-      );
-      await page.screenshot({ path: `${SCREENSHOTS}kitchen-offline-1280.png` });
-      // Two taps while offline: both wait in the outbox (kept in localStorage).
-      for (const order of [tapped, contested]) {
-        await page.click(`.ticket[data-order="${order.id}"] .ticket-move`);
-        await page.waitForSelector(`.ticket[data-order="${order.id}"] .ticket-waiting`);
-      }
-      assert.match(await page.textContent(".live-queued") ?? "", /2 change/);
-      const kept = await page.evaluate(() =>
-        Object.keys(localStorage).filter((k) => k.startsWith("seatserve:outbox:"))
-          .map((k) => JSON.parse(localStorage.getItem(k)!).length)
-      );
-      assert.deepEqual(kept, [2]);
-      server = await startMain(env);
-      // While the page is still away: new orders, and the contested ticket moved elsewhere.
-      const placedMeanwhile = [
-        await place(tables[5].token, plain.id),
-        await place(tables[6].token, plain.id),
-      ];
-      const moved = expect(
-        await call(server, "PATCH", `/api/orders/${contested.id}`, {
-          token: TOKEN,
-          body: { status: "preparing" },
-        }),
-        200,
-      );
-      await page.unroute("**/api/kitchen/stream**");
-      await waitOnline(page, 15_000);
-      // The tap made offline is applied; the contested one is refused and shown.
-      await eventually("the offline tap applied", async () => {
-        const reply = await call(server, "GET", `/api/orders/${tapped.id}`, { token: TOKEN });
-        return reply.body.status === "preparing";
-      });
-      const notice = page.locator(`.ticket[data-order="${contested.id}"] .ticket-notice`);
-      await notice.waitFor();
-      assert.match(await notice.textContent() ?? "", /Changed elsewhere: now Preparing/);
-      const contestedNow = expect(
-        await call(server, "GET", `/api/orders/${contested.id}`, { token: TOKEN }),
-        200,
-      );
-      assert.equal(contestedNow.version, moved.version, "the refused tap changed nothing");
-      assert.equal(contestedNow.status, "preparing");
-      await page.waitForSelector(".live-queued", { state: "detached" });
-      // Every open order exactly once, those placed meanwhile among them.
-      await eventually("the board matches the store", async () => {
+    await t.step(
+      "a restart: back by itself, every ticket once, offline taps kept and sent",
+      async () => {
+        const { page, errors, close } = await openKitchen();
+        const before = await openOrders();
+        const queued = before.filter((o) => o.status === "queued");
+        assert.ok(queued.length >= 2, "two queued tickets to tap");
+        const [tapped, contested] = queued;
+        // The page may not reconnect until the test lets it (changes are made meanwhile).
+        await page.route("**/api/kitchen/stream**", (route) => route.abort("connectionrefused"));
+        await server.stop();
+        await page.waitForSelector('.live-status[data-online="false"]');
+        assert.match(
+          await page.textContent(".live-status") ?? "",
+          /^Offline · tickets as of \d\d:\d\d( [AP]M)? \((just now|\d+ s ago)\)$/,
+        );
+        await page.screenshot({ path: `${SCREENSHOTS}kitchen-offline-1280.png` });
+        // Two taps while offline: both wait in the outbox (kept in localStorage).
+        for (const order of [tapped, contested]) {
+          await page.click(`.ticket[data-order="${order.id}"] .ticket-move`);
+          await page.waitForSelector(`.ticket[data-order="${order.id}"] .ticket-waiting`);
+        }
+        assert.match(await page.textContent(".live-queued") ?? "", /2 change/);
+        const kept = await page.evaluate(() =>
+          Object.keys(localStorage).filter((k) => k.startsWith("seatserve:outbox:"))
+            .map((k) => JSON.parse(localStorage.getItem(k)!).length)
+        );
+        assert.deepEqual(kept, [2]);
+        server = await startMain(env);
+        // While the page is still away: new orders, and the contested ticket moved elsewhere.
+        const placedMeanwhile = [
+          await place(tables[5].token, plain.id),
+          await place(tables[6].token, plain.id),
+        ];
+        const moved = expect(
+          await call(server, "PATCH", `/api/orders/${contested.id}`, {
+            token: TOKEN,
+            body: { status: "preparing" },
+          }),
+          200,
+        );
+        // A reload meanwhile (the server is back, the stream still away) keeps the taps.
+        await page.reload();
+        await page.waitForSelector(".live-queued");
+        assert.match(await page.textContent(".live-queued") ?? "", /2 change/);
+        for (const order of [tapped, contested]) {
+          await page.waitForSelector(`.ticket[data-order="${order.id}"] .ticket-waiting`);
+        }
+        await page.unroute("**/api/kitchen/stream**");
+        await waitOnline(page, 15_000);
+        // The tap made offline is applied; the contested one is refused and shown.
+        await eventually("the offline tap applied", async () => {
+          const reply = await call(server, "GET", `/api/orders/${tapped.id}`, { token: TOKEN });
+          return reply.body.status === "preparing";
+        });
+        const notice = page.locator(`.ticket[data-order="${contested.id}"] .ticket-notice`);
+        await notice.waitFor();
+        assert.match(await notice.textContent() ?? "", /Changed elsewhere: now Preparing/);
+        const contestedNow = expect(
+          await call(server, "GET", `/api/orders/${contested.id}`, { token: TOKEN }),
+          200,
+        );
+        assert.equal(contestedNow.version, moved.version, "the refused tap changed nothing");
+        assert.equal(contestedNow.status, "preparing");
+        await page.waitForSelector(".live-queued", { state: "detached" });
+        // Every open order exactly once, those placed meanwhile among them.
+        await eventually("the board matches the store", async () => {
+          const shown = await ticketIds(page);
+          const open = (await openOrders()).map((o) => o.id);
+          return shown.length === open.length && open.every((id) => shown.includes(id));
+        });
         const shown = await ticketIds(page);
-        const open = (await openOrders()).map((o) => o.id);
-        return shown.length === open.length && open.every((id) => shown.includes(id));
-      });
-      const shown = await ticketIds(page);
-      assert.equal(new Set(shown).size, shown.length, "no ticket twice");
-      for (const order of placedMeanwhile) assert.ok(shown.includes(order.id));
-      const versions = await page.$$eval(
-        ".ticket",
-        (els) => Object.fromEntries(els.map((e) => [e.dataset.order, Number(e.dataset.version)])),
-      );
-      for (const order of await openOrders()) assert.equal(versions[order.id], order.version);
-      await page.screenshot({ path: `${SCREENSHOTS}kitchen-conflict-1280.png` });
-      assert.deepEqual(errors, []);
-      await close();
-    });
+        assert.equal(new Set(shown).size, shown.length, "no ticket twice");
+        for (const order of placedMeanwhile) assert.ok(shown.includes(order.id));
+        const versions = await page.$$eval(
+          ".ticket",
+          (els) => Object.fromEntries(els.map((e) => [e.dataset.order, Number(e.dataset.version)])),
+        );
+        for (const order of await openOrders()) assert.equal(versions[order.id], order.version);
+        await page.screenshot({ path: `${SCREENSHOTS}kitchen-conflict-1280.png` });
+        assert.deepEqual(errors, []);
+        await close();
+      },
+    );
 
     await t.step(
       "ages turn amber and red by the thresholds; reduced motion: no flash",
