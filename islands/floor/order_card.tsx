@@ -3,6 +3,7 @@
  * server makes on it (accept or cancel a pending one, serve a ready one), each sent with the
  * version the server saw (islands/live/outbox.ts).
  */
+import { useEffect, useState } from "preact/hooks";
 import { fill, formatPrice } from "../../lib/pages/format.ts";
 import type { FloorMessages } from "../../lib/pages/floor_messages.ts";
 import type { StaffMessages } from "../../lib/pages/staff_messages.ts";
@@ -26,6 +27,13 @@ export function OrderCard(
   props: { order: LiveOrder; context: CardContext; waiting: boolean; notice?: TapNotice },
 ) {
   const { order, context: c, waiting, notice } = props;
+  // Cancelling takes a second tap within a few seconds: a pocket tap must not cancel an order.
+  const [confirming, setConfirming] = useState(false);
+  useEffect(() => {
+    if (!confirming) return;
+    const timer = setTimeout(() => setConfirming(false), 4_000);
+    return () => clearTimeout(timer);
+  }, [confirming]);
   const age = c.now - Date.parse(enteredAt(order, order.status));
   const move = (to: "queued" | "cancelled" | "delivered") =>
     c.onTap({ kind: "move", orderId: order.id, version: order.version, to });
@@ -78,11 +86,11 @@ export function OrderCard(
             </button>
             <button
               type="button"
-              class="cancel"
+              class={confirming ? "cancel confirming" : "cancel"}
               disabled={waiting}
-              onClick={() => move("cancelled")}
+              onClick={() => confirming ? move("cancelled") : setConfirming(true)}
             >
-              {c.m.cancel}
+              {confirming ? c.m.cancelConfirm : c.m.cancel}
             </button>
           </>
         )}

@@ -186,6 +186,26 @@ Deno.test("[floor page] in Chromium", opts, async (t) => {
       await floor.close();
     });
 
+    await t.step("cancelling a pending order takes a second tap", async () => {
+      const placed = expect(
+        await call(server, "POST", "/api/orders", {
+          body: { tableToken: tables[5].token, items: [{ menuItemId: plain.id, quantity: 1 }] },
+        }),
+        201,
+      );
+      const floor = await openFloor();
+      const card = floor.page.locator(`.floor-order[data-order="${placed.id}"]`);
+      await card.locator("button.cancel").click();
+      await card.locator("button.cancel.confirming").waitFor();
+      assert.equal(await card.locator("button.cancel").textContent(), "Tap again to cancel");
+      assert.equal((await read(`/api/orders/${placed.id}`)).status, "pending");
+      await card.locator("button.cancel").click();
+      await card.waitFor({ state: "detached" });
+      assert.equal((await read(`/api/orders/${placed.id}`)).status, "cancelled");
+      assert.deepEqual(floor.errors, []);
+      await floor.close();
+    });
+
     await t.step("axe-core at 360 and 1920 px; screenshots at 360 and 1280 px", async () => {
       // Something in every part: a pending order, a ready one, a call.
       const table = tables[2];
