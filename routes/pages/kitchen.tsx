@@ -5,7 +5,7 @@
  * every order). The ticket-age thresholds and auto-accept come from the location's settings
  * with the render, since the kitchen role may not read settings.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { Island } from "../../components/island.tsx";
 import { StaffLayout } from "../../components/staff_layout.tsx";
 import { sharedAssets } from "../../lib/assets/assets.ts";
@@ -14,15 +14,11 @@ import { allergenIndex } from "../../lib/pages/allergens.ts";
 import { guestMessages } from "../../lib/pages/guest_messages.ts";
 import { kitchenMessages } from "../../lib/pages/kitchen_messages.ts";
 import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
-import { ALLERGENS } from "../../lib/schemas.ts";
+import { ALLERGENS, slugTag } from "../../lib/schemas.ts";
 import KitchenPage from "../../islands/kitchen_page.tsx";
-import type { StaffEnv } from "../state.ts";
+import type { AppEnv, StaffEnv } from "../state.ts";
 import { staffPage, staffSession } from "./staff_page.tsx";
 import { renderPage } from "./render.tsx";
-import type { Context } from "hono";
-import type { AppEnv } from "../state.ts";
-
-const STATION = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const kitchenPages = new Hono<StaffEnv>().get(
   "/kitchen",
@@ -32,7 +28,7 @@ export const kitchenPages = new Hono<StaffEnv>().get(
     const session = staffSession(c);
     const m = kitchenMessages(session.lang);
     const asked = c.req.query("station") ?? "";
-    const station = asked.length <= 32 && STATION.test(asked) ? asked : null;
+    const station = slugTag.safeParse(asked).success ? asked : null;
     const snapshot = await catalog.get(session.location.id);
     const items = snapshot?.itemList ?? [];
     const stations = [...new Set(items.map((i) => i.station))].sort();
