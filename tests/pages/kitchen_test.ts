@@ -413,6 +413,7 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
       for (const width of [360, 1920]) {
         const { page, errors, close } = await openKitchen("", { width });
         await assertAccessible(page, `the kitchen at ${width} px`);
+        if (width === 1920) await page.screenshot({ path: `${SCREENSHOTS}kitchen-wall-1920.png` });
         const overflow = await page.evaluate(() =>
           document.documentElement.scrollWidth - document.documentElement.clientWidth
         );
