@@ -340,6 +340,8 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         await eventually("the offline tap applied", async () => {
           const reply = await call(server, "GET", `/api/orders/${tapped.id}`, { token: TOKEN });
           return reply.body.status === "preparing";
+        }, 10_000).catch(async (error) => {
+          throw new Error(`${error.message}; the page says: ${await page.textContent(".kitchen")}`);
         });
         const notice = page.locator(`.ticket[data-order="${contested.id}"] .ticket-notice`);
         await notice.waitFor();
@@ -479,7 +481,14 @@ async function ticketIds(page: Page): Promise<string[]> {
   return await page.$$eval(".ticket", (els) => els.map((e) => e.getAttribute("data-order")!));
 }
 
-/** Waits until the page's stream is connected. */
+/** Waits until the page's stream is connected (saying what the page shows if it is not). */
 async function waitOnline(page: Page, timeout = 5_000): Promise<void> {
-  await page.waitForSelector('.live-status[data-online="true"]', { timeout });
+  try {
+    await page.waitForSelector('.live-status[data-online="true"]', { timeout });
+  } catch (error) {
+    const status = await page.textContent(".live-status").catch(() => null);
+    throw new Error(`not online within ${timeout} ms (the page says: ${status})`, {
+      cause: error,
+    });
+  }
 }
