@@ -3,6 +3,7 @@
  *
  *   deno task bench:compare <git-rev> [--rounds 5] [--duration 10] [--connections 64] [--warmup 2]
  *     [--target orders|menu] [--env KEY=VALUE ...] [--base-env KEY=VALUE ...] [--max-others 0.25]
+ *     [--orders options|plain] [--base-orders options|plain]
  *   deno task bench:compare --same --env KEY=VALUE      (or `.`: this working tree on both sides)
  *
  * It extracts `<git-rev>` into a temp dir (`git archive | tar -x`: nothing is registered in the
@@ -12,7 +13,8 @@
  * harness, wrk scripts and store check for both sides) on a fresh store; only the server differs:
  * each side's is started with its own tree's start task, deno.json and deno.lock. `--env` adds
  * environment for head's server, `--base-env` for base's, so one tree can also be compared with
- * itself under two settings.
+ * itself under two settings. `--base-orders plain` makes base order only items without option
+ * groups: `deno task bench:compare . --base-orders plain` is what options cost on one tree.
  *
  * Prints each run as it ends, with the cores that work outside the benchmark (other processes on
  * a shared machine) took meanwhile, then the median throughput and p99 of each side, a note when
@@ -33,7 +35,8 @@ const BUSY_CORES = 0.25;
 const USAGE =
   "usage: deno task bench:compare <git-rev | . | --same> [--rounds 5] [--duration 10] " +
   "[--connections 64] [--warmup 2] [--target orders|menu] [--env KEY=VALUE ...] " +
-  "[--base-env KEY=VALUE ...] [--max-others <cores>]";
+  "[--base-env KEY=VALUE ...] [--max-others <cores>] [--orders options|plain] " +
+  "[--base-orders options|plain]";
 
 /** One side of the comparison and its runs, in round order. */
 interface Side {
@@ -42,6 +45,8 @@ interface Side {
   /** What tree it is, for people: a revision or the working tree. */
   tree: string;
   env: Record<string, string>;
+  /** What it orders (orders target): the demo menu's options, or plain items only. */
+  orders: "options" | "plain";
   results: RunResult[];
 }
 
@@ -61,6 +66,9 @@ async function main(argv: string[]): Promise<number> {
         target: { type: "string", default: "orders" },
         env: { type: "string", multiple: true, default: [] },
         "base-env": { type: "string", multiple: true, default: [] },
+        /** What each side orders: `options` (the demo menu as sold) or `plain` (items without). */
+        orders: { type: "string", default: "options" },
+        "base-orders": { type: "string", default: "options" },
         same: { type: "boolean", default: false },
         /** Redo a round in which outside work took more than this many cores (default: never). */
         "max-others": { type: "string" },
@@ -88,6 +96,9 @@ async function main(argv: string[]): Promise<number> {
     ...(warmupS >= 0 ? [] : ["--warmup is a number of seconds >= 0"]),
     ...(target === "orders" || target === "menu" ? [] : ["--target is orders or menu"]),
     ...(maxOthers >= 0 ? [] : ["--max-others is a number of cores >= 0"]),
+    ...([values.orders, values["base-orders"]].every((o) => o === "options" || o === "plain")
+      ? []
+      : ["--orders and --base-orders are options or plain"]),
   ];
   const headEnv = parseEnv(values.env, "--env", problems);
   const baseEnv = parseEnv(values["base-env"], "--base-env", problems);
@@ -107,9 +118,17 @@ async function main(argv: string[]): Promise<number> {
     root: ROOT,
     tree: `working tree at ${headCommit}${dirty ? " + uncommitted changes" : ""}`,
     env: headEnv,
+    orders: values.orders as "options" | "plain",
     results: [],
   };
-  const base: Side = { name: "base", root: ROOT, tree: head.tree, env: baseEnv, results: [] };
+  const base: Side = {
+    name: "base",
+    root: ROOT,
+    tree: head.tree,
+    env: baseEnv,
+    orders: values["base-orders"] as "options" | "plain",
+    results: [],
+  };
   let commit = "";
   if (!same) {
     try {
@@ -154,7 +173,9 @@ async function main(argv: string[]): Promise<number> {
     );
     for (const side of [base, head]) {
       console.log(
-        `  ${side.name}: ${side.tree}${same ? "" : ` (${side.root})`}; env: ${envLabel(side.env)}`,
+        `  ${side.name}: ${side.tree}${same ? "" : ` (${side.root})`}; env: ${
+          envLabel(side.env)
+        }; orders: ${side.orders}`,
       );
     }
     // A redone round keeps its place in the alternation; at most `rounds` rounds are redone.
@@ -173,6 +194,7 @@ async function main(argv: string[]): Promise<number> {
           keys: "ordered",
           root: side.root,
           env: side.env,
+          orders: side.orders,
           signal: controller.signal,
         }).catch((error) => {
           if (controller.signal.aborted) throw error;

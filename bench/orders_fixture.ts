@@ -46,10 +46,20 @@ export async function readFixture(base: string, token: string): Promise<Fixture>
 /**
  * Valid orders of 1-4 lines, varied in table, items, quantities, notes and options (seeded,
  * repeatable). Each line chooses what its item's required groups ask (`min` available options,
- * at random) and, one time in four, one option of each optional group, as guests do.
+ * at random) and, one time in four, one option of each optional group, as guests do. `plain`
+ * orders only items without option groups (the menu before it had options), to measure what
+ * options cost.
  */
-export function orderBodies(fixture: Fixture, count: number): string[] {
+export function orderBodies(
+  fixture: Fixture,
+  count: number,
+  options: { plain?: boolean } = {},
+): string[] {
   const random = seededRandom(42);
+  // Plain: only items without option groups, as every item was before the menu had options.
+  const orderable = options.plain
+    ? fixture.items.filter((i) => (i.optionGroups ?? []).length === 0)
+    : fixture.items;
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
   const notes = ["", "", "", "no onions", "extra crispy", "allergic to nuts", "sans gluten, merci"];
   const bodies: string[] = [];
@@ -57,7 +67,7 @@ export function orderBodies(fixture: Fixture, count: number): string[] {
     const lines = 1 + Math.floor(random() * 4);
     const items = Array.from({ length: lines }, () => {
       const note = pick(notes);
-      const item = pick(fixture.items);
+      const item = pick(orderable);
       const options: string[] = [];
       for (const group of item.optionGroups ?? []) {
         const available = group.options.filter((o) => o.available).map((o) => o.id);

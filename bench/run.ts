@@ -101,6 +101,8 @@ export interface RunOptions {
    * overridden; the port, host, store path and bootstrap token cannot).
    */
   env?: Record<string, string>;
+  /** Orders: with options as the demo menu sells them (default), or `plain` (items without). */
+  orders?: "options" | "plain";
   /** Aborting stops the server and wrk; the run then rejects and cleans up its store. */
   signal?: AbortSignal;
 }
@@ -133,6 +135,8 @@ async function main(argv: string[]) {
       "server-flags": { type: "string", default: "" },
       /** Idempotency keys: "ordered" (time-ordered, as the guest page sends) or "random" (UUIDv4). */
       keys: { type: "string", default: "ordered" },
+      /** `plain`: orders of items without option groups only (what options cost, by comparison). */
+      orders: { type: "string", default: "options" },
       /** Menu: the `Accept-Encoding` sent ("" for none). */
       "accept-encoding": { type: "string", default: BROWSER_ACCEPT_ENCODING },
       /** The tree whose server is started (default: this working tree). */
@@ -145,6 +149,9 @@ async function main(argv: string[]) {
     Deno.exit(2);
   }
   if (!["orders", "menu", "page"].includes(target)) throw new Error(`unknown target ${target}`);
+  if (values.orders !== "options" && values.orders !== "plain") {
+    throw new Error(`--orders is "options" or "plain", not "${values.orders}"`);
+  }
   if (values.keys !== "ordered" && values.keys !== "random") {
     throw new Error(`--keys is "ordered" or "random", not "${values.keys}"`);
   }
@@ -159,6 +166,7 @@ async function main(argv: string[]) {
       serverFlags: values["server-flags"].split(" ").filter(Boolean),
       storeDir: values["store-dir"],
       keys: values.keys,
+      orders: values.orders === "plain" ? "plain" : "options",
       acceptEncoding: values["accept-encoding"],
       root: values.root,
     });
@@ -224,7 +232,7 @@ export async function runOnce(target: Target, options: RunOptions): Promise<RunR
     await Deno.writeTextFile(
       dataPath,
       (target === "orders"
-        ? orderBodies(fixture, 2000)
+        ? orderBodies(fixture, 2000, { plain: options.orders === "plain" })
         : target === "page"
         ? pageRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)
         : menuRequests(fixture, options.acceptEncoding ?? BROWSER_ACCEPT_ENCODING)).join("\n") +

@@ -17,7 +17,8 @@ export function StaffLayout(
     /** This page's path and query, to come back to after signing out. */
     path: string;
     title: string;
-    assets: PageAssets;
+    /** The style sheet, and the page's bundle when it has islands. */
+    assets: { styles: string; script?: PageAssets["script"] };
     children: ComponentChildren;
   },
 ) {

@@ -485,6 +485,18 @@ export const CreatedTokenSchema = z.object({
   label: z.string(),
 }).openapi("CreatedToken");
 
+export const DeviceTokenSchema = z.object({
+  id,
+  role: RoleSchema,
+  label: z.string(),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+  active: z.boolean().openapi({
+    description: "False once past `expiresAt` (the store drops such records soon after). " +
+      "A revoked token is not listed at all.",
+  }),
+}).openapi("DeviceToken");
+
 const StageTimeSchema = z.object({
   count: z.number().int(),
   p50Seconds: z.number().nullable(),

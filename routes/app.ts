@@ -34,6 +34,9 @@ import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
 import { kitchenPages } from "./pages/kitchen.tsx";
 import { floorPages } from "./pages/floor.tsx";
+import { menuEditorPages } from "./pages/admin_menu.tsx";
+import { analyticsPages } from "./pages/admin_analytics.tsx";
+import { adminPages } from "./pages/admin.ts";
 import type { AppEnv } from "./state.ts";
 
 /** The application for a set of services. */
@@ -75,6 +78,9 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/", guestPages);
   app.route("/", kitchenPages);
   app.route("/", floorPages);
+  app.route("/", menuEditorPages);
+  app.route("/", analyticsPages);
+  app.route("/", adminPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -38,6 +38,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "GET /api/locations": "listLocations",
   "POST /api/locations": "createLocation",
   "PATCH /api/locations/{id}": "updateLocation",
+  "GET /api/auth/tokens": "listDeviceTokens",
   "POST /api/auth/tokens": "createDeviceToken",
   "DELETE /api/auth/tokens/{id}": "revokeDeviceToken",
   "GET /api/analytics/summary": "getAnalyticsSummary",

@@ -200,11 +200,12 @@ export function freePort(): number {
 
 /**
  * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
- * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) and waits until
- * it is healthy.
+ * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) on a free port (or
+ * `env.PORT`) and waits until it is healthy.
  */
 export async function startMain(env: Record<string, string>): Promise<MainProcess> {
-  // `PORT` given: that port (a restart on the same port and store, as a client sees it).
+  // `PORT` given: that port (a test that must know the address first, such as an OpenID
+  // provider's redirect, or a restart on the same port and store, as a client sees it).
   const port = env.PORT ? Number(env.PORT) : freePort();
   const base = `http://127.0.0.1:${port}`;
   const inherited: Record<string, string> = {};

@@ -12,12 +12,16 @@ import "preact";
 import "preact/hooks";
 import "preact/jsx-runtime";
 import "openapi-fetch";
+import "uplot";
 
 /** The page kinds, each with its entry module under `islands/entries/`. */
 export const PAGE_KINDS = [
   "guest",
   "kitchen",
   "floor",
+  "menu_editor",
+  "analytics",
+  "admin",
 ] as const;
 export type PageKind = typeof PAGE_KINDS[number];
 
@@ -36,7 +40,13 @@ export interface Bundle {
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The npm modules islands may import (each loaded above, so Deno's cache has it). */
-const BROWSER_MODULES = ["preact", "preact/hooks", "preact/jsx-runtime", "openapi-fetch"];
+const BROWSER_MODULES = [
+  "preact",
+  "preact/hooks",
+  "preact/jsx-runtime",
+  "openapi-fetch",
+  "uplot",
+];
 
 const npmFromDeno: esbuild.Plugin = {
   name: "npm-from-deno",
@@ -46,7 +56,11 @@ const npmFromDeno: esbuild.Plugin = {
       if (!BROWSER_MODULES.includes(args.path)) {
         return { errors: [{ text: `islands may import only ${BROWSER_MODULES.join(", ")}` }] };
       }
-      return { path: fileURLToPath(import.meta.resolve(args.path)) };
+      const path = fileURLToPath(import.meta.resolve(args.path));
+      // Deno resolves uPlot to its CommonJS build; the browser gets its ES module beside it.
+      return {
+        path: args.path === "uplot" ? path.replace(/uPlot\.cjs\.js$/, "uPlot.esm.js") : path,
+      };
     });
   },
 };

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import { forbidden } from "../errors.ts";
 import { newId, sha256Hex, timingSafeEqual } from "../kv/ids.ts";
-import { authTokenKey, staffMemberKey } from "../kv/keys.ts";
+import { authTokenKey, authTokensPrefix, staffMemberKey } from "../kv/keys.ts";
 import { audit, type AuditContext } from "../audit/entry.ts";
 import type { StaffMember } from "./staff.ts";
 import type { Principal } from "./principal.ts";
@@ -169,6 +169,20 @@ export class Auth {
   /** A device token's record, or null. */
   async getDeviceToken(id: string): Promise<DeviceTokenRecord | null> {
     return (await this.#kv.get<DeviceTokenRecord>(authTokenKey(id))).value;
+  }
+
+  /**
+   * The device tokens of a location that are still stored, oldest first (a revoked token's
+   * record is deleted; an expired one may linger until the store drops it). Tokens are few and
+   * keyed by id alone (every credential check reads one by id), so this reads them all and
+   * keeps the location's: an index by location would miss the tokens issued before it.
+   */
+  async listDeviceTokens(locationId: string): Promise<DeviceTokenRecord[]> {
+    const records: DeviceTokenRecord[] = [];
+    for await (const entry of this.#kv.list<DeviceTokenRecord>({ prefix: authTokensPrefix() })) {
+      if (entry.value.locationId === locationId) records.push(entry.value);
+    }
+    return records;
   }
 
   /** Revokes a device token: it is refused from then on. False when there was none. */

@@ -406,7 +406,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List device tokens
+         * @description The caller's location's device tokens, oldest first, never their secret (it is shown once, when issued). Revoked tokens are gone from the list; expired ones read `active: false` until the store drops them.
+         */
+        get: operations["listDeviceTokens"];
         put?: never;
         /**
          * Issue a device token
@@ -1263,6 +1267,25 @@ export interface components {
             /** @description The menu's languages. The default language stays (the items' own texts are written in it) and comes first whether it is listed or not; translations of a language taken out are kept, and served again if it comes back. */
             languages?: string[];
         };
+        DeviceToken: {
+            id: string;
+            role: components["schemas"]["Role"];
+            label: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-25T12:00:00.000Z
+             */
+            expiresAt: string;
+            /** @description False once past `expiresAt` (the store drops such records soon after). A revoked token is not listed at all. */
+            active: boolean;
+        };
+        /** @enum {string} */
+        Role: "owner" | "manager" | "server" | "kitchen";
         CreatedToken: {
             token: string;
             id: string;
@@ -1275,8 +1298,6 @@ export interface components {
             locationId: string;
             label: string;
         };
-        /** @enum {string} */
-        Role: "owner" | "manager" | "server" | "kitchen";
         /**
          * @example {
          *       "role": "kitchen",
@@ -3871,6 +3892,76 @@ export interface operations {
             };
             /** @description Body parsed but invalid; `details` names the fields. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (`rate_limited`: too many orders, or refused credentials from this address) or too many open streams (`too_many_streams`); see `Retry-After`. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The server is stopping (`shutting_down`, with `Connection: close`) or the store is contended; see `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listDeviceTokens: {
+        parameters: {
+            query?: {
+                /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
+                location?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The location's device tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tokens: components["schemas"]["DeviceToken"][];
+                    };
+                };
+            };
+            /** @description No or bad credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but this role may not do this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -142,6 +142,10 @@ export function feedEpochKey(): Deno.KvKey {
 export function authTokenKey(tokenId: string): Deno.KvKey {
   return ["auth_token", tokenId];
 }
+/** Prefix of every device token's record (ids are time-ordered: oldest first). */
+export function authTokensPrefix(): Deno.KvKey {
+  return ["auth_token"];
+}
 /** A staff session, by the SHA-256 of its id (the cookie's value). */
 export function sessionKey(idHash: string): Deno.KvKey {
   return ["session", idHash];

@@ -4,7 +4,7 @@
  * Orders count by the time they were placed; revenue leaves cancelled orders out.
  */
 import type postgres from "postgres";
-import { unavailable } from "../errors.ts";
+import { badRequest, unavailable } from "../errors.ts";
 
 /** p50/p90 of one stage, in seconds (null when no order went through it). */
 export interface StageTime {
@@ -65,6 +65,26 @@ export interface AnalyticsSummary {
 export interface Range {
   from: Date;
   to: Date;
+}
+
+const DAY_MS = 86_400_000;
+/** The longest range one summary covers. */
+export const MAX_RANGE_DAYS = 366;
+
+/**
+ * The range a summary is asked for: `to` defaults to `now`, `from` to 30 days before `to`;
+ * `from` after `to`, or more than `MAX_RANGE_DAYS` between them, is a 400 `invalid_range`.
+ */
+export function summaryRange(asked: { from?: Date; to?: Date }, now = new Date()): Range {
+  const to = asked.to ?? now;
+  const from = asked.from ?? new Date(to.getTime() - 30 * DAY_MS);
+  if (from.getTime() >= to.getTime()) {
+    throw badRequest("`from` must be before `to`.", "invalid_range");
+  }
+  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
+    throw badRequest(`A summary covers at most ${MAX_RANGE_DAYS} days.`, "invalid_range");
+  }
+  return { from, to };
 }
 
 /**

@@ -31,3 +31,57 @@ export function formatClock(iso: string, lang: string): string {
 export function fill(text: string, values: Record<string, string | number>): string {
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? `{${name}}`));
 }
+
+/** A date and time of day, in the page's language. */
+export function formatDate(iso: string, lang: string): string {
+  return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+}
+
+const minorDigits = new Map<string, number>();
+
+/** How many minor-unit digits `currency` has (2 for EUR, 0 for JPY, 3 for KWD). */
+export function currencyDigits(currency: string): number {
+  let digits = minorDigits.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
+      .maximumFractionDigits ?? 2;
+    minorDigits.set(currency, digits);
+  }
+  return digits;
+}
+
+/**
+ * An amount typed in `currency` ("12.50", "12,5", "−1.00", "+2") as minor units, exactly: the
+ * decimal string is read digit by digit, never through a float. `null` when it is not an amount
+ * (letters, grouping, more decimals than the currency has, a sign where `signed` is false).
+ */
+export function parsePrice(
+  text: string,
+  currency: string,
+  options: { signed?: boolean } = {},
+): number | null {
+  const digits = currencyDigits(currency);
+  const match = /^([-+−])?\s*(\d{1,9})(?:[.,](\d*))?$/.exec(text.trim());
+  if (!match) return null;
+  const [, sign, whole, fraction = ""] = match;
+  if (fraction.length > digits) return null;
+  if (sign && sign !== "+" && !options.signed) return null;
+  const minor = Number(whole) * 10 ** digits + Number(fraction.padEnd(digits, "0") || "0");
+  if (!Number.isSafeInteger(minor)) return null;
+  return sign === "-" || sign === "−" ? -minor : minor;
+}
+
+/**
+ * Minor units as the plain decimal an editor shows in a price field, with the decimal mark of
+ * `lang` ("12.50" in English, "12,50" in German; no grouping, so `parsePrice` reads it back).
+ */
+export function priceInput(cents: number, currency: string, lang = "en"): string {
+  const digits = currencyDigits(currency);
+  const mark = new Intl.NumberFormat(lang).formatToParts(1.5)
+      .find((p) => p.type === "decimal")?.value === ","
+    ? ","
+    : ".";
+  const abs = String(Math.abs(cents)).padStart(digits + 1, "0");
+  const text = digits ? `${abs.slice(0, -digits)}${mark}${abs.slice(-digits)}` : abs;
+  return cents < 0 ? `-${text}` : text;
+}

@@ -1,7 +1,7 @@
 /** `GET /api/analytics/summary`: the mirror's analytics for the caller's location. */
 import { z } from "@hono/zod-openapi";
-import { analyticsSummary } from "../../lib/mirror/analytics.ts";
-import { badRequest, unavailable } from "../../lib/errors.ts";
+import { analyticsSummary, summaryRange } from "../../lib/mirror/analytics.ts";
+import { unavailable } from "../../lib/errors.ts";
 import { AnalyticsSummarySchema } from "../../lib/schemas.ts";
 import {
   blankIsAbsent,
@@ -11,10 +11,6 @@ import {
   staffQuery,
   staffRoute,
 } from "../openapi.ts";
-
-const DAY_MS = 86_400_000;
-/** The longest range one summary covers. */
-const MAX_RANGE_DAYS = 366;
 
 const isoTime = z.string().max(40).refine((v) => !Number.isNaN(Date.parse(v)), {
   message: "Use an ISO 8601 time such as 2026-11-01T00:00:00Z or a date such as 2026-11-01.",
@@ -51,14 +47,10 @@ export const analytics = router().openapi(
       );
     }
     const query = c.req.valid("query");
-    const to = query.to ? new Date(query.to) : new Date();
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY_MS);
-    if (from.getTime() >= to.getTime()) {
-      throw badRequest("`from` must be before `to`.", "invalid_range");
-    }
-    if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-      throw badRequest(`A summary covers at most ${MAX_RANGE_DAYS} days.`, "invalid_range");
-    }
-    return c.json(await analyticsSummary(sql, c.get("location").id, { from, to }), 200);
+    const range = summaryRange({
+      from: query.from ? new Date(query.from) : undefined,
+      to: query.to ? new Date(query.to) : undefined,
+    });
+    return c.json(await analyticsSummary(sql, c.get("location").id, range), 200);
   },
 );

@@ -4,7 +4,7 @@ import { mayActOn } from "../../lib/auth/principal.ts";
 import { forbidden, notFound } from "../../lib/errors.ts";
 import { getLocation } from "../../lib/catalog/locations.ts";
 import { outranksOrEquals } from "../../lib/auth/roles.ts";
-import { CreatedTokenSchema, CreateTokenInput } from "../../lib/schemas.ts";
+import { CreatedTokenSchema, CreateTokenInput, DeviceTokenSchema } from "../../lib/schemas.ts";
 import {
   errorResponses,
   jsonBody,
@@ -16,6 +16,39 @@ import {
 import { auditOf } from "../middleware/auth.ts";
 
 export const authTokens = router()
+  .openapi(
+    staffRoute("tokens.manage", {
+      method: "get",
+      path: "/auth/tokens",
+      tags: ["auth"],
+      summary: "List device tokens",
+      description: "The caller's location's device tokens, oldest first, never their secret " +
+        "(it is shown once, when issued). Revoked tokens are gone from the list; expired ones " +
+        "read `active: false` until the store drops them.",
+      request: { query: staffQuery() },
+      responses: {
+        200: jsonResponse(
+          z.object({ tokens: z.array(DeviceTokenSchema) }),
+          "The location's device tokens.",
+        ),
+        ...errorResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const records = await c.get("services").auth.listDeviceTokens(c.get("location").id);
+      const now = Date.now();
+      return c.json({
+        tokens: records.map((record) => ({
+          id: record.id,
+          role: record.role,
+          label: record.label,
+          createdAt: record.createdAt,
+          expiresAt: record.expiresAt,
+          active: Date.parse(record.expiresAt) > now,
+        })),
+      }, 200);
+    },
+  )
   .openapi(
     staffRoute("tokens.manage", {
       method: "post",

@@ -1,9 +1,9 @@
 /** Tables of the caller's location, with their QR codes. Servers and managers. */
 import { z } from "@hono/zod-openapi";
-import QRCode from "qrcode";
 import { notFound } from "../../lib/errors.ts";
 import { occupiedTables, withOccupancy } from "../../lib/visits/store.ts";
 import { getTable, listTables } from "../../lib/catalog/tables.ts";
+import { guestUrl, tableQrSvg } from "../../lib/catalog/qr.ts";
 import { CreateTableInput, type Table, TableSchema, UpdateTableInput } from "../../lib/schemas.ts";
 import { scopeOf } from "../middleware/auth.ts";
 import {
@@ -17,12 +17,8 @@ import {
 
 const TableParams = z.object({ id: z.string().min(1).max(64) });
 
-/** The guest URL a table's QR code opens. */
-export function guestUrl(publicUrl: string, token: string): string {
-  return `${publicUrl}/t/${encodeURIComponent(token)}`;
-}
-
-function staffView(table: Table, publicUrl: string) {
+/** A table as staff see it: with its QR token and guest URL. */
+export function staffView(table: Table, publicUrl: string) {
   return {
     id: table.id,
     number: table.number,
@@ -31,6 +27,13 @@ function staffView(table: Table, publicUrl: string) {
     token: table.token,
     qrUrl: guestUrl(publicUrl, table.token),
   };
+}
+
+/** The location's tables by number as staff see them (`GET /api/tables`, the admin pages). */
+export async function staffTables(kv: Deno.Kv, locationId: string, publicUrl: string) {
+  const all = await listTables(kv, locationId);
+  const occupied = await occupiedTables(kv, locationId, all.map((t) => t.id));
+  return all.map((t) => staffView(withOccupancy(t, occupied), publicUrl));
 }
 
 export const tables = router()
@@ -52,12 +55,7 @@ export const tables = router()
     }),
     async (c) => {
       const { kv, config } = c.get("services");
-      const locationId = c.get("location").id;
-      const all = await listTables(kv, locationId);
-      const occupied = await occupiedTables(kv, locationId, all.map((t) => t.id));
-      return c.json({
-        tables: all.map((t) => staffView(withOccupancy(t, occupied), config.publicUrl)),
-      }, 200);
+      return c.json({ tables: await staffTables(kv, c.get("location").id, config.publicUrl) }, 200);
     },
   )
   .openapi(
@@ -159,11 +157,7 @@ export const tables = router()
       const { kv, config } = c.get("services");
       const table = await getTable(kv, c.get("location").id, c.req.valid("param").id);
       if (!table) throw notFound("Table");
-      const svg = await QRCode.toString(guestUrl(config.publicUrl, table.token), {
-        type: "svg",
-        errorCorrectionLevel: "M",
-        margin: 2,
-      });
+      const svg = await tableQrSvg(config.publicUrl, table.token);
       c.header("Content-Type", "image/svg+xml");
       c.header("Cache-Control", "private, no-store");
       return c.body(svg, 200) as never;

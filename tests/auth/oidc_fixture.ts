@@ -24,8 +24,14 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
-/** Starts the provider and its proxy, each on a free port. */
-export async function startProvider(): Promise<TestProvider> {
+/**
+ * Starts the provider and its proxy, each on a free port. `redirectUrl`: where it sends the
+ * browser back (a real server's `/auth/callback` when a real browser signs in).
+ */
+export async function startProvider(
+  options: { redirectUrl?: string } = {},
+): Promise<TestProvider> {
+  const redirectUrl = options.redirectUrl ?? REDIRECT_URL;
   const innerPort = freePort();
   const port = freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -33,7 +39,7 @@ export async function startProvider(): Promise<TestProvider> {
     clients: [{
       client_id: CLIENT.id,
       client_secret: CLIENT.secret,
-      redirect_uris: [REDIRECT_URL],
+      redirect_uris: [redirectUrl],
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
@@ -82,7 +88,7 @@ export async function startProvider(): Promise<TestProvider> {
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: CLIENT.id,
       OIDC_CLIENT_SECRET: CLIENT.secret,
-      OIDC_REDIRECT_URL: REDIRECT_URL,
+      OIDC_REDIRECT_URL: redirectUrl,
     },
     tamperNextIdToken(email) {
       tamperEmail = email;

@@ -216,6 +216,7 @@ Deno.test("[auth] the staff endpoint matrix", async (t) => {
         wrongRole: "manager",
         byId: true,
       },
+      { method: "GET", path: "/api/auth/tokens", wrongRole: "server" },
       { method: "POST", path: "/api/auth/tokens", body: { role: "kitchen" }, wrongRole: "server" },
       {
         method: "DELETE",
