@@ -21,6 +21,11 @@ export interface BenchServerOptions {
   /** Where the server's stderr goes (default: this process's). */
   stderr?: "inherit" | "null";
   signal?: AbortSignal;
+  /**
+   * Served over HTTPS (`env` names the TLS files): reached at `https://localhost:<port>` through
+   * `client`, which trusts this CA certificate (PEM).
+   */
+  caCert?: string;
 }
 
 /** A started server. */
@@ -30,6 +35,8 @@ export interface BenchServer {
   /** The bootstrap (owner) token it was started with. */
   token: string;
   process: Deno.ChildProcess;
+  /** With `caCert`: the client that trusts it (closed by `stop`). */
+  client?: Deno.HttpClient;
   /** SIGTERM, SIGKILL after 15 s; resolves when the process has exited. Idempotent. */
   stop(): Promise<unknown>;
 }
@@ -62,11 +69,13 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
     stderr: options.stderr ?? "inherit",
   }).spawn();
   let stopped: Promise<unknown> | null = null;
+  const client = options.caCert ? Deno.createHttpClient({ caCerts: [options.caCert] }) : undefined;
   const server: BenchServer = {
-    base: `http://127.0.0.1:${port}`,
+    base: client ? `https://localhost:${port}` : `http://127.0.0.1:${port}`,
     port,
     token,
     process,
+    client,
     stop() {
       if (!stopped) {
         try {
@@ -77,7 +86,10 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
             process.kill("SIGKILL");
           } catch { /* already gone */ }
         }, 15_000);
-        stopped = process.status.finally(() => clearTimeout(timer));
+        stopped = process.status.finally(() => {
+          clearTimeout(timer);
+          client?.close();
+        });
       }
       return stopped;
     },
@@ -98,7 +110,10 @@ async function waitUntilUp(server: BenchServer, signal?: AbortSignal): Promise<v
     signal?.throwIfAborted();
     if (exited) throw new Error("the server exited during start-up");
     try {
-      const res = await fetch(`${server.base}/api/health`);
+      const res = await fetch(
+        `${server.base}/api/health`,
+        { client: server.client } as RequestInit,
+      );
       await res.body?.cancel();
       if (res.ok) return;
     } catch { /* not yet listening */ }

@@ -10,6 +10,17 @@ import type { RateRule } from "./ratelimit/limiter.ts";
 export interface Config {
   port: number;
   hostname: string;
+  /**
+   * Serve HTTPS from these PEM files (`SEATSERVE_TLS_CERT_FILE`, `SEATSERVE_TLS_KEY_FILE`), or
+   * null: plain HTTP (behind a proxy, or on Deno Deploy, TLS is theirs). Re-read on SIGHUP and
+   * when they change.
+   */
+  tls: TlsFiles | null;
+  /**
+   * With `tls`, a plain-HTTP port that answers every request 308 to the https URL
+   * (`SEATSERVE_HTTP_REDIRECT_PORT`), or null: none.
+   */
+  httpRedirectPort: number | null;
   /** Deno KV path; `undefined` lets Deno pick (Deno Deploy), ":memory:" for tests. */
   kvPath: string | undefined;
   /** Seed the demo restaurant into an empty store on start. */
@@ -114,6 +125,12 @@ export interface Config {
   webhooks: WebhookSettings;
 }
 
+/** The certificate chain and private key to serve HTTPS with (paths to PEM files). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
 /** How webhooks are delivered. */
 export interface WebhookSettings {
   /**
@@ -207,11 +224,24 @@ export function loadConfig(env: Env): Config {
   const kvLimits = oneOf(env, "SEATSERVE_KV_LIMITS", ["local", "remote"]) ??
     (remotePath ? "remote" : "local");
   const maxChecksPerOp = kvLimits === "remote" ? 10 : 100;
-  const publicUrl = (env.SEATSERVE_PUBLIC_URL?.trim() || `http://localhost:${port || 8000}`)
+  const tls = tlsFiles(env);
+  const scheme = tls ? "https" : "http";
+  const publicUrl = (env.SEATSERVE_PUBLIC_URL?.trim() || `${scheme}://localhost:${port || 8000}`)
     .replace(/\/+$/, "");
+  const httpRedirectPort = env.SEATSERVE_HTTP_REDIRECT_PORT?.trim()
+    ? intSetting(env, "SEATSERVE_HTTP_REDIRECT_PORT", 0, 0, 65535)
+    : null;
+  if (httpRedirectPort !== null && !tls) {
+    throw new Error(
+      "SEATSERVE_HTTP_REDIRECT_PORT redirects to https: it needs SEATSERVE_TLS_CERT_FILE and " +
+        "SEATSERVE_TLS_KEY_FILE",
+    );
+  }
   return {
     port,
     hostname,
+    tls,
+    httpRedirectPort,
     kvPath,
     seed: !isOff(env.SEATSERVE_SEED),
     bootstrapToken: env.SEATSERVE_BOOTSTRAP_TOKEN || null,
@@ -297,6 +327,20 @@ export function loadConfig(env: Env): Config {
 /** The configuration of this process. */
 export function configFromEnv(): Config {
   return loadConfig(Deno.env.toObject());
+}
+
+/** `SEATSERVE_TLS_CERT_FILE` and `SEATSERVE_TLS_KEY_FILE`: both or neither. */
+function tlsFiles(env: Env): TlsFiles | null {
+  const certFile = env.SEATSERVE_TLS_CERT_FILE?.trim() ?? "";
+  const keyFile = env.SEATSERVE_TLS_KEY_FILE?.trim() ?? "";
+  if (!certFile && !keyFile) return null;
+  if (!certFile || !keyFile) {
+    throw new Error(
+      `HTTPS needs both SEATSERVE_TLS_CERT_FILE and SEATSERVE_TLS_KEY_FILE; ` +
+        `${certFile ? "SEATSERVE_TLS_KEY_FILE" : "SEATSERVE_TLS_CERT_FILE"} is not set`,
+    );
+  }
+  return { certFile, keyFile };
 }
 
 function mirrorWorkerMode(raw: string | undefined): MirrorWorkerMode {

@@ -124,3 +124,15 @@ export function unavailable(
 ): AppError {
   return new AppError("unavailable", code, message, { retryAfterSeconds });
 }
+
+/**
+ * A setting or file the process cannot start with (a TLS certificate that does not load, say):
+ * `main.ts` prints its message alone, without a stack trace, and exits with status 1. Tasks
+ * (`tasks/`) use it for refusals they print the same way.
+ */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}

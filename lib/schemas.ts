@@ -627,7 +627,9 @@ export const AuditEntrySchema = z.object({
   id: z.string(),
   at: isoTime,
   actor: z.object({
-    type: z.enum(["bootstrap", "device", "session", "anonymous"]),
+    type: z.enum(["bootstrap", "device", "session", "anonymous", "operator"]).openapi({
+      description: "`operator`: a command-line task on the server (`deno task keys:rotate`).",
+    }),
     id: z.string(),
     role: RoleSchema.optional(),
     label: z.string().optional(),

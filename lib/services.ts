@@ -7,6 +7,7 @@ import type { Config } from "./config.ts";
 import { Hubs } from "./feed/hub.ts";
 import { OrderIntake } from "./orders/intake.ts";
 import { loadSecrets, type Secrets } from "./auth/secrets.ts";
+import { SigningKeys } from "./auth/signing_keys.ts";
 import { BackupSchedule } from "./backup/schedule.ts";
 import { Readiness } from "./readiness.ts";
 import type postgres from "postgres";
@@ -23,6 +24,8 @@ export interface Services {
   kv: Deno.Kv;
   config: Config;
   secrets: Secrets;
+  /** The token-signing keys, as this process holds them (re-read every 2 s). */
+  signingKeys: SigningKeys;
   auth: Auth;
   /** The catalog as served from memory (menus, tables by token). */
   catalog: Catalog;
@@ -54,12 +57,14 @@ export interface Services {
 /** Builds the services on an open store. */
 export async function createServices(kv: Deno.Kv, config: Config): Promise<Services> {
   const secrets = await loadSecrets(kv, config);
+  const signingKeys = await SigningKeys.open(kv);
   const catalog = new Catalog(kv, { revalidate: config.catalogRevalidate });
   return {
     kv,
     config,
     secrets,
-    auth: new Auth(kv, secrets),
+    signingKeys,
+    auth: new Auth(kv, secrets, signingKeys),
     catalog,
     catalogService: new CatalogService(kv, {
       cache: catalog,
@@ -94,6 +99,7 @@ export async function closeServices(services: Services): Promise<void> {
   services.menuHubs.close();
   services.catalog.close();
   services.hubs.close();
+  services.signingKeys.close();
   await Promise.all([
     services.webhooks.close(),
     services.mirror?.close(),

@@ -49,3 +49,43 @@ Deno.test("[config] stream caps, drain deadline, CORS origins and request logs",
   assert.throws(() => loadConfig({ SEATSERVE_LOG: "yes" }), /SEATSERVE_LOG/);
   assert.throws(() => loadConfig({ SEATSERVE_STREAMS_PER_ORDER: "0" }), /SEATSERVE_STREAMS/);
 });
+
+Deno.test("[config] HTTPS: both TLS files or neither, the redirect port only with them", () => {
+  const plain = loadConfig({ PORT: "8000" });
+  assert.equal(plain.tls, null);
+  assert.equal(plain.httpRedirectPort, null);
+  assert.equal(plain.publicUrl, "http://localhost:8000");
+  const https = loadConfig({
+    PORT: "8443",
+    SEATSERVE_TLS_CERT_FILE: "/etc/seatserve/cert.pem",
+    SEATSERVE_TLS_KEY_FILE: "/etc/seatserve/key.pem",
+    SEATSERVE_HTTP_REDIRECT_PORT: "80",
+  });
+  assert.deepEqual(https.tls, {
+    certFile: "/etc/seatserve/cert.pem",
+    keyFile: "/etc/seatserve/key.pem",
+  });
+  assert.equal(https.httpRedirectPort, 80);
+  assert.equal(https.publicUrl, "https://localhost:8443");
+  assert.throws(
+    () => loadConfig({ SEATSERVE_TLS_CERT_FILE: "/c.pem" }),
+    /needs both SEATSERVE_TLS_CERT_FILE and SEATSERVE_TLS_KEY_FILE; SEATSERVE_TLS_KEY_FILE is not set/,
+  );
+  assert.throws(
+    () => loadConfig({ SEATSERVE_TLS_KEY_FILE: "/k.pem" }),
+    /SEATSERVE_TLS_CERT_FILE is not set/,
+  );
+  assert.throws(
+    () => loadConfig({ SEATSERVE_HTTP_REDIRECT_PORT: "80" }),
+    /SEATSERVE_HTTP_REDIRECT_PORT redirects to https: it needs SEATSERVE_TLS_CERT_FILE/,
+  );
+  assert.throws(
+    () =>
+      loadConfig({
+        SEATSERVE_TLS_CERT_FILE: "/c.pem",
+        SEATSERVE_TLS_KEY_FILE: "/k.pem",
+        SEATSERVE_HTTP_REDIRECT_PORT: "http",
+      }),
+    /SEATSERVE_HTTP_REDIRECT_PORT must be an integer/,
+  );
+});

@@ -59,9 +59,11 @@ export interface Api {
   location?: { id: string; slug: string };
 }
 
-/** A real server at `base`, as a client. */
-export function serverClient(base: string): Client {
-  return { request: (path, init) => fetch(`${base}${path}`, init) };
+/** A real server at `base`, as a client (through `client`: one that trusts a test CA, say). */
+export function serverClient(base: string, client?: Deno.HttpClient): Client {
+  return {
+    request: (path, init) => fetch(`${base}${path}`, { ...init, ...{ client } as RequestInit }),
+  };
 }
 
 /** A table as staff see it. */
@@ -182,6 +184,10 @@ export async function withServices(
 export interface MainProcess extends Api {
   base: string;
   port: number;
+  /** The HTTP client its requests go through (one trusting the test CA over https). */
+  client?: Deno.HttpClient;
+  /** Sends the process a signal (SIGHUP: reload the TLS files). */
+  signal(signal: Deno.Signal): void;
   /** Everything the process printed so far. */
   output(): string;
   /** SIGTERM, then the exit code and how long the process took to exit. */
@@ -201,13 +207,20 @@ export function freePort(): number {
 /**
  * Starts `main.ts` with only the given settings (nothing inherited from this environment but what
  * Deno needs; rate limits off unless `env` sets `SEATSERVE_RATE_LIMIT=on`) on a free port (or
- * `env.PORT`) and waits until it is healthy.
+ * `env.PORT`) and waits until it is healthy. With `https` (the env then names TLS files) it is
+ * reached at `https://localhost:<port>` through a client that trusts `https.caCert`.
  */
-export async function startMain(env: Record<string, string>): Promise<MainProcess> {
+export async function startMain(
+  env: Record<string, string>,
+  options: { https?: { caCert: string } } = {},
+): Promise<MainProcess> {
   // `PORT` given: that port (a test that must know the address first, such as an OpenID
   // provider's redirect, or a restart on the same port and store, as a client sees it).
   const port = env.PORT ? Number(env.PORT) : freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const base = options.https ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
+  const client = options.https
+    ? Deno.createHttpClient({ caCerts: [options.https.caCert] })
+    : undefined;
   const inherited: Record<string, string> = {};
   for (const name of ["HOME", "PATH", "DENO_DIR", "TMPDIR", "NO_COLOR"]) {
     const value = Deno.env.get(name);
@@ -244,7 +257,7 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
       throw new Error(`the server exited before it was healthy:\n${text}`);
     }
     try {
-      const response = await fetch(`${base}/api/health`);
+      const response = await fetch(`${base}/api/health`, { client } as RequestInit);
       const body = await response.json();
       if (response.status === 200 && body.status === "ok") break;
     } catch {
@@ -262,8 +275,10 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
   return {
     base,
     port,
-    app: serverClient(base),
+    client,
+    app: serverClient(base, client),
     ownerToken: env.SEATSERVE_BOOTSTRAP_TOKEN,
+    signal: (signal) => child.kill(signal),
     output: () => text,
     async stop() {
       const started = Date.now();
@@ -281,6 +296,11 @@ export async function startMain(env: Record<string, string>): Promise<MainProces
         throw new Error(`the server did not exit within 10 s of SIGTERM:\n${text}`);
       }
       await collected;
+      try {
+        client?.close();
+      } catch {
+        // closed by an earlier stop
+      }
       return { code: result.code, ms: Date.now() - started };
     },
   };

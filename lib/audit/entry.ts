@@ -15,9 +15,13 @@ import { appendToFeed } from "../feed/feed.ts";
 /** The scope of security events that belong to no location (a token nobody can place). */
 export const AUDIT_SERVER_SCOPE = "server";
 
-/** Who acted: a staff credential, or `anonymous` for security events before anyone is known. */
+/**
+ * Who acted: a staff credential, `anonymous` for security events before anyone is known, or
+ * `operator`: a command-line task run on the server by whoever may read its store (`deno task
+ * keys:rotate`).
+ */
 export interface AuditActor {
-  type: CredentialKind | "anonymous";
+  type: CredentialKind | "anonymous" | "operator";
   id: string;
   role?: Role;
   label?: string;

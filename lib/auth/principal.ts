@@ -19,6 +19,11 @@ export interface Principal {
   label: string;
   /** The device token behind it, if any (the bearer token, or what a session was opened with). */
   deviceTokenId?: string;
+  /**
+   * For a device token presented as the credential: the id of the key that signed it (`kid`),
+   * null for a token from before key ids (the first key's). A retired key ends what it opened.
+   */
+  signedWith?: string | null;
   /** The staff member's email, for a signed-in session. */
   email?: string;
   /** For a session: its id (to end it) and the CSRF token its state changes must carry. */

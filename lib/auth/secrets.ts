@@ -1,6 +1,6 @@
 /**
- * The server's secrets, kept in the store so every process of a deployment shares them:
- * the signing key (device tokens, order tokens) and the bootstrap token's hash.
+ * The server's secrets, kept in the store so every process of a deployment shares them: the
+ * bootstrap token's hash (the signing keys are `signing_keys.ts`'s).
  */
 import type { Config } from "../config.ts";
 import { randomToken, sha256Hex } from "../kv/ids.ts";
@@ -8,7 +8,6 @@ import { secretKey } from "../kv/keys.ts";
 
 /** Loaded secrets. */
 export interface Secrets {
-  signingKey: Uint8Array;
   /** SHA-256 hex of the bootstrap owner token. */
   bootstrapTokenHash: string;
   /** The bootstrap token, only when this start generated it (to print it once). */
@@ -17,14 +16,8 @@ export interface Secrets {
 
 /** Reads the secrets, creating them on first start (atomically, so concurrent starts agree). */
 export async function loadSecrets(kv: Deno.Kv, config: Config): Promise<Secrets> {
-  const signingKey = await getOrCreate(
-    kv,
-    secretKey("signing_key"),
-    () => crypto.getRandomValues(new Uint8Array(32)),
-  );
   if (config.bootstrapToken) {
     return {
-      signingKey,
       bootstrapTokenHash: sha256Hex(config.bootstrapToken),
       generatedBootstrapToken: null,
     };
@@ -33,7 +26,6 @@ export async function loadSecrets(kv: Deno.Kv, config: Config): Promise<Secrets>
   const freshHash = sha256Hex(fresh);
   const stored = await getOrCreate(kv, secretKey("bootstrap_token_hash"), () => freshHash);
   return {
-    signingKey,
     bootstrapTokenHash: stored,
     generatedBootstrapToken: stored === freshHash ? fresh : null,
   };

@@ -2,7 +2,9 @@
  * Credentials and who they stand for. Staff present a bearer token (the bootstrap owner token, or
  * a signed device token: a JWT with its id, role, location and expiry, refused once its record is
  * revoked) or a session cookie (`sessions.ts`). Guests present a table token (see
- * `catalog/cache.ts`) or an order token, an HMAC of the order id.
+ * `catalog/cache.ts`) or an order token, an HMAC of the order id. Both signed tokens name their
+ * key (`signing_keys.ts`): the JWT's `kid` header, the order token's middle part; a token without
+ * one (minted before keys had ids) is checked with the first key.
  */
 import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
@@ -14,6 +16,7 @@ import type { StaffMember } from "./staff.ts";
 import type { Principal } from "./principal.ts";
 import { outranksOrEquals, type Role } from "./roles.ts";
 import type { Secrets } from "./secrets.ts";
+import type { SigningKeys } from "./signing_keys.ts";
 import { readSession } from "./sessions.ts";
 
 /** What is stored of a device token. */
@@ -34,10 +37,12 @@ const DEFAULT_TTL_SECONDS = 90 * 24 * 60 * 60;
 export class Auth {
   #kv: Deno.Kv;
   #secrets: Secrets;
+  #keys: SigningKeys;
 
-  constructor(kv: Deno.Kv, secrets: Secrets) {
+  constructor(kv: Deno.Kv, secrets: Secrets, keys: SigningKeys) {
     this.#kv = kv;
     this.#secrets = secrets;
+    this.#keys = keys;
   }
 
   /** The principal a bearer token stands for, or null when the token is not one we accept. */
@@ -53,13 +58,20 @@ export class Auth {
       };
     }
     let id: string;
+    let signedWith: string | null;
     try {
-      const { payload } = await jwtVerify(token, this.#secrets.signingKey, {
+      const { payload, protectedHeader } = await jwtVerify(token, async (header) => {
+        if (header.kid !== undefined && typeof header.kid !== "string") throw new Error("kid");
+        const key = await this.#keys.verifyingFresh(header.kid);
+        if (!key) throw new Error("unknown or retired signing key");
+        return key.secret;
+      }, {
         issuer: ISSUER,
         algorithms: ["HS256"],
       });
       if (typeof payload.jti !== "string") return null;
       id = payload.jti;
+      signedWith = protectedHeader.kid ?? null;
     } catch {
       return null;
     }
@@ -70,6 +82,7 @@ export class Auth {
       via: "device",
       id: record.id,
       deviceTokenId: record.id,
+      signedWith,
       locations: [record.locationId],
       label: record.label,
     };
@@ -114,9 +127,15 @@ export class Auth {
     return await this.#credentialHolds(principal);
   }
 
-  /** The device token behind a principal, if there is one, is still live. */
+  /**
+   * The device token behind a principal, if there is one, is still live; presented itself, its
+   * signing key is not retired either (a session opened with it is not signed, and holds).
+   */
   async #credentialHolds(principal: Principal): Promise<boolean> {
     if (!principal.deviceTokenId) return true;
+    if (principal.via === "device" && principal.signedWith !== undefined) {
+      if (!this.#keys.verifying(principal.signedWith ?? undefined)) return false;
+    }
     const record = (await this.#kv.get<DeviceTokenRecord>(authTokenKey(principal.deviceTokenId)))
       .value;
     return record !== null && Date.parse(record.expiresAt) > Date.now();
@@ -146,13 +165,14 @@ export class Auth {
       expiresAt: expiresAt.toISOString(),
       createdBy: issuer.id,
     };
+    const key = this.#keys.current;
     const token = await new SignJWT({ role: record.role, loc: record.locationId })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: key.kid })
       .setIssuer(ISSUER)
       .setJti(record.id)
       .setIssuedAt(Math.floor(now.getTime() / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-      .sign(this.#secrets.signingKey);
+      .sign(key.secret);
     const op = this.#kv.atomic().set(authTokenKey(record.id), record, {
       expireIn: ttlSeconds * 1000,
     });
@@ -202,22 +222,38 @@ export class Auth {
   }
 
   /**
-   * The token that lets a guest read and follow one order: `<locationId>.<mac>`, so the order
-   * can be found from its id and the token alone.
+   * The token that lets a guest read and follow one order: `<locationId>.<kid>.<mac>`, so the
+   * order can be found from its id and the token alone, and checked with the key that signed it.
    */
   orderToken(locationId: string, orderId: string): string {
-    // HMAC-SHA256, computed synchronously (`node:crypto`): it runs once per placed order. Its
-    // first 24 bytes are the first 32 characters of its base64url form.
-    const mac = createHmac("sha256", this.#secrets.signingKey)
-      .update(`order:${locationId}:${orderId}`, "utf8")
-      .digest("base64url");
-    return `${locationId}.${mac.slice(0, 32)}`;
+    const key = this.#keys.current;
+    return `${locationId}.${key.kid}.${orderMac(key.secret, locationId, orderId)}`;
   }
 
-  /** The location of the order that `token` opens, when it is that order's token; else null. */
-  orderTokenLocation(orderId: string, token: string): string | null {
-    const locationId = token.split(".")[0];
-    if (!locationId || token.length > 200) return null;
-    return timingSafeEqual(this.orderToken(locationId, orderId), token) ? locationId : null;
+  /**
+   * The location of the order that `token` opens, when it is that order's token; else null. A
+   * token of two parts (`<locationId>.<mac>`, from before keys had ids) is the first key's.
+   */
+  async orderTokenLocation(orderId: string, token: string): Promise<string | null> {
+    if (token.length > 200) return null;
+    const parts = token.split(".");
+    if (parts.length !== 2 && parts.length !== 3) return null;
+    const locationId = parts[0];
+    const kid = parts.length === 3 ? parts[1] : undefined;
+    if (!locationId || kid === "") return null;
+    const key = this.#keys.verifying(kid) ?? await this.#keys.verifyingFresh(kid);
+    if (!key) return null;
+    return timingSafeEqual(orderMac(key.secret, locationId, orderId), parts.at(-1)!)
+      ? locationId
+      : null;
   }
+}
+
+/**
+ * An order token's MAC: HMAC-SHA256 of the order, computed synchronously (`node:crypto`), since it
+ * runs once per placed order; its first 24 bytes, the first 32 characters of its base64url form.
+ */
+function orderMac(secret: Uint8Array, locationId: string, orderId: string): string {
+  return createHmac("sha256", secret).update(`order:${locationId}:${orderId}`, "utf8")
+    .digest("base64url").slice(0, 32);
 }

@@ -1585,8 +1585,11 @@ export interface components {
              */
             at: string;
             actor: {
-                /** @enum {string} */
-                type: "bootstrap" | "device" | "session" | "anonymous";
+                /**
+                 * @description `operator`: a command-line task on the server (`deno task keys:rotate`).
+                 * @enum {string}
+                 */
+                type: "bootstrap" | "device" | "session" | "anonymous" | "operator";
                 id: string;
                 role?: components["schemas"]["Role"];
                 label?: string;

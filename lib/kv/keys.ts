@@ -186,9 +186,16 @@ export function auditPrefix(scope: string): Deno.KvKey {
   return ["audit", scope];
 }
 
-/** The server's secrets (signing key, bootstrap token hash). */
+/**
+ * The server's secrets: the bootstrap token's hash, and the single signing key of stores from
+ * before key rotation (`signing_key`, moved into `signingKeysKey` as `k1` on first start).
+ */
 export function secretKey(name: "signing_key" | "bootstrap_token_hash"): Deno.KvKey {
   return ["secret", name];
+}
+/** The token-signing keys (`lib/auth/signing_keys.ts`): every key, which one is current. */
+export function signingKeysKey(): Deno.KvKey {
+  return ["secret", "signing_keys"];
 }
 
 /** A location's kitchen and floor settings (`lib/kitchen/settings.ts`); part of its catalog. */

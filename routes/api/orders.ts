@@ -280,7 +280,7 @@ export async function findOrderForCaller(c: Context<AppEnv>, id: string): Promis
   const { kv, auth } = c.get("services");
   const guestToken = c.req.query("token");
   if (guestToken !== undefined && !c.req.header("authorization")) {
-    const locationId = auth.orderTokenLocation(id, guestToken);
+    const locationId = await auth.orderTokenLocation(id, guestToken);
     if (!locationId) {
       throw unauthorized("This order token does not open this order.", "invalid_order_token");
     }

@@ -2,7 +2,8 @@
  * What every request carries from its first step: an id (the client's own `X-Request-Id` when
  * it sent a sane one, else a new ULID), echoed on every answer and written into logs and audit
  * entries; and the client's address, from the socket, or from the trusted proxy's header when
- * `SEATSERVE_TRUST_PROXY` names one (never a header anyone can set).
+ * `SEATSERVE_TRUST_PROXY` names one (never a header anyone can set); and whether it came over
+ * https (`servedOverHttps`).
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -47,4 +48,17 @@ export function clientAddressOf(c: Context<AppEnv>, trustProxyHeader: string | n
   }
   const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
   return info?.remoteAddr?.hostname ?? "unknown";
+}
+
+/**
+ * Whether the browser reached us over https, which decides HSTS and `Secure`/`__Host-` cookies:
+ * the request arrived over this server's own TLS (`SEATSERVE_TLS_CERT_FILE`) or the platform's
+ * (Deno Deploy), so its URL is https; or a trusted proxy (`SEATSERVE_TRUST_PROXY` set) that
+ * terminated TLS says so in `X-Forwarded-Proto` (deploy/nginx sets it). Plain http otherwise,
+ * whatever the public URL says: over http a browser ignores HSTS and drops `Secure` cookies.
+ */
+export function servedOverHttps(c: Context<AppEnv>): boolean {
+  if (c.req.url.startsWith("https:")) return true;
+  if (!c.get("services").config.trustProxyHeader) return false;
+  return c.req.header("x-forwarded-proto")?.split(",")[0].trim().toLowerCase() === "https";
 }

@@ -16,12 +16,13 @@ import { AUDIT_SERVER_SCOPE, auditActor } from "../../lib/audit/entry.ts";
 import { readSession } from "../../lib/auth/sessions.ts";
 import { forbidden } from "../../lib/errors.ts";
 import { errorResponse, handleError } from "../error_response.ts";
+import { servedOverHttps } from "../middleware/request_context.ts";
 import type { AppEnv } from "../state.ts";
 import type { OidcClient } from "../../lib/auth/oidc/client.ts";
 
-/** Whether session cookies get `Secure` and `__Host-` (the public URL is https). */
+/** Whether session cookies get `Secure` and `__Host-`: the request came over https. */
 export function secureCookies(c: Context<AppEnv>): boolean {
-  return c.get("services").config.publicUrl.startsWith("https://");
+  return servedOverHttps(c);
 }
 
 /** Takes a sign-in attempt from the caller's address; 429 over the limit. */

@@ -423,8 +423,16 @@ Deno.test("[auth] sign-in attempts are rate limited per address", async () => {
 
 Deno.test("[auth] over https the cookie is Secure and __Host- prefixed", async () => {
   await withServices(async (s) => {
+    // The request's URL is https: this server's own TLS, or the platform's.
+    const overHttps = {
+      ...s,
+      app: {
+        request: (path: string, init?: RequestInit) =>
+          s.app.request(`https://seatserve.example${path}`, init),
+      },
+    };
     const kitchen = await deviceToken(s, "kitchen");
-    const reply = await call(s, "GET", `/kitchen?access_token=${kitchen.token}`);
+    const reply = await call(overHttps, "GET", `/kitchen?access_token=${kitchen.token}`);
     assert.equal(reply.status, 303, reply.text);
     const line = reply.headers.getSetCookie()[0];
     assert.match(
@@ -433,8 +441,33 @@ Deno.test("[auth] over https the cookie is Secure and __Host- prefixed", async (
     );
     const cookie = line.split(";")[0];
     assert.equal(
-      expect(await call(s, "GET", "/api/me", { headers: { cookie } }), 200).role,
+      expect(await call(overHttps, "GET", "/api/me", { headers: { cookie } }), 200).role,
       "kitchen",
     );
+    // The same server reached over plain http (a LAN address, say) sets the plain cookie, which
+    // a browser keeps there; an https public URL does not change that.
+    const plain = await call(s, "GET", `/kitchen?access_token=${kitchen.token}`);
+    assert.match(
+      plain.headers.getSetCookie()[0],
+      /^seatserve_session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
   }, { SEATSERVE_PUBLIC_URL: "https://seatserve.example" });
+});
+
+Deno.test("[auth] behind a trusted proxy that terminated TLS the cookie is Secure", async () => {
+  await withServices(async (s) => {
+    const kitchen = await deviceToken(s, "kitchen");
+    const path = `/kitchen?access_token=${kitchen.token}`;
+    const proxied = await call(s, "GET", path, { headers: { "x-forwarded-proto": "https" } });
+    assert.match(
+      proxied.headers.getSetCookie()[0],
+      /^__Host-seatserve_session=[^;]+;.*; Secure; SameSite=Lax$/,
+    );
+    assert.equal(
+      proxied.headers.get("strict-transport-security"),
+      "max-age=15552000; includeSubDomains",
+    );
+    const plain = await call(s, "GET", path, { headers: { "x-forwarded-proto": "http" } });
+    assert.match(plain.headers.getSetCookie()[0], /^seatserve_session=/);
+  }, { SEATSERVE_TRUST_PROXY: "x-real-ip" });
 });

@@ -104,7 +104,7 @@ Deno.test("[api] GET /health", async (t) => {
   });
 });
 
-Deno.test("[api] security headers: five for API answers, the full browser set for pages", async () => {
+Deno.test("[api] security headers: four for API answers (five over https), the full browser set for pages", async () => {
   await withServices(async (s) => {
     const api = [
       await call(s, "GET", "/api/menu?location=demo"),
@@ -120,12 +120,30 @@ Deno.test("[api] security headers: five for API answers, the full browser set fo
       assert.equal(reply.headers.get("x-content-type-options"), "nosniff");
       assert.equal(reply.headers.get("x-frame-options"), "DENY");
       assert.equal(reply.headers.get("referrer-policy"), "no-referrer");
-      assert.match(reply.headers.get("strict-transport-security") ?? "", /^max-age=\d+/);
+      // Plain http: HSTS would mean nothing to a browser (RFC 6797), and is not sent.
+      assert.equal(reply.headers.get("strict-transport-security"), null);
       assert.match(reply.headers.get("content-security-policy") ?? "", /default-src 'none'/);
       assert.equal(reply.headers.get("x-xss-protection"), null, "a page header on an API answer");
     }
+    // Over https (this server's TLS or Deno Deploy's: the request's URL is https) it is.
+    for (const path of ["/api/menu?location=demo", "/api/tables", "/docs"]) {
+      const reply = await s.app.request(`https://seatserve.example${path}`);
+      await reply.body?.cancel();
+      assert.equal(
+        reply.headers.get("strict-transport-security"),
+        "max-age=15552000; includeSubDomains",
+        path,
+      );
+    }
+    // A forwarded proto is believed only from a trusted proxy.
+    const forwarded = await s.app.request("/api/menu?location=demo", {
+      headers: { "x-forwarded-proto": "https" },
+    });
+    await forwarded.body?.cancel();
+    assert.equal(forwarded.headers.get("strict-transport-security"), null);
     const docs = await call(s, "GET", "/docs");
     assert.equal(docs.status, 200);
+    assert.equal(docs.headers.get("strict-transport-security"), null);
     assert.equal(docs.headers.get("x-content-type-options"), "nosniff");
     assert.equal(docs.headers.get("x-frame-options"), "SAMEORIGIN");
     assert.equal(docs.headers.get("origin-agent-cluster"), "?1");

@@ -175,12 +175,17 @@ export class RawSse {
   #done: Promise<void> = Promise.resolve();
   #reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
 
-  /** Opens `url` with `headers`; resolves once the response head arrived. */
-  static async open(url: string, headers: Record<string, string> = {}): Promise<RawSse> {
+  /** Opens `url` with `headers` (through `client`); resolves once the response head arrived. */
+  static async open(
+    url: string,
+    headers: Record<string, string> = {},
+    client?: Deno.HttpClient,
+  ): Promise<RawSse> {
     const sse = new RawSse();
     const response = await fetch(url, {
       headers: { accept: "text/event-stream", ...headers },
       signal: sse.#controller.signal,
+      ...{ client } as RequestInit,
     });
     sse.status = response.status;
     if (!response.ok || !response.body) {
