@@ -51,6 +51,8 @@ async function announce({ port, redirectPort }: Listening) {
   if (location) {
     console.log(`  menu:     ${config.publicUrl}/api/menu?location=${location.slug}`);
   }
+  console.log(`  kitchen:  ${config.publicUrl}/kitchen`);
+  console.log(`  floor:    ${config.publicUrl}/floor`);
   console.log(`  API docs: ${config.publicUrl}/docs`);
   if (services.secrets.generatedBootstrapToken) {
     console.log(`  owner token (shown once, keep it): ${services.secrets.generatedBootstrapToken}`);

@@ -70,7 +70,7 @@ function isLanguageTag(tag: string): boolean {
 }
 
 /** A lowercase tag of letters, digits and inner hyphens: dietary tags and station names. */
-const slugTag = z.string().max(32).regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, {
+export const slugTag = z.string().max(32).regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, {
   message: "Use lowercase letters, digits and inner hyphens (e.g. gluten-free).",
 });
 

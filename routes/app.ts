@@ -33,6 +33,8 @@ import { assets } from "./pages/assets.ts";
 import { docs } from "./pages/docs.ts";
 import { openApiDocument } from "./openapi_document.ts";
 import { guestPages } from "./pages/guest.tsx";
+import { kitchenPages } from "./pages/kitchen.tsx";
+import { floorPages } from "./pages/floor.tsx";
 import { menuEditorPages } from "./pages/admin_menu.tsx";
 import { analyticsPages } from "./pages/admin_analytics.tsx";
 import { adminPages } from "./pages/admin.ts";
@@ -76,6 +78,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.route("/auth", authPages);
   app.route("/", assets);
   app.route("/", guestPages);
+  app.route("/", kitchenPages);
+  app.route("/", floorPages);
   app.route("/", menuEditorPages);
   app.route("/", analyticsPages);
   app.route("/", adminPages);

@@ -214,7 +214,8 @@ export async function startMain(
   env: Record<string, string>,
   options: { https?: { caCert: string } } = {},
 ): Promise<MainProcess> {
-  // A test that must know the address first (an OpenID provider's redirect) picks the port.
+  // `PORT` given: that port (a test that must know the address first, such as an OpenID
+  // provider's redirect, or a restart on the same port and store, as a client sees it).
   const port = env.PORT ? Number(env.PORT) : freePort();
   const base = options.https ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const client = options.https

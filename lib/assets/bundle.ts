@@ -17,6 +17,8 @@ import "uplot";
 /** The page kinds, each with its entry module under `islands/entries/`. */
 export const PAGE_KINDS = [
   "guest",
+  "kitchen",
+  "floor",
   "menu_editor",
   "analytics",
   "admin",

@@ -305,12 +305,12 @@ export interface paths {
         put?: never;
         /**
          * Mark a line ready
-         * @description On a `queued` or `preparing` order (else 409 `illegal_transition`). Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it to `ready`; each in the same commit, appended to `history`. A line already so is a 200 that changes nothing (`Line-Changed: false`). Each real change is one change on the feed.
+         * @description On a `queued` or `preparing` order (else 409 `illegal_transition`). Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it to `ready`; each in the same commit, appended to `history`. A line already so is a 200 that changes nothing (`Line-Changed: false`). Each real change is one change on the feed. `If-Match: "<version>"` makes it conditional (409 `version_conflict` when stale), as for a move: a screen that was offline sends the version it saw.
          */
         post: operations["setOrderLineReady"];
         /**
          * Mark a line not ready (undo)
-         * @description On a `queued` or `preparing` order (else 409 `illegal_transition`). Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it to `ready`; each in the same commit, appended to `history`. A line already so is a 200 that changes nothing (`Line-Changed: false`). Each real change is one change on the feed.
+         * @description On a `queued` or `preparing` order (else 409 `illegal_transition`). Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it to `ready`; each in the same commit, appended to `history`. A line already so is a 200 that changes nothing (`Line-Changed: false`). Each real change is one change on the feed. `If-Match: "<version>"` makes it conditional (409 `version_conflict` when stale), as for a move: a screen that was offline sends the version it saw.
          */
         delete: operations["deleteOrderLineReady"];
         options?: never;
@@ -3310,7 +3310,9 @@ export interface operations {
                 /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
                 location?: string;
             };
-            header?: never;
+            header?: {
+                "if-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description 0-based. */
@@ -3400,7 +3402,9 @@ export interface operations {
                 /** @description The slug of the location to act on, for a token valid for several (default, also when empty: the token's own location, or the first created). 404 when no location has this slug; 403 when the token is not valid for it. */
                 location?: string;
             };
-            header?: never;
+            header?: {
+                "if-match"?: string;
+            };
             path: {
                 id: string;
                 /** @description 0-based. */

@@ -8,6 +8,7 @@ import { snapshotFrame, type SseStart } from "./sse.ts";
 import { isOpen } from "../orders/lifecycle.ts";
 import { getOrder } from "../orders/store.ts";
 import type { Order } from "../schemas.ts";
+import type { ServiceRequest } from "../floor/requests.ts";
 
 /** A subscription and what its stream sends first. */
 export interface OpenedStream {
@@ -96,4 +97,31 @@ function findById(orders: readonly Order[], id: string): Order | undefined {
 function asChange(order: Order, id: string, estimatedReadyAt: string | null): OrderFeedChange {
   const [versionstamp] = id.split("-");
   return { type: "order", order, id, versionstamp, index: 0, estimatedReadyAt };
+}
+
+/**
+ * What a live staff page renders first: the kitchen stream's snapshot as plain data (the open
+ * orders with their estimates, for a floor screen the open requests) and the feed position it
+ * is as of, from which the page's stream resumes, so nothing between the render and the
+ * stream is lost or doubled.
+ */
+export async function kitchenStart(
+  hub: LocationHub,
+  options: { station?: string; requests?: boolean } = {},
+): Promise<{
+  orders: (Order & { estimatedReadyAt: string | null })[];
+  requests: ServiceRequest[];
+  cursor: string | null;
+}> {
+  await hub.catalogLoaded();
+  const subscription = await hub.subscribe(options);
+  const start = subscription.start;
+  subscription.close();
+  if (start.kind !== "snapshot") throw new Error("a fresh subscription starts with a snapshot");
+  const estimates = hub.estimatesOf(start.orders);
+  return {
+    orders: start.orders.map((order, i) => ({ ...order, estimatedReadyAt: estimates[i] })),
+    requests: [...(start.requests ?? [])],
+    cursor: start.cursor,
+  };
 }

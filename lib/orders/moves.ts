@@ -33,14 +33,7 @@ export async function moveOrderStatus(kv: Deno.Kv, request: MoveRequest): Promis
     const stored = await readOrder(kv, request.locationId, request.orderId);
     if (!stored) throw notFound("Order");
     const current = stored.order;
-    if (request.expectedVersion !== undefined && request.expectedVersion !== current.version) {
-      throw conflict(
-        "version_conflict",
-        request.expectedVersion < 0
-          ? `A weak ETag never matches If-Match; the order is at version ${current.version}.`
-          : `The order is at version ${current.version}, not ${request.expectedVersion}.`,
-      );
-    }
+    assertVersion(current, request.expectedVersion);
     const verdict = judgeMove(current.status, request.to, request.role);
     if (verdict === "illegal") {
       throw conflict(
@@ -77,6 +70,8 @@ export interface LineRequest {
   index: number;
   ready: boolean;
   by: string;
+  /** The `If-Match` version, when the client sent one (negative: a weak tag, matching none). */
+  expectedVersion?: number;
   retentionMs: number;
   /**
    * More for the same atomic op when the line really changes (an audit entry); returns changes
@@ -98,6 +93,7 @@ export async function changeLineReadiness(
   return await retryOnConflict(async () => {
     const stored = await readOrder(kv, request.locationId, request.orderId);
     if (!stored) throw notFound("Order");
+    assertVersion(stored.order, request.expectedVersion);
     const now = new Date();
     const verdict = changeLine(stored.order, { ...request, now });
     if (verdict.kind === "no_line") throw notFound(`Line ${request.index} of the order`);
@@ -117,4 +113,15 @@ export async function changeLineReadiness(
     });
     return committed ? { order: verdict.order, changed: true } : null;
   });
+}
+
+/** An `If-Match` that names another version than the order's: 409 `version_conflict`. */
+function assertVersion(current: Order, expected: number | undefined): void {
+  if (expected === undefined || expected === current.version) return;
+  throw conflict(
+    "version_conflict",
+    expected < 0
+      ? `A weak ETag never matches If-Match; the order is at version ${current.version}.`
+      : `The order is at version ${current.version}, not ${expected}.`,
+  );
 }

@@ -218,13 +218,16 @@ function lineRoute(method: "post" | "delete") {
     description: "On a `queued` or `preparing` order (else 409 `illegal_transition`). " +
       "Marking a line of a `queued` order moves it to `preparing`; the last line ready moves it " +
       "to `ready`; each in the same commit, appended to `history`. A line already so is a 200 " +
-      "that changes nothing (`Line-Changed: false`). Each real change is one change on the feed.",
+      "that changes nothing (`Line-Changed: false`). Each real change is one change on the feed. " +
+      '`If-Match: "<version>"` makes it conditional (409 `version_conflict` when stale), as for ' +
+      "a move: a screen that was offline sends the version it saw.",
     request: {
       params: z.object({
         id: z.string().min(1).max(64),
         index: z.coerce.number().int().min(0).max(999).openapi({ description: "0-based." }),
       }),
       query: staffQuery(),
+      headers: z.object({ "if-match": z.string().optional() }),
     },
     responses: {
       200: jsonResponse(OrderSchema, "The order."),
@@ -245,6 +248,7 @@ async function lineReadiness(c: Context<StaffEnv>, ready: boolean) {
     index: line,
     ready,
     by: actor(principal),
+    expectedVersion: parseIfMatch(c.req.header("if-match")),
     retentionMs: config.eventRetentionMs,
     addToCommit: auditHook(auditOf(c), locationId, (before, after) => ({
       action: ready ? "order.line_ready" : "order.line_not_ready",

@@ -353,8 +353,11 @@ Deno.test("[auth] device sign-in with ?access_token= on a page", async (t) => {
       assert.equal(me.via, "session");
       assert.equal(me.location.id, s.location.id);
       expect(await call(s, "GET", "/api/orders?limit=1", { headers: { cookie } }), 200);
-      // The page itself comes later; the redirect's target answers as any unknown page.
-      expect(await call(s, "GET", "/kitchen?station=grill", { headers: { cookie } }), 404);
+      // The redirect's target: the kitchen display, for that station.
+      const page = await call(s, "GET", "/kitchen?station=grill", { headers: { cookie } });
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+      assert.match(page.text, /<a href="\/kitchen\?station=grill" aria-current="page">grill<\/a>/);
     });
     await t.step("an invalid token sets nothing", async () => {
       const reply = await call(s, "GET", "/kitchen?access_token=forged");

@@ -37,7 +37,9 @@ servicesTest("[kitchen] settings, bumps, acknowledgements and closes are audited
   assert.equal(changed.before.maxOpenOrders, 0);
   assert.equal(changed.after.maxOpenOrders, 9);
 
-  const order = await placeOrder(s, { lines: 1 });
+  // At a table of its own: the visit closed below (table 6) must hold only its own order.
+  const first = (await readTables(s))[0];
+  const order = await placeOrder(s, { lines: 1, tableToken: first.token });
   assert.equal((await patchOrder(s, order.id, "queued")).status, 200);
   const bump = () =>
     call(s, "POST", `/api/orders/${order.id}/lines/0/ready`, { token: kitchen.token });

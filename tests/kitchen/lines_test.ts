@@ -146,6 +146,47 @@ servicesTest("[kitchen] line readiness and recall", async (s, t) => {
     }
   });
 
+  await t.step("If-Match: the version the screen saw, else 409 and nothing changes", async () => {
+    const order = await orderAt(s, "queued", 2);
+    const path = `/api/orders/${order.id}/lines/0/ready`;
+    const stale = `"${order.version - 1}"`;
+    for (const method of ["POST", "DELETE"] as const) {
+      const refused = await call(s, method, path, {
+        token: kitchen.token,
+        headers: { "if-match": stale },
+      });
+      expect(refused, 409, "version_conflict");
+    }
+    expect(
+      await call(s, "POST", path, { token: kitchen.token, headers: { "if-match": 'W/"1"' } }),
+      409,
+      "version_conflict",
+    );
+    assert.deepEqual(await readOrder(s, order.id), order, "nothing changed");
+    const bumped = expect(
+      await call(s, "POST", path, {
+        token: kitchen.token,
+        headers: { "if-match": `"${order.version}"` },
+      }),
+      200,
+    );
+    assert.equal(bumped.version, order.version + 1);
+    assert.notEqual(bumped.items[0].readyAt, null);
+    const undone = expect(
+      await call(s, "DELETE", path, {
+        token: kitchen.token,
+        headers: { "if-match": `"${bumped.version}"` },
+      }),
+      200,
+    );
+    assert.equal(undone.items[0].readyAt, null);
+    expect(
+      await call(s, "POST", path, { token: kitchen.token, headers: { "if-match": "three" } }),
+      400,
+      "invalid_if_match",
+    );
+  });
+
   await t.step("a server may not bump; unknown lines and orders are 404", async () => {
     const server = await deviceToken(s, "server");
     const order = await orderAt(s, "queued", 1);

@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { call, expect, type Json, readMenu, readTables, startMain } from "../fixtures.ts";
 import { assertAccessible } from "./axe.ts";
 import { eventually, SCREENSHOTS, startBrowser } from "./browser_fixture.ts";
+import { addItem, openGuest } from "./guest_steps.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const TOKEN = "guest-page-owner";
@@ -30,20 +31,9 @@ Deno.test("[guest page] in Chromium", opts, async (t) => {
     const reply = await call(server, "GET", `/api/orders?table=${tableId}`, { token: TOKEN });
     return expect(reply, 200).orders as Json[];
   };
-  const open = async (tableToken: string, options: { width?: number; lang?: string } = {}) => {
-    const context = await browser.newContext({
-      viewport: { width: options.width ?? 360, height: 780 },
-      locale: options.lang ?? "en-GB",
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(String(error)));
-    await page.goto(`${server.base}/t/${tableToken}`);
-    await page.waitForSelector("[data-island] .guest");
-    // Hydrated once the island's handlers answer: the filter panel opens from the island.
-    await page.waitForFunction(() => document.querySelector("[data-island]")?.children.length);
-    return { page, errors, close: () => context.close() };
-  };
+  const open = (tableToken: string, options: { width?: number; lang?: string } = {}) =>
+    openGuest(browser, server.base, tableToken, options);
+
   const withOptions = menu.items.find((i: Json) =>
     i.available && i.optionGroups.some((g: Json) => g.min >= 1) &&
     i.optionGroups.every((g: Json) => g.options.filter((o: Json) => o.available).length >= g.min)
@@ -354,31 +344,6 @@ Deno.test("[guest page] in Chromium", opts, async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Opens an item's sheet, picks the first available options its required groups need, adds it. */
-async function addItem(
-  page: Page,
-  itemId: string,
-  extra: { note?: string; quantity?: number } = {},
-) {
-  await page.click(`li[data-item="${itemId}"] button.add`);
-  await page.waitForSelector(".sheet");
-  for (const group of await page.$$(".sheet fieldset.group")) {
-    const rule = await group.textContent() ?? "";
-    if (!/Required|Pflicht/.test(rule)) continue;
-    const needed = Number(/(?:Choose|auswählen)\D*(\d+)/.exec(rule)?.[1] ?? 1);
-    const inputs = await group.$$("input:not(:disabled)");
-    for (let i = 0; i < needed; i++) {
-      if (!(await inputs[i].isChecked())) await inputs[i].check();
-    }
-  }
-  if (extra.note) await page.fill(".sheet textarea", extra.note);
-  for (let i = 1; i < (extra.quantity ?? 1); i++) {
-    await page.click('.sheet .stepper button[aria-label="More"]');
-  }
-  await page.click(".sheet button.primary");
-  await page.waitForSelector(".sheet", { state: "detached" });
-}
 
 function escapeHtml(text: string): string {
   return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")
