@@ -6,10 +6,13 @@ import {
   call,
   deviceToken,
   expect,
+  menuItems,
+  orderLine,
   OWNER_TOKEN,
   randomOrderBody,
   readOrder,
   servicesTest,
+  tablesOf,
   type TestServices,
 } from "../fixtures.ts";
 
@@ -102,13 +105,21 @@ servicesTest("[kitchen] settings: auto-accept, pacing and pause", async (s, t) =
   });
 
   await t.step("pacing: at maxOpenOrders, new orders still 201 but later", async () => {
-    // Fill the kitchen: queued orders ahead.
+    // Fill the kitchen: queued orders ahead, of the longest dish; the paced order is a quick one
+    // of another station, so that unpaced it would be ready long before them (a random pick
+    // could be the slowest station's, whose own queue already puts it last: pacing moves nothing).
+    const items = (await menuItems(s, true)).filter((i) => i.prepMinutes);
+    const slow = items.reduce((a, b) => b.prepMinutes! > a.prepMinutes! ? b : a);
+    const quick = items.filter((i) => i.station !== slow.station)
+      .reduce((a, b) => b.prepMinutes! < a.prepMinutes! ? b : a);
+    const table = (await tablesOf(s))[1].token;
     expect(await patch(s, { autoAccept: true }), 200);
     for (let i = 0; i < 4; i++) {
-      expect(await call(s, "POST", "/api/orders", { body: await randomOrderBody(s) }), 201);
+      const ahead = { tableToken: table, items: [orderLine(slow, 3)] };
+      expect(await call(s, "POST", "/api/orders", { body: ahead }), 201);
     }
     expect(await patch(s, { maxOpenOrders: 1 }), 200);
-    const body = await randomOrderBody(s, { lines: 1 });
+    const body = { tableToken: table, items: [orderLine(quick)] };
     const paced = expect(await call(s, "POST", "/api/orders", { body }), 201);
     const read = async () =>
       expect(await call(s, "GET", `/api/orders/${paced.id}`, { token: OWNER_TOKEN }), 200)
