@@ -4,11 +4,12 @@
  * the tables with their running bills, to close. Live from the kitchen stream (with service
  * requests) through islands/live: the same reconnect, staleness and outbox as the kitchen.
  */
+import type { JSX } from "preact";
 import { fill } from "../lib/pages/format.ts";
 import { floorMessages } from "../lib/pages/floor_messages.ts";
 import { staffMessages } from "../lib/pages/staff_messages.ts";
 import type { StaffPageSession } from "../lib/pages/staff_session.ts";
-import { openOrders, openRequests } from "./live/board.ts";
+import { type LiveOrder, openOrders, openRequests } from "./live/board.ts";
 import { ageText, useNow } from "./live/clock.ts";
 import { LiveStatus } from "./live/live_status.tsx";
 import { tapTarget } from "./live/outbox.ts";
@@ -54,6 +55,15 @@ export default function FloorPage(props: FloorPageProps) {
     onDismiss: live.dismiss,
   };
   const showPending = !props.autoAccept || pending.length > 0;
+  const card = (order: LiveOrder) => (
+    <OrderCard
+      key={order.id}
+      order={order}
+      context={context}
+      waiting={waiting.has(order.id)}
+      notice={live.notices[order.id]}
+    />
+  );
 
   return (
     <div class="floor">
@@ -104,37 +114,15 @@ export default function FloorPage(props: FloorPageProps) {
           </ul>
         </section>
         {showPending && (
-          <section class="floor-pending" aria-labelledby="floor-pending">
-            <h2 id="floor-pending">
-              {m.toAccept} <span class="count">{pending.length}</span>
-            </h2>
-            {pending.length === 0 && <p class="empty">{m.nothing}</p>}
-            {pending.map((order) => (
-              <OrderCard
-                key={order.id}
-                order={order}
-                context={context}
-                waiting={waiting.has(order.id)}
-                notice={live.notices[order.id]}
-              />
-            ))}
-          </section>
+          <OrderSection
+            name="pending"
+            title={m.toAccept}
+            empty={m.nothing}
+            orders={pending}
+            card={card}
+          />
         )}
-        <section class="floor-ready" aria-labelledby="floor-ready">
-          <h2 id="floor-ready">
-            {m.toRun} <span class="count">{ready.length}</span>
-          </h2>
-          {ready.length === 0 && <p class="empty">{m.nothing}</p>}
-          {ready.map((order) => (
-            <OrderCard
-              key={order.id}
-              order={order}
-              context={context}
-              waiting={waiting.has(order.id)}
-              notice={live.notices[order.id]}
-            />
-          ))}
-        </section>
+        <OrderSection name="ready" title={m.toRun} empty={m.nothing} orders={ready} card={card} />
       </div>
       <section class="floor-tables-section" aria-labelledby="floor-tables">
         <h2 id="floor-tables">{m.tables}</h2>
@@ -151,5 +139,26 @@ export default function FloorPage(props: FloorPageProps) {
         />
       </section>
     </div>
+  );
+}
+
+/** A column of order cards under its heading with their count, or "nothing" when empty. */
+function OrderSection(
+  props: {
+    name: "pending" | "ready";
+    title: string;
+    empty: string;
+    orders: LiveOrder[];
+    card: (order: LiveOrder) => JSX.Element;
+  },
+) {
+  return (
+    <section class={`floor-${props.name}`} aria-labelledby={`floor-${props.name}`}>
+      <h2 id={`floor-${props.name}`}>
+        {props.title} <span class="count">{props.orders.length}</span>
+      </h2>
+      {props.orders.length === 0 && <p class="empty">{props.empty}</p>}
+      {props.orders.map(props.card)}
+    </section>
   );
 }

@@ -10,6 +10,7 @@ import type { StaffMessages } from "../../lib/pages/staff_messages.ts";
 import { enteredAt, type LiveOrder } from "../live/board.ts";
 import { ageText } from "../live/clock.ts";
 import type { Tap } from "../live/outbox.ts";
+import { TapNoticeLine } from "../live/tap_notice.tsx";
 import type { TapNotice } from "../live/use_live.ts";
 
 /** What an order card needs besides its order. */
@@ -60,18 +61,13 @@ export function OrderCard(
       </p>
       {waiting && <p class="floor-waiting">{c.sm.live_waiting}</p>}
       {notice && (
-        <p class="floor-notice" role="alert">
-          <span>
-            {notice.code === "version_conflict" || notice.code === "illegal_transition"
-              ? fill(c.sm.changedElsewhere, {
-                status: c.sm[`status_${order.status}` as keyof StaffMessages],
-              })
-              : fill(c.sm.tapRefused, { reason: notice.message })}
-          </span>
-          <button type="button" class="dismiss" onClick={() => c.onDismiss(order.id)}>
-            {c.sm.dismiss}
-          </button>
-        </p>
+        <TapNoticeLine
+          notice={notice}
+          status={order.status}
+          sm={c.sm}
+          class="floor-notice"
+          onDismiss={() => c.onDismiss(order.id)}
+        />
       )}
       <div class="floor-actions">
         {order.status === "pending" && (

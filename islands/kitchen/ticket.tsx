@@ -13,6 +13,7 @@ import { type AllergenIndex, lineAllergens } from "../../lib/pages/allergens.ts"
 import { enteredAt, type LiveOrder } from "../live/board.ts";
 import { ageText } from "../live/clock.ts";
 import type { Tap } from "../live/outbox.ts";
+import { TapNoticeLine } from "../live/tap_notice.tsx";
 import type { TapNotice } from "../live/use_live.ts";
 
 /** What a ticket needs besides its order. */
@@ -107,18 +108,13 @@ export function Ticket(
       )}
       {waiting && <p class="ticket-waiting">{c.sm.live_waiting}</p>}
       {notice && (
-        <p class="ticket-notice" role="alert">
-          <span>
-            {notice.code === "version_conflict" || notice.code === "illegal_transition"
-              ? fill(c.sm.changedElsewhere, {
-                status: c.sm[`status_${order.status}` as keyof StaffMessages],
-              })
-              : fill(c.sm.tapRefused, { reason: notice.message })}
-          </span>
-          <button type="button" class="dismiss" onClick={() => c.onDismiss(order.id)}>
-            {c.sm.dismiss}
-          </button>
-        </p>
+        <TapNoticeLine
+          notice={notice}
+          status={order.status}
+          sm={c.sm}
+          class="ticket-notice"
+          onDismiss={() => c.onDismiss(order.id)}
+        />
       )}
       {next && c.canWork && (
         <button

@@ -6,9 +6,7 @@
  * page says plainly that analytics need the Postgres mirror.
  */
 import { type Context, Hono } from "hono";
-import { AdminNav } from "../../components/admin_nav.tsx";
 import { Island } from "../../components/island.tsx";
-import { StaffLayout } from "../../components/staff_layout.tsx";
 import { sharedAssets } from "../../lib/assets/assets.ts";
 import { AppError } from "../../lib/errors.ts";
 import {
@@ -21,6 +19,7 @@ import { analyticsMessages } from "../../lib/pages/analytics_messages.ts";
 import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
 import AnalyticsPage, { type AnalyticsState } from "../../islands/analytics_page.tsx";
 import type { AppEnv } from "../state.ts";
+import { AdminFrame } from "./admin/frame.tsx";
 import { renderPage } from "./render.tsx";
 import { staffPage, staffSession } from "./staff_page.tsx";
 
@@ -57,23 +56,20 @@ export const analyticsPages = new Hono<AppEnv>().get(
     const url = new URL(c.req.url);
     return renderPage(
       c as unknown as Context<AppEnv>,
-      <StaffLayout
+      <AdminFrame
         session={session}
-        current="admin"
+        section="analytics"
         path={url.pathname + url.search}
         title={m.title}
         assets={(await sharedAssets(config.assetsDir)).page("analytics")}
+        class="admin-analytics-page"
       >
-        <AdminNav session={session} current="analytics" />
-        <div class="admin-analytics-page">
-          <h1 class="admin-title">{m.title}</h1>
-          <Island
-            name="AnalyticsPage"
-            component={AnalyticsPage}
-            props={{ session, days, state, summary, message }}
-          />
-        </div>
-      </StaffLayout>,
+        <Island
+          name="AnalyticsPage"
+          component={AnalyticsPage}
+          props={{ session, days, state, summary, message }}
+        />
+      </AdminFrame>,
     );
   },
 );

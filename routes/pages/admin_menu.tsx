@@ -5,15 +5,14 @@
  * menu stream.
  */
 import { type Context, Hono } from "hono";
-import { AdminNav } from "../../components/admin_nav.tsx";
 import { Island } from "../../components/island.tsx";
-import { StaffLayout } from "../../components/staff_layout.tsx";
 import { sharedAssets } from "../../lib/assets/assets.ts";
 import { menuMessages } from "../../lib/pages/menu_messages.ts";
 import { STAFF_PAGES } from "../../lib/pages/staff_pages.ts";
 import { ALLERGENS, type MenuItem } from "../../lib/schemas.ts";
 import MenuEditorPage from "../../islands/menu_editor_page.tsx";
 import type { AppEnv } from "../state.ts";
+import { AdminFrame } from "./admin/frame.tsx";
 import { renderPage } from "./render.tsx";
 import { staffPage, staffSession } from "./staff_page.tsx";
 
@@ -36,19 +35,16 @@ export const menuEditorPages = new Hono<AppEnv>().get(
     const url = new URL(c.req.url);
     return renderPage(
       c as unknown as Context<AppEnv>,
-      <StaffLayout
+      <AdminFrame
         session={session}
-        current="admin"
+        section="menu"
         path={url.pathname + url.search}
         title={m.title}
         assets={(await sharedAssets(config.assetsDir)).page("menu_editor")}
+        class="admin-menu-page"
       >
-        <AdminNav session={session} current="menu" />
-        <div class="admin-menu-page">
-          <h1 class="admin-title">{m.title}</h1>
-          <Island name="MenuEditorPage" component={MenuEditorPage} props={props} />
-        </div>
-      </StaffLayout>,
+        <Island name="MenuEditorPage" component={MenuEditorPage} props={props} />
+      </AdminFrame>,
     );
   },
 );

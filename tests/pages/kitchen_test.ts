@@ -126,9 +126,12 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         );
         assert.ok(shownAt - placed.at < 1_000, `${shownAt - placed.at} ms`);
         const id = await ticket.getAttribute("data-order");
-        // A new ticket beeps (a WebAudio tone, no sound file) and flashes.
-        assert.ok(
-          await screen.evaluate(() => (globalThis as unknown as { tones: number }).tones) > 0,
+        // A new ticket beeps (a WebAudio tone, no sound file: played from the effect that follows
+        // the ticket's render, so waited for) and flashes.
+        await screen.waitForFunction(
+          () => (globalThis as unknown as { tones: number }).tones > 0,
+          undefined,
+          { timeout: 2_000 },
         );
         assert.match(await ticket.getAttribute("class") ?? "", /\bfresh\b/);
         const order = (await openOrders()).find((o) => o.id === id)!;

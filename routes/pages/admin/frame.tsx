@@ -12,6 +12,8 @@ export function AdminFrame(
     path: string;
     title: string;
     assets: { styles: string; script?: string };
+    /** A class for the page's own part (the heading and `children`), for its styles. */
+    class?: string;
     children: ComponentChildren;
   },
 ) {
@@ -24,8 +26,19 @@ export function AdminFrame(
       assets={props.assets}
     >
       <AdminNav session={props.session} current={props.section} />
-      <h1 class="admin-title">{props.title}</h1>
-      {props.children}
+      {props.class
+        ? (
+          <div class={props.class}>
+            <h1 class="admin-title">{props.title}</h1>
+            {props.children}
+          </div>
+        )
+        : (
+          <>
+            <h1 class="admin-title">{props.title}</h1>
+            {props.children}
+          </>
+        )}
     </StaffLayout>
   );
 }
