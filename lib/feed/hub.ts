@@ -328,9 +328,21 @@ export class LocationHub {
    */
   #snapshotForEstimates(): CatalogSnapshot | undefined {
     const snapshot = this.#catalog?.peek(this.locationId);
-    if (snapshot) return this.#lastCatalog = snapshot;
-    this.#catalog?.get(this.locationId).catch(() => {});
+    if (snapshot) this.#learnCatalog(snapshot);
+    else this.#catalog?.get(this.locationId).catch(() => {});
     return this.#lastCatalog;
+  }
+
+  /**
+   * Keeps `snapshot` as the last catalog seen unless one of a later version is held. (A write's
+   * watch notification can drop the cache's snapshot a moment after a new order was priced and
+   * committed from it; that order's answer must not fall back to an older one.)
+   */
+  #learnCatalog(snapshot: CatalogSnapshot): void {
+    const last = this.#lastCatalog;
+    if (!last || (snapshot.versionstamp ?? "") >= (last.versionstamp ?? "")) {
+      this.#lastCatalog = snapshot;
+    }
   }
 
   /**
@@ -392,11 +404,13 @@ export class LocationHub {
 
   /**
    * The estimate a new order's 201 carries: computed once and remembered (the newest 10,000),
-   * so a retry with its `Idempotency-Key` gets the same body again in this process.
+   * so a retry with its `Idempotency-Key` gets the same body again in this process. `pricedFrom`:
+   * the catalog it was priced and committed from (its settings hold for it).
    */
-  estimateAtCreation(order: Order): string | null {
+  estimateAtCreation(order: Order, pricedFrom?: CatalogSnapshot): string | null {
     const known = this.#created.get(order.id);
     if (known !== undefined) return known;
+    if (pricedFrom) this.#learnCatalog(pricedFrom);
     const estimate = this.estimateOf(order);
     this.#created.set(order.id, estimate);
     if (this.#created.size > 10_000) this.#created.delete(this.#created.keys().next().value!);

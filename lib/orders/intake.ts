@@ -33,6 +33,8 @@ export interface PlacedOrder {
   replayed: boolean;
   /** Milliseconds from pricing the order (its `createdAt`) to its commit being acknowledged by the store; not on replays. */
   commitMs?: number;
+  /** The catalog it was priced from, current when it committed (the commit checks); not on replays. */
+  snapshot?: CatalogSnapshot;
 }
 
 /** An order priced from a catalog snapshot, ready to commit. */
@@ -361,6 +363,7 @@ function placed(member: Member, committedAt: number): PlacedOrder {
     json: member.json,
     replayed: false,
     commitMs: committedAt - member.pricedAt,
+    snapshot: member.snapshot,
   };
 }
 

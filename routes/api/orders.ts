@@ -84,7 +84,7 @@ export const orders = router()
       c.header("Location", `/api/orders/${placed.order.id}?token=${orderToken}`);
       // The order's JSON as stored, with its estimate and token: not encoded a second time.
       const body = withJsonFields(placed.json, [
-        ["estimatedReadyAt", hub?.estimateAtCreation(placed.order) ?? null],
+        ["estimatedReadyAt", hub?.estimateAtCreation(placed.order, placed.snapshot) ?? null],
         ["orderToken", orderToken],
       ]);
       return encodedJson<z.infer<typeof CreatedOrderSchema>, 201>(c, body, 201);

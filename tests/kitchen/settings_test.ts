@@ -105,13 +105,7 @@ servicesTest("[kitchen] settings: auto-accept, pacing and pause", async (s, t) =
   });
 
   await t.step("pacing: at maxOpenOrders, new orders still 201 but later", async () => {
-    // Fill the kitchen: queued orders ahead, of the longest dish; the paced order is a quick one
-    // of another station, so that unpaced it would be ready long before them (a random pick
-    // could be the slowest station's, whose own queue already puts it last: pacing moves nothing).
-    const items = (await menuItems(s, true)).filter((i) => i.prepMinutes);
-    const slow = items.reduce((a, b) => b.prepMinutes! > a.prepMinutes! ? b : a);
-    const quick = items.filter((i) => i.station !== slow.station)
-      .reduce((a, b) => b.prepMinutes! < a.prepMinutes! ? b : a);
+    const { slow, quick } = await pacingDishes(s);
     const table = (await tablesOf(s))[1].token;
     expect(await patch(s, { autoAccept: true }), 200);
     for (let i = 0; i < 4; i++) {
@@ -140,4 +134,44 @@ servicesTest("[kitchen] settings: auto-accept, pacing and pause", async (s, t) =
     expect(await patch(s, { maxOpenOrders: 0 }), 200);
     expect(await patch(s, { autoAccept: false }), 200);
   });
+
+  await t.step("pacing: a new order's answer follows the settings it was priced from", async () => {
+    // The settings change's watch notification can drop the cache's snapshot a moment after the
+    // next order was priced from the new one (CI saw it): its answer must still be paced.
+    const { slow, quick } = await pacingDishes(s);
+    const table = (await tablesOf(s))[2].token;
+    const hub = await s.services.hubs.get(s.location.id);
+    expect(await patch(s, { autoAccept: true }), 200);
+    for (let i = 0; i < 4; i++) {
+      const ahead = { tableToken: table, items: [orderLine(slow, 3)] };
+      expect(await call(s, "POST", "/api/orders", { body: ahead }), 201);
+    }
+    expect(await patch(s, { maxOpenOrders: 1 }), 200);
+    const placed = await s.services.intake.place({ tableToken: table, items: [orderLine(quick)] });
+    assert.equal(placed.snapshot?.settings.maxOpenOrders, 1, "priced from the new settings");
+    s.services.catalog.invalidate(s.location.id); // as the late notification does
+    const answered = hub.estimateAtCreation(placed.order, placed.snapshot);
+    const read = expect(
+      await call(s, "GET", `/api/orders/${placed.order.id}`, { token: OWNER_TOKEN }),
+      200,
+    ).estimatedReadyAt;
+    assert.ok(answered !== null);
+    const drift = Math.abs(Date.parse(read) - Date.parse(answered));
+    assert.ok(drift <= 2_000, `answered ${answered}, read ${read}`);
+    expect(await patch(s, { maxOpenOrders: 0 }), 200);
+    expect(await patch(s, { autoAccept: false }), 200);
+  });
 });
+
+/**
+ * Dishes for pacing: the longest, for the orders ahead, and a quick one of another station for
+ * the paced order, so that unpaced it would be ready long before them (one of the slowest
+ * station, whose own queue already puts it last, would show nothing of pacing).
+ */
+async function pacingDishes(s: TestServices) {
+  const items = (await menuItems(s, true)).filter((i) => i.prepMinutes);
+  const slow = items.reduce((a, b) => b.prepMinutes! > a.prepMinutes! ? b : a);
+  const quick = items.filter((i) => i.station !== slow.station)
+    .reduce((a, b) => b.prepMinutes! < a.prepMinutes! ? b : a);
+  return { slow, quick };
+}
