@@ -106,6 +106,12 @@ export interface Config {
   /** Request logs: none, or one JSON object a line on stdout (`SEATSERVE_LOG=json`). */
   requestLog: "off" | "json";
   /**
+   * Answer repeated public reads (menus, guest pages) whole from memory until the catalog
+   * changes (`SEATSERVE_KEPT_ANSWERS`, on by default). Never with catalog revalidation or
+   * request logs, which need the application on every request.
+   */
+  keptAnswers: boolean;
+  /**
    * Serve event streams off raw sockets in an in-process front, relaying every other connection
    * to `Deno.serve` behind it (`SEATSERVE_STREAM_FRONT=on`; self-hosted only): a fraction of
    * the memory per idle stream, for a cost on everything else (BENCHMARKS.md).
@@ -330,6 +336,7 @@ export function loadConfig(env: Env): Config {
     drainTimeoutMs: intSetting(env, "SEATSERVE_DRAIN_SECONDS", 5, 1, 600) * 1000,
     corsOrigins: corsOrigins(env.SEATSERVE_CORS_ORIGINS),
     requestLog: oneOf(env, "SEATSERVE_LOG", ["off", "json"]) ?? "off",
+    keptAnswers: (oneOf(env, "SEATSERVE_KEPT_ANSWERS", ["on", "off"]) ?? "on") === "on",
     streamFront,
     oidc: oidcConfig(env, publicUrl),
     sessionTtlMs: intSetting(env, "SEATSERVE_SESSION_TTL_HOURS", 12, 1, 24 * 30) * 60 * 60_000,

@@ -15,6 +15,7 @@ import { postgresClient } from "./mirror/client.ts";
 import type { MirrorHandle } from "./mirror/runner.ts";
 import { startMirror } from "./mirror/worker.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import { KeptAnswers } from "./http/kept_answers.ts";
 import { Limits } from "./ratelimit/limits.ts";
 import { StreamCounter } from "./ratelimit/stream_caps.ts";
 import { OidcClient } from "./auth/oidc/client.ts";
@@ -52,6 +53,8 @@ export interface Services {
   streams: StreamCounter;
   /** The OpenID Connect client, or null when sign-in is not configured. */
   oidc: OidcClient | null;
+  /** Public reads answered whole from memory until the catalog changes (menus, guest pages). */
+  answers: KeptAnswers;
 }
 
 /** Builds the services on an open store. */
@@ -59,6 +62,13 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
   const secrets = await loadSecrets(kv, config);
   const signingKeys = await SigningKeys.open(kv);
   const catalog = new Catalog(kv, { revalidate: config.catalogRevalidate });
+  // Not where the catalog is re-read per request (other instances write it), nor where every
+  // request is logged by the application.
+  const answers = new KeptAnswers({
+    enabled: config.keptAnswers && !config.catalogRevalidate && config.requestLog === "off",
+    trustProxy: config.trustProxyHeader !== null,
+  });
+  catalog.onChange(() => answers.clear());
   return {
     kv,
     config,
@@ -88,6 +98,7 @@ export async function createServices(kv: Deno.Kv, config: Config): Promise<Servi
     limits: new Limits(config.rateLimits),
     streams: new StreamCounter(config.streamCaps),
     oidc: config.oidc ? new OidcClient(config.oidc) : null,
+    answers,
   };
 }
 

@@ -17,6 +17,7 @@ import { listMenuItems } from "../lib/catalog/menu.ts";
 import { wrapStore } from "../lib/kv/store.ts";
 import { closeServices, createServices, type Services } from "../lib/services.ts";
 import { createApp } from "../routes/app.ts";
+import { serveHandler } from "../routes/kept_answers.ts";
 
 /** The bootstrap (owner) token of every fixture. */
 export const OWNER_TOKEN = "test-owner-token";
@@ -144,7 +145,7 @@ export async function newTestServices(
   return {
     kv,
     services,
-    app: createApp(services),
+    app: servedApp(services),
     config,
     location,
     ownerToken: overrides.SEATSERVE_BOOTSTRAP_TOKEN ?? OWNER_TOKEN,
@@ -152,7 +153,7 @@ export async function newTestServices(
       const other = await createServices(kv, config);
       other.readiness.ready();
       opened.push(other);
-      return { services: other, app: createApp(other) };
+      return { services: other, app: servedApp(other) };
     },
     close() {
       if (closed) return;
@@ -165,6 +166,16 @@ export async function newTestServices(
       }
     },
   };
+}
+
+/**
+ * The application as `main.ts` serves it: its `fetch` (and so `request`) goes through the
+ * server's handler, kept answers ahead of the application.
+ */
+function servedApp(services: Services): ReturnType<typeof createApp> {
+  const app = createApp(services);
+  app.fetch = serveHandler(app, services) as typeof app.fetch;
+  return app;
 }
 
 /** Runs `fn` on fresh test services and closes them whatever happens. */

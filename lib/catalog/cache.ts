@@ -151,6 +151,11 @@ export class Catalog {
     return cached ?? await this.#load(locationId);
   }
 
+  /** Whether `snapshot` is the one held for its location now (no change seen since). */
+  isCurrent(snapshot: CatalogSnapshot): boolean {
+    return this.#snapshots.get(snapshot.location.id) === snapshot;
+  }
+
   /** The snapshot held for a location, if one is (no load, no revalidation). */
   peek(locationId: string): CatalogSnapshot | undefined {
     return this.#snapshots.get(locationId);

@@ -48,6 +48,12 @@ export class Limits {
     if (decision && !decision.ok) throw rateLimited(MESSAGES[name], decision.retryAfterSeconds);
   }
 
+  /** Whether `key` is over the limit `name` now (what `check` would refuse). */
+  isOver(name: LimitName, key: string): boolean {
+    const decision = this.#limiters[name]?.peek(key);
+    return decision !== undefined && !decision.ok;
+  }
+
   /**
    * Takes one request under several limits at once, or none: checked first, so a request refused
    * by one limit (a flooding table) spends nothing of another (its address's allowance).

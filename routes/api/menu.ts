@@ -87,7 +87,8 @@ export const menu = router()
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const snapshot = await menuSnapshot(c.get("services").catalog, query);
+      const { catalog, answers } = c.get("services");
+      const snapshot = await menuSnapshot(catalog, query);
       const filter = menuFilterOf(query);
       const lang = snapshot.language(query.lang, c.req.header("accept-language"));
       const body = snapshot.menu(lang, filter);
@@ -99,9 +100,11 @@ export const menu = router()
       c.header("Content-Language", body.lang);
       if (etagMatches(c.req.header("if-none-match"), body.etag)) return c.body(null, 304);
       c.header("Content-Type", "application/json; charset=UTF-8");
-      if (!coding) return c.body(body.body, 200) as never;
-      c.header("Content-Encoding", coding);
-      return c.body(compressedBody(body.body, coding), 200) as never;
+      const bytes = coding ? compressedBody(body.body, coding) : body.body;
+      if (coding) c.header("Content-Encoding", coding);
+      // The same bytes for the next identical request, while this snapshot is the catalog's.
+      answers.keep(c.req.raw, bytes, () => catalog.isCurrent(snapshot));
+      return c.body(bytes, 200) as never;
     },
   )
   .openapi(

@@ -36,7 +36,8 @@ export function refusedCredentialGuard() {
   });
 }
 
-function carriesCredential(request: Request, method: string): boolean {
+/** Whether a request names a credential (so an address guessing them is refused it). */
+export function carriesCredential(request: Request, method: string): boolean {
   if (WRITES.has(method)) return true; // a guest's write names its table token in the body
   if (new URL(request.url).pathname.startsWith("/t/")) return true; // the guest page's token
   if (request.headers.has("authorization") || request.headers.has("cookie")) return true;

@@ -22,8 +22,7 @@ export function requestContext(services: Services) {
   const { trustProxyHeader } = services.config;
   return createMiddleware<AppEnv>(async function withRequestContext(c, next) {
     c.set("services", services);
-    const sent = c.req.header("x-request-id");
-    const requestId = sent !== undefined && SANE_REQUEST_ID.test(sent) ? sent : newId();
+    const requestId = requestIdOf(c.req.header("x-request-id"));
     c.set("requestId", requestId);
     c.set("clientAddress", clientAddressOf(c, trustProxyHeader));
     // Set before the answer exists, so that Hono writes it into the answer as it builds it:
@@ -35,18 +34,35 @@ export function requestContext(services: Services) {
   });
 }
 
+/** The id of a request: the client's `X-Request-Id` when it is sane, else a new ULID. */
+export function requestIdOf(sent: string | null | undefined): string {
+  return sent != null && SANE_REQUEST_ID.test(sent) ? sent : newId();
+}
+
 /**
  * The calling client's address: with a trusted proxy, the address the proxy saw (the last entry
  * of a forwarded list, which is the one the proxy appended); else the socket's. "unknown" when
  * neither is there (an in-process `app.request` in tests).
  */
 export function clientAddressOf(c: Context<AppEnv>, trustProxyHeader: string | null): string {
+  return addressOf(
+    c.req.raw,
+    c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined,
+    trustProxyHeader,
+  );
+}
+
+/** `clientAddressOf` for a request and its serve info, before any context exists. */
+export function addressOf(
+  request: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr> | undefined,
+  trustProxyHeader: string | null,
+): string {
   if (trustProxyHeader) {
-    const forwarded = c.req.header(trustProxyHeader);
+    const forwarded = request.headers.get(trustProxyHeader);
     const last = forwarded?.split(",").at(-1)?.trim();
     if (last) return last.slice(0, 64);
   }
-  const info = c.env as Deno.ServeHandlerInfo<Deno.NetAddr> | undefined;
   return info?.remoteAddr?.hostname ?? "unknown";
 }
 

@@ -82,7 +82,7 @@ export const guestPages = new Hono<AppEnv>().get("/t/:token", async (c) => {
     if (pages.size < RENDERED_PER_MENU) pages.set(key, html);
   }
   c.header("Content-Language", encoded.lang);
-  return pageResponse(c, html, 200, ["Accept-Language"]);
+  return pageResponse(c, html, 200, ["Accept-Language"], () => catalog.isCurrent(snapshot));
 });
 
 /** The guest page: the table's header, the language switch, and the guest island. */

@@ -53,15 +53,21 @@ export function pageResponse(
   status: 200 | 401 | 403 | 404 = 200,
   /** The request headers besides Accept-Encoding that chose this document. */
   varies: string[] = [],
+  /**
+   * For a page that is the same for everyone asking alike: while this holds, the next identical
+   * request gets the same answer from memory (lib/http/kept_answers.ts).
+   */
+  keepWhile?: () => boolean,
 ): Response {
   c.header("Content-Type", "text/html; charset=UTF-8");
   c.header("Content-Security-Policy", PAGE_CSP);
   c.header("Cache-Control", "private, no-cache");
   c.header("Vary", [...varies, "Accept-Encoding"].join(", "));
   const coding = chooseCoding(c.req.header("accept-encoding"));
-  if (!coding) return c.body(html as Uint8Array<ArrayBuffer>, status);
-  c.header("Content-Encoding", coding);
-  return c.body(compressedBody(html, coding), status);
+  const bytes = coding ? compressedBody(html, coding) : html as Uint8Array<ArrayBuffer>;
+  if (coding) c.header("Content-Encoding", coding);
+  if (keepWhile && status === 200) c.get("services").answers.keep(c.req.raw, bytes, keepWhile);
+  return c.body(bytes, status);
 }
 
 const encoder = new TextEncoder();
