@@ -199,6 +199,8 @@ Deno.test("[guest page] in Chromium", opts, async (t) => {
         i: Json,
       ) => i.id);
       assert.deepEqual(new Set(shown), new Set(expected));
+      // The address follows in an effect after the list renders: wait for it, do not race it.
+      await page.waitForFunction(() => location.search.includes("exclude=gluten"));
       assert.match(page.url(), /exclude=gluten/);
       await page.screenshot({ path: `${SCREENSHOTS}guest-filter-1280.png` });
       await close();
