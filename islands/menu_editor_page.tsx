@@ -11,13 +11,7 @@ import { fill, formatDelta, formatPrice } from "../lib/pages/format.ts";
 import { menuMessages } from "../lib/pages/menu_messages.ts";
 import type { StaffPageSession } from "../lib/pages/staff_session.ts";
 import type { MenuItem } from "../lib/schemas.ts";
-import {
-  bodyOf,
-  draftOf,
-  type ItemDraft,
-  keepLiveAvailability,
-  newDraft,
-} from "./menu_editor/draft.ts";
+import { bodyOf, draftOf, editBody, type ItemDraft, newDraft } from "./menu_editor/draft.ts";
 import { ItemForm, type Problem } from "./menu_editor/item_form.tsx";
 
 const api = apiClient();
@@ -141,9 +135,28 @@ export default function MenuEditorPage(props: MenuEditorProps) {
 
   async function save() {
     if (!draft || saving) return;
-    const made = bodyOf(draft, { currency, languages: props.languages, notAPrice: m.notAPrice });
+    const bodyOptions = { currency, languages: props.languages, notAPrice: m.notAPrice };
+    const made = bodyOf(draft, bodyOptions);
     if (!made.body) {
       setRefusal({ message: m.notAPrice, details: made.errors });
+      return;
+    }
+    // An edit sends only what the form changed (draft.ts editBody): what others changed meanwhile
+    // in the other fields stays.
+    const openedBody = draft.id && opened ? bodyOf(opened, bodyOptions).body : null;
+    const edit = draft.id
+      ? (openedBody
+        ? editBody(made.body, openedBody, {
+          draft,
+          opened: opened!,
+          live: items.find((i) => i.id === draft.id),
+        })
+        : made.body)
+      : null;
+    if (draft.id && !edit) {
+      setDraft(null);
+      setRefusal(null);
+      setStatus(fill(m.unchanged, { name: draft.name }));
       return;
     }
     setSaving(true);
@@ -152,11 +165,7 @@ export default function MenuEditorPage(props: MenuEditorProps) {
       const answer = draft.id
         ? await api.PATCH("/api/menu/items/{id}", {
           params: { path: { id: draft.id }, query },
-          body: keepLiveAvailability(made.body, {
-            draft,
-            opened: opened ?? draft,
-            live: items.find((i) => i.id === draft.id),
-          }) as never,
+          body: edit as never,
           headers,
         })
         : await api.POST("/api/menu/items", {

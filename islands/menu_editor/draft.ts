@@ -251,7 +251,10 @@ export function keepLiveAvailability(
   const { draft, opened, live } = edit;
   if (!live) return body;
   const out = { ...body };
-  if (draft.available === opened.available) out.available = live.available;
+  if ("available" in body && draft.available === opened.available) {
+    out.available = live.available;
+  }
+  if (!Array.isArray(body.optionGroups)) return out;
   const openedOptions = new Map(
     opened.groups.flatMap((g) => g.options).filter((o) => o.id).map((o) => [o.id!, o]),
   );
@@ -270,4 +273,23 @@ export function keepLiveAvailability(
       }),
     }));
   return out;
+}
+
+/**
+ * The body of an edit: only the fields the form changed from the item as it opened, so that a
+ * field changed elsewhere meanwhile (another manager's price, the kitchen's 86) stays as it is
+ * now instead of being written back as the form last saw it; changed option groups keep, for each
+ * option the form did not switch, its availability as it is now (`keepLiveAvailability`). Two
+ * screens changing the same field: the later save wins. Null when the form changed nothing.
+ */
+export function editBody(
+  body: Record<string, unknown>,
+  openedBody: Record<string, unknown>,
+  edit: { draft: ItemDraft; opened: ItemDraft; live: MenuItem | undefined },
+): Record<string, unknown> | null {
+  const changed: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(body)) {
+    if (JSON.stringify(value) !== JSON.stringify(openedBody[field])) changed[field] = value;
+  }
+  return Object.keys(changed).length ? keepLiveAvailability(changed, edit) : null;
 }

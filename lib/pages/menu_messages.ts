@@ -19,6 +19,7 @@ const en = {
   live: "Live: changes from other screens show up here.",
   offline: "Not connected: changes from other screens show up once the connection is back.",
   saved: "Saved “{name}”.",
+  unchanged: "Nothing changed in “{name}”.",
   deleted: "Deleted “{name}”.",
   switched: "“{name}” is now {state}.",
   failed: "That did not work: {reason}",
@@ -88,6 +89,7 @@ const de: MenuMessages = {
   offline:
     "Nicht verbunden: Änderungen anderer Bildschirme erscheinen, sobald die Verbindung zurück ist.",
   saved: "„{name}“ gespeichert.",
+  unchanged: "An „{name}“ wurde nichts geändert.",
   deleted: "„{name}“ gelöscht.",
   switched: "„{name}“ ist jetzt {state}.",
   failed: "Das hat nicht geklappt: {reason}",

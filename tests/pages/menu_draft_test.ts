@@ -8,6 +8,7 @@ import { currencyDigits, parsePrice, priceInput } from "../../lib/pages/format.t
 import {
   bodyOf,
   draftOf,
+  editBody,
   fieldOf,
   fieldPaths,
   keepLiveAvailability,
@@ -190,6 +191,43 @@ Deno.test("[pages] the menu editor's draft", async (t) => {
       (sent.optionGroups as { options: { available: boolean }[] }[])[0].options[0].available,
       true,
     );
+  });
+
+  await t.step("an edit sends only the fields the form changed", () => {
+    const opened = draftOf(item, "EUR");
+    const openedBody = bodyOf(opened, options).body!;
+    const live: MenuItem = {
+      ...item,
+      available: false,
+      priceCents: item.priceCents + 100,
+      optionGroups: [{
+        ...item.optionGroups[0],
+        options: [{ ...item.optionGroups[0].options[0], available: true }],
+      }],
+    };
+    assert.equal(editBody(openedBody, openedBody, { draft: opened, opened, live }), null);
+    const described = { ...opened, description: "Beef, brioche" };
+    assert.deepEqual(
+      editBody(bodyOf(described, options).body!, openedBody, { draft: described, opened, live }),
+      { description: "Beef, brioche" },
+      "the price and availability changed elsewhere are not written back",
+    );
+    // A renamed option: the groups go, each option the form did not switch as it is now.
+    const renamed = { ...opened };
+    renamed.groups = [{
+      ...opened.groups[0],
+      options: [{ ...opened.groups[0].options[0], name: "Cheddar" }],
+    }];
+    const sent = editBody(bodyOf(renamed, options).body!, openedBody, {
+      draft: renamed,
+      opened,
+      live,
+    })!;
+    assert.deepEqual(Object.keys(sent), ["optionGroups"]);
+    const option = (sent.optionGroups as { options: { name: string; available: boolean }[] }[])[0]
+      .options[0];
+    assert.equal(option.name, "Cheddar");
+    assert.equal(option.available, true, "the live availability");
   });
 
   await t.step("a detail is shown at its field, or the nearest one above it", () => {

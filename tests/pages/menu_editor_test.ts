@@ -317,6 +317,36 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       await close();
     });
 
+    await t.step("a price changed elsewhere while the form is open survives its save", async () => {
+      const { page, errors, close } = await open();
+      await page.click(`li[data-item="${created.id}"] button.edit`);
+      await page.waitForSelector("form.item-form");
+      const before = (await stored()).find((i) => i.id === created.id);
+      expect(
+        await call(server, "PATCH", `/api/menu/items/${created.id}`, {
+          token: TOKEN,
+          body: { priceCents: before.priceCents + 250 },
+        }),
+        200,
+      );
+      await page.fill("#f-description", "Squash, spelt, herbs, seeds");
+      await page.click("button.save");
+      await page.waitForSelector("form.item-form", { state: "detached" });
+      const after = (await stored()).find((i) => i.id === created.id);
+      assert.equal(after.description, "Squash, spelt, herbs, seeds");
+      assert.equal(after.priceCents, before.priceCents + 250, "the other manager's price stays");
+      assert.deepEqual(after.optionGroups, before.optionGroups);
+      // Opened and saved without a change: nothing is sent, and the form says so.
+      await page.click(`li[data-item="${created.id}"] button.edit`);
+      await page.waitForSelector("form.item-form");
+      await page.click("button.save");
+      await page.waitForSelector("form.item-form", { state: "detached" });
+      assert.match(await page.textContent(".menu-status") ?? "", /Nothing changed/);
+      assert.deepEqual((await stored()).find((i) => i.id === created.id), after);
+      assert.deepEqual(errors, []);
+      await close();
+    });
+
     await t.step("delete an item, after a confirmation", async () => {
       const { page, close } = await open();
       await page.click(`li[data-item="${created.id}"] button.edit`);
