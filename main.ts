@@ -8,7 +8,7 @@ import { type Listening, runServer } from "./lib/server/lifecycle.ts";
 import { certificateFingerprint, readTlsPair } from "./lib/server/tls.ts";
 import { StartupError } from "./lib/errors.ts";
 import { createApp } from "./routes/app.ts";
-import { serveHandler } from "./routes/kept_answers.ts";
+import { frontAnswers, serveHandler } from "./routes/kept_answers.ts";
 import { sharedAssets } from "./lib/assets/assets.ts";
 
 const config = configFromEnv();
@@ -22,7 +22,12 @@ const app = createApp(services);
 await sharedAssets(config.assetsDir);
 services.backups.start();
 services.webhooks.start();
-await runServer(serveHandler(app, services), services, { config, tls, onListen: announce });
+await runServer(serveHandler(app, services), services, {
+  config,
+  tls,
+  onListen: announce,
+  answerHere: frontAnswers(services),
+});
 Deno.exit(0); // drained and closed: timers of a library must not hold the process
 
 /** A `StartupError` is printed alone (no stack trace) and ends the process; others go on. */

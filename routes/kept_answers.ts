@@ -13,8 +13,8 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Services } from "../lib/services.ts";
-import { carriesCredential } from "./middleware/rate_limits.ts";
-import { addressOf, requestIdOf } from "./middleware/request_context.ts";
+import { carriesCredential, namesCredential } from "./middleware/rate_limits.ts";
+import { addressFrom, addressOf, requestIdOf } from "./middleware/request_context.ts";
 import type { AppEnv } from "./state.ts";
 
 /** `app.fetch`, with kept answers ahead of it when they are enabled. */
@@ -48,5 +48,46 @@ export function serveHandler(
       answers.consider(key, request, response);
       return response;
     });
+  };
+}
+
+/** A plain `GET` head as the stream front read it off a socket: headers by lowercase name. */
+export interface FrontRequest {
+  /** The request target, `/path?query`. */
+  target: string;
+  headers: readonly [string, string][];
+}
+
+/**
+ * Kept answers for the stream front (`SEATSERVE_STREAM_FRONT=on`): the whole HTTP/1.1 answer to
+ * a `GET` read off a socket, written there without a trip through `Deno.serve`, or null (the
+ * front relays the request to the application). The same rules as `serveHandler`'s.
+ */
+export function frontAnswers(
+  services: Services,
+):
+  | ((request: FrontRequest, socket: Deno.NetAddr) => { bytes: Uint8Array; close: boolean } | null)
+  | undefined {
+  const { answers, readiness, limits, config } = services;
+  if (!answers.enabled) return undefined;
+  return (request, socket) => {
+    if (readiness.phase === "draining") return null;
+    const header = (name: string) => request.headers.find(([n]) => n === name)?.[1];
+    const host = header("host");
+    if (!host) return null;
+    const url = `http://${host}${request.target}`;
+    const key = answers.keyFrom(url, header);
+    // First whether anything is kept: then the URL is one the application answered (a `Host`
+    // that is no host never is).
+    if (key === null || !answers.has(key)) return null;
+    const refused = limits.enabled &&
+      namesCredential("GET", url, (name) => header(name) !== undefined) &&
+      limits.isOver("failedAuthPerAddress", addressFrom(header, socket, config.trustProxyHeader));
+    if (refused) return null;
+    const close =
+      header("connection")?.toLowerCase().split(",").some((t) => t.trim() === "close") ??
+        false;
+    const bytes = answers.answerBytes(key, requestIdOf(header("x-request-id")), close);
+    return bytes && { bytes, close };
   };
 }

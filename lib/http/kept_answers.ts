@@ -45,6 +45,23 @@ interface Kept {
   /** Every header but the request's own; `x-request-id` is written into it for each use. */
   headers: Record<string, string>;
   fresh: () => boolean;
+  /** Its status line and those headers as HTTP/1.1 bytes, made when first asked for. */
+  head?: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+let dateSecond = -1;
+let dateText = "";
+
+/** Now as an HTTP date (RFC 9110 §5.6.7), made once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 /** What a route said of the answer it is building. */
@@ -89,16 +106,59 @@ export class KeptAnswers {
   keyOf(request: Request): string | null {
     if (request.method !== "GET" || request.body !== null) return null;
     const headers = request.headers;
-    for (const name of PERSONAL_HEADERS) if (headers.has(name)) return null;
-    let key = `${request.url}\n${headers.get("accept-language") ?? ""}\n${
-      headers.get("accept-encoding") ?? ""
-    }`;
-    if (this.#forwardedProto) key += `\n${headers.get("x-forwarded-proto") ?? ""}`;
+    return this.keyFrom(request.url, (name) => headers.get(name));
+  }
+
+  /**
+   * `keyOf` for a `GET` without a body read off a socket (lib/server/stream_front.ts): its URL
+   * and its headers by lowercase name.
+   */
+  keyFrom(url: string, header: (name: string) => string | null | undefined): string | null {
+    for (const name of PERSONAL_HEADERS) if (header(name) != null) return null;
+    let key = `${url}\n${header("accept-language") ?? ""}\n${header("accept-encoding") ?? ""}`;
+    if (this.#forwardedProto) key += `\n${header("x-forwarded-proto") ?? ""}`;
     return key.length <= MAX_KEY_LENGTH ? key : null;
+  }
+
+  /** Whether an answer is kept under `key` (fresh or not). */
+  has(key: string): boolean {
+    return this.#kept.has(key);
   }
 
   /** The answer kept under `key`, with `requestId` as its `X-Request-Id`, or null. */
   answer(key: string, requestId: string): Response | null {
+    const kept = this.#take(key);
+    if (!kept) return null;
+    // The constructor copies the headers: the record can take the next request's id after.
+    kept.headers["x-request-id"] = requestId;
+    return new Response(kept.body, { status: 200, headers: kept.headers });
+  }
+
+  /**
+   * The answer kept under `key` as HTTP/1.1 bytes, head and body, with `requestId` as its
+   * `X-Request-Id` (and `Connection: close` when `close`), or null.
+   */
+  answerBytes(key: string, requestId: string, close: boolean): Uint8Array | null {
+    const kept = this.#take(key);
+    if (!kept) return null;
+    kept.head ??= encoder.encode(
+      "HTTP/1.1 200 OK\r\n" +
+        Object.entries(kept.headers).filter(([name]) => !OWN_HEADERS.has(name))
+          .map(([name, value]) => `${name}: ${value}\r\n`).join(""),
+    );
+    const own = encoder.encode(
+      `x-request-id: ${requestId}\r\ndate: ${httpDate()}\r\n` +
+        `content-length: ${kept.body.byteLength}\r\n${close ? "connection: close\r\n" : ""}\r\n`,
+    );
+    const bytes = new Uint8Array(kept.head.length + own.length + kept.body.byteLength);
+    bytes.set(kept.head);
+    bytes.set(own, kept.head.length);
+    bytes.set(kept.body, kept.head.length + own.length);
+    return bytes;
+  }
+
+  /** The fresh answer kept under `key`, counted as a hit, or null. */
+  #take(key: string): Kept | null {
     const kept = this.#kept.get(key);
     if (!kept) return null;
     if (!kept.fresh()) {
@@ -106,9 +166,7 @@ export class KeptAnswers {
       return null;
     }
     this.hits++;
-    // The constructor copies the headers: the record can take the next request's id after.
-    kept.headers["x-request-id"] = requestId;
-    return new Response(kept.body, { status: 200, headers: kept.headers });
+    return kept;
   }
 
   /** Keeps the application's answer to `request` under `key` if its route offered it. */

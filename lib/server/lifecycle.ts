@@ -10,7 +10,7 @@ import type { Services } from "../services.ts";
 import { closeServices } from "../services.ts";
 import { redirectToHttps } from "./redirect.ts";
 import { type ResilientServer, serveResilient } from "./serve.ts";
-import { serveStreamFront } from "./stream_front.ts";
+import { serveStreamFront, type StreamFrontOptions } from "./stream_front.ts";
 import { returnMemoryAfterStreams } from "./memory.ts";
 import { type TlsPair, watchTlsFiles } from "./tls.ts";
 
@@ -30,7 +30,13 @@ export interface Listening {
 export async function runServer(
   handler: Deno.ServeHandler<Deno.NetAddr>,
   services: Services,
-  options: { config: Config; tls: TlsPair | null; onListen: (listening: Listening) => void },
+  options: {
+    config: Config;
+    tls: TlsPair | null;
+    onListen: (listening: Listening) => void;
+    /** What the stream front answers itself besides streams (`StreamFrontOptions`). */
+    answerHere?: StreamFrontOptions["answerHere"];
+  },
 ): Promise<void> {
   const { config } = options;
   const memory = returnMemoryAfterStreams(() => services.streams.released);
@@ -58,7 +64,7 @@ export async function runServer(
   const server: { drain(deadlineMs: number): Promise<boolean> } = resilient ?? serveStreamFront(
     handler,
     (behind) => serveResilient(behind, { port: 0, hostname: "127.0.0.1" }),
-    { port: config.port, hostname: config.hostname, onListen },
+    { port: config.port, hostname: config.hostname, onListen, answerHere: options.answerHere },
   );
   const watcher = config.tls && resilient
     ? watchTlsFiles(config.tls, () => resilient.reloadTls())

@@ -12,6 +12,10 @@
  * request exactly as it would without the front; its handler gets the client's address, not the
  * loopback's (looked up by the loopback connection's port).
  *
+ * A plain `GET` whose answer is kept (a menu, a guest page: `answerHere`) is answered here too,
+ * its bytes written to the socket, and the connection stays with the front for its next request;
+ * from the first request that is neither, the connection is relayed.
+ *
  * The cost: every other connection is relayed through this process (three descriptors instead
  * of one, two copies of every byte); BENCHMARKS.md has the figures.
  */
@@ -46,6 +50,16 @@ export interface StreamFrontOptions {
   log?: (message: string) => void;
   /** The pause before accepting again after accept failed (out of descriptors). */
   retryMs?: number;
+  /**
+   * Answers a plain HTTP/1.1 `GET` here when it can (kept answers, routes/kept_answers.ts): the
+   * whole answer's bytes, and whether the connection closes after it; null relays the request.
+   * The connection stays with the front while its requests are answered so, and is relayed from
+   * the first one that is not.
+   */
+  answerHere?: (
+    head: StreamHead,
+    socket: Deno.NetAddr,
+  ) => { bytes: Uint8Array; close: boolean } | null;
 }
 
 /** The front and the server behind it. */
@@ -76,6 +90,19 @@ export interface StreamHead {
  * front.
  */
 export function streamHead(bytes: Uint8Array, end: number): StreamHead | null {
+  const head = plainGetHead(bytes, end);
+  return head && isStreamTarget(head.target) ? head : null;
+}
+
+function isStreamTarget(target: string): boolean {
+  return STREAM_PATH.test(target.split("?", 1)[0]);
+}
+
+/**
+ * The head in `bytes` (up to its blank line) when it is a plain `GET`: HTTP/1.x, plain header
+ * lines, no body, no upgrade; else null.
+ */
+export function plainGetHead(bytes: Uint8Array, end: number): StreamHead | null {
   let text: string;
   try {
     text = decoder.decode(bytes.subarray(0, end));
@@ -86,8 +113,6 @@ export function streamHead(bytes: Uint8Array, end: number): StreamHead | null {
   const line = /^GET (\/[!-~]*) HTTP\/1\.([01])$/.exec(lines[0]);
   if (!line) return null;
   const target = line[1];
-  const path = target.split("?", 1)[0];
-  if (!STREAM_PATH.test(path)) return null;
   const headers: [string, string][] = [];
   for (const header of lines.slice(1)) {
     const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([\x20-\x7e\t]*?)[ \t]*$/.exec(header);
@@ -125,6 +150,10 @@ export function serveStreamFront(
   });
   const answering = new Set<Promise<void>>();
   const conns = new Set<Deno.Conn>();
+  /** Connections waiting for a next request's head (closed at once by a drain). */
+  const idle = new Set<Deno.Conn>();
+  const deadlines = new HeadDeadlines();
+  const answerHere = options.answerHere;
   let draining = false;
   let resolvePort!: (port: number) => void;
   const port = new Promise<number>((resolve) => resolvePort = resolve);
@@ -144,12 +173,24 @@ export function serveStreamFront(
     conn.setNoDelay(true);
     let relaying = false;
     try {
-      const { bytes, end, timedOut } = await readHead(conn);
-      if (timedOut || !bytes.length) return; // no head in time (slow headers), or closed
-      const head = end >= 0 ? streamHead(bytes, end) : null;
-      if (head && head.rest === 0) {
-        await answer(conn, head, handler);
-        return;
+      let bytes: Uint8Array = new Uint8Array(0);
+      for (;;) {
+        idle.add(conn);
+        const read = await readHead(conn, deadlines, bytes).finally(() => idle.delete(conn));
+        bytes = read.bytes;
+        // No head in time (slow headers, or a kept-alive connection left idle), or closed.
+        if (read.timedOut || !bytes.length || draining) return;
+        const head = read.end >= 0 ? plainGetHead(bytes, read.end) : null;
+        if (head && isStreamTarget(head.target)) {
+          if (head.rest > 0) break; // more than the head: the server behind decides
+          await answer(conn, head, handler);
+          return;
+        }
+        const here = head && head.version === "1.1" ? answerHere?.(head, conn.remoteAddr) : null;
+        if (!here) break;
+        await writeAll(conn, here.bytes);
+        if (here.close) return;
+        bytes = bytes.subarray(read.end + 4);
       }
       relaying = true;
       await relay(conn, bytes, await behind.port, relayed);
@@ -204,6 +245,15 @@ export function serveStreamFront(
       } catch {
         // closed already
       }
+      deadlines.stop();
+      // Nothing is being answered on these: they need not wait for the deadline.
+      for (const conn of idle) {
+        try {
+          conn.close();
+        } catch {
+          // closed already
+        }
+      }
       const started = Date.now();
       const behindInTime = await behind.drain(deadlineMs);
       // The streams end with their hub (closed by the caller before the drain); a connection
@@ -235,33 +285,76 @@ export function serveStreamFront(
  */
 async function readHead(
   conn: Deno.Conn,
+  deadlines: HeadDeadlines,
+  /** Bytes already read (a pipelined request after the last one answered). */
+  start: Uint8Array = new Uint8Array(0),
 ): Promise<{ bytes: Uint8Array; end: number; timedOut: boolean }> {
-  let bytes = new Uint8Array(0);
-  const buffer = new Uint8Array(4096);
+  let bytes = start;
+  const already = indexOfBlankLine(bytes, 0);
+  if (already >= 0) return { bytes, end: already, timedOut: false };
   let timedOut = false;
-  const timer = setTimeout(() => {
+  deadlines.add(conn, () => {
     timedOut = true;
     try {
       conn.close();
     } catch {
       // closed already
     }
-  }, HEAD_TIMEOUT_MS);
+  });
   try {
     while (bytes.length < MAX_HEAD) {
+      // A buffer of its own each read: the bytes returned are a view of it, never copied again.
+      const buffer = new Uint8Array(bytes.length ? 4096 : 2048);
       const n = await conn.read(buffer).catch(() => null);
       if (n === null) return { bytes, end: -1, timedOut };
-      const more = new Uint8Array(bytes.length + n);
-      more.set(bytes);
-      more.set(buffer.subarray(0, n), bytes.length);
       const from = Math.max(0, bytes.length - 3);
-      bytes = more;
+      if (bytes.length) {
+        const more = new Uint8Array(bytes.length + n);
+        more.set(bytes);
+        more.set(buffer.subarray(0, n), bytes.length);
+        bytes = more;
+      } else bytes = buffer.subarray(0, n);
       const end = indexOfBlankLine(bytes, from);
       if (end >= 0) return { bytes, end, timedOut };
     }
     return { bytes, end: -1, timedOut };
   } finally {
-    clearTimeout(timer);
+    deadlines.delete(conn);
+  }
+}
+
+/**
+ * The connections waiting for a request head, each closed once its 15 s are up: one timer for
+ * all of them, looking once a second (a timer per request cost the front more than its parsing).
+ */
+class HeadDeadlines {
+  #due = new Map<Deno.Conn, { at: number; expire: () => void }>();
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor() {
+    this.#timer = setInterval(() => this.#sweep(), 1000);
+  }
+
+  add(conn: Deno.Conn, expire: () => void): void {
+    this.#due.set(conn, { at: Date.now() + HEAD_TIMEOUT_MS, expire });
+  }
+
+  delete(conn: Deno.Conn): void {
+    this.#due.delete(conn);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Expires what is due; entries are in the order they were added, so in deadline order. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const [conn, due] of this.#due) {
+      if (due.at > now) break;
+      this.#due.delete(conn);
+      due.expire();
+    }
   }
 }
 

@@ -38,11 +38,20 @@ export function refusedCredentialGuard() {
 
 /** Whether a request names a credential (so an address guessing them is refused it). */
 export function carriesCredential(request: Request, method: string): boolean {
+  return namesCredential(method, request.url, (name) => request.headers.has(name));
+}
+
+/** `carriesCredential` from a request's method, URL and which headers it has. */
+export function namesCredential(
+  method: string,
+  url: string,
+  has: (header: string) => boolean,
+): boolean {
   if (WRITES.has(method)) return true; // a guest's write names its table token in the body
-  if (new URL(request.url).pathname.startsWith("/t/")) return true; // the guest page's token
-  if (request.headers.has("authorization") || request.headers.has("cookie")) return true;
-  const query = request.url.indexOf("?");
+  if (new URL(url).pathname.startsWith("/t/")) return true; // the guest page's token
+  if (has("authorization") || has("cookie")) return true;
+  const query = url.indexOf("?");
   if (query < 0) return false;
-  const params = new URLSearchParams(request.url.slice(query + 1));
+  const params = new URLSearchParams(url.slice(query + 1));
   return params.has("token") || params.has("access_token") || params.has("table");
 }

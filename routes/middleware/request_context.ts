@@ -58,12 +58,21 @@ export function addressOf(
   info: Deno.ServeHandlerInfo<Deno.NetAddr> | undefined,
   trustProxyHeader: string | null,
 ): string {
+  return addressFrom((name) => request.headers.get(name), info?.remoteAddr, trustProxyHeader);
+}
+
+/** `clientAddressOf` from a request's headers by name and the socket's address. */
+export function addressFrom(
+  header: (name: string) => string | null | undefined,
+  socket: Deno.NetAddr | undefined,
+  trustProxyHeader: string | null,
+): string {
   if (trustProxyHeader) {
-    const forwarded = request.headers.get(trustProxyHeader);
+    const forwarded = header(trustProxyHeader);
     const last = forwarded?.split(",").at(-1)?.trim();
     if (last) return last.slice(0, 64);
   }
-  return info?.remoteAddr?.hostname ?? "unknown";
+  return socket?.hostname ?? "unknown";
 }
 
 /**

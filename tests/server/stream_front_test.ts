@@ -22,6 +22,8 @@ const decoder = new TextDecoder();
 /** A raw connection to `[::1]:port` that sent `request` and reads what comes. */
 class RawConn {
   text = "";
+  /** What came, as bytes (bodies that are not text, lengths in bytes). */
+  bytes = new Uint8Array(0);
   closed = false;
   readonly #reading: Promise<void>;
 
@@ -31,7 +33,11 @@ class RawConn {
       for (;;) {
         const n = await conn.read(buffer).catch(() => null);
         if (n === null) break;
-        this.text += decoder.decode(buffer.subarray(0, n));
+        this.text += decoder.decode(buffer.subarray(0, n), { stream: true });
+        const more = new Uint8Array(this.bytes.length + n);
+        more.set(this.bytes);
+        more.set(buffer.subarray(0, n), this.bytes.length);
+        this.bytes = more;
       }
       this.closed = true;
     })();
@@ -262,4 +268,146 @@ Deno.test("[front] streamHead(): only plain GETs of stream paths are the front's
   // Bytes after the head (a pipelined request): the whole connection goes to Deno.serve.
   const pipelined = get("/api/kitchen/stream") + get("/api/health");
   assert.ok(streamHead(encoder.encode(pipelined), pipelined.indexOf("\r\n\r\n"))!.rest > 0);
+});
+
+Deno.test("[front] kept answers from the front: one connection, many reads; relayed from the first other request", async (t) => {
+  const main = await startMain({
+    SEATSERVE_KV_PATH: ":memory:",
+    SEATSERVE_BOOTSTRAP_TOKEN: OWNER_TOKEN,
+    SEATSERVE_STREAM_FRONT: "on",
+    HOSTNAME: "::",
+  });
+  const { port } = main;
+  const menu = get("/api/menu?location=demo&lang=de", ["Accept-Encoding: identity"]);
+  /** The answers on a connection: each head and body (bodies read by their length in bytes). */
+  const answersOf = (bytes: Uint8Array) => {
+    const out: { head: string; body: string }[] = [];
+    let rest = bytes;
+    for (;;) {
+      let end = -1;
+      for (let i = 0; i + 3 < rest.length; i++) {
+        if (rest[i] === 13 && rest[i + 1] === 10 && rest[i + 2] === 13 && rest[i + 3] === 10) {
+          end = i;
+          break;
+        }
+      }
+      if (end < 0) return out;
+      const head = decoder.decode(rest.subarray(0, end));
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+      if (rest.length < end + 4 + length) return out;
+      out.push({ head, body: decoder.decode(rest.subarray(end + 4, end + 4 + length)) });
+      rest = rest.subarray(end + 4 + length);
+    }
+  };
+  /**
+   * Who wrote an answer's head: `Deno.serve` ends it with `content-length` then `date`; the
+   * front writes its `date` before `content-length`.
+   */
+  const byDeno = (head: string) => /\r\ncontent-length: \d+\r\ndate: [^\r]+$/i.test(head);
+  try {
+    await t.step("read once by the application, then from the front, the same bytes", async () => {
+      // The first read: nothing kept yet, so relayed, and answered by the application.
+      const filling = await RawConn.open(port, menu);
+      await filling.until(() => answersOf(filling.bytes).length === 1, "the first answer");
+      const [applications] = answersOf(filling.bytes);
+      assert.ok(byDeno(applications.head), applications.head);
+      await filling.close();
+      // Three reads pipelined on a new connection: all the front's.
+      const conn = await RawConn.open(port, menu + menu + menu);
+      await conn.until(() => answersOf(conn.bytes).length === 3, "three answers");
+      const answers = [applications, ...answersOf(conn.bytes)];
+      for (const answer of answers.slice(1)) assert.ok(!byDeno(answer.head), answer.head);
+      const heads = answers.map((a) => a.head);
+      for (const head of heads) {
+        assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.match(head, /\r\ncontent-language: de\r\n/);
+        assert.match(head, /\r\nx-content-type-options: nosniff\r\n/);
+        assert.match(head, /\r\nx-request-id: [0-9A-Z]{26}\r\n/);
+      }
+      const shared = (head: string) =>
+        head.split("\r\n").slice(1).filter((l) => !/^(x-request-id|date|content-length):/i.test(l))
+          .map((l) => l.toLowerCase()).sort();
+      for (const answer of answers.slice(1)) {
+        assert.deepEqual(shared(answer.head), shared(heads[0]), "the application's headers");
+        assert.equal(answer.body, answers[0].body);
+      }
+      assert.equal(new Set(heads.map((h) => /x-request-id: (\S+)/.exec(h)![1])).size, 4);
+      assert.equal(conn.closed, false, "kept alive");
+      // Then an order on the same connection: relayed from here on, and answered.
+      await conn.close();
+    });
+
+    await t.step("after a read the front answers, a request it does not is relayed", async () => {
+      const conn = await RawConn.open(port, menu);
+      await conn.until(() => answersOf(conn.bytes).length === 1, "the menu");
+      await conn.conn.write(encoder.encode(get("/api/health/live")));
+      await conn.until(() => answersOf(conn.bytes).length === 2, "the health, relayed");
+      const [mine, health] = answersOf(conn.bytes);
+      assert.ok(!byDeno(mine.head), "the menu from the front");
+      assert.ok(byDeno(health.head), "the health from behind");
+      assert.match(health.head, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(health.body, /"status"/);
+      // Relayed now: even a read the front could answer goes behind, and is answered.
+      await conn.conn.write(encoder.encode(menu));
+      await conn.until(() => answersOf(conn.bytes).length === 3, "the menu again");
+      const again = answersOf(conn.bytes)[2];
+      assert.ok(byDeno(again.head), "relayed: from behind");
+      assert.equal(again.body, mine.body);
+      await conn.close();
+    });
+
+    await t.step("Connection: close, and personal requests go to the application", async () => {
+      const closing = await RawConn.open(
+        port,
+        get("/api/menu?location=demo&lang=de", ["Accept-Encoding: identity", "Connection: close"]),
+      );
+      await closing.ended();
+      assert.match(closing.text, /\r\nconnection: close\r\n/i);
+      assert.ok(!byDeno(answersOf(closing.bytes)[0].head), "from the front, which then closed");
+      const etag = /\r\netag: (\S+)\r\n/.exec(closing.text)![1];
+      const conditional = await RawConn.open(
+        port,
+        get("/api/menu?location=demo&lang=de", [
+          "Accept-Encoding: identity",
+          `If-None-Match: ${etag}`,
+        ]),
+      );
+      await conditional.until((text) => /^HTTP\/1\.1 304 /.test(text), "304 from the app");
+      await conditional.close();
+    });
+
+    await t.step("a change is seen at once; the connection goes on", async () => {
+      const item = (await (await fetch(`http://[::1]:${port}/api/menu?location=demo`)).json())
+        .items[0];
+      const conn = await RawConn.open(port, menu);
+      await conn.until(() => answersOf(conn.bytes).length === 1, "the menu");
+      const patched = await fetch(`http://[::1]:${port}/api/menu/items/${item.id}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${OWNER_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ available: false }),
+      });
+      assert.equal(patched.status, 200);
+      await patched.body?.cancel();
+      await conn.conn.write(encoder.encode(menu));
+      await conn.until(() => answersOf(conn.bytes).length === 2, "the menu after the 86");
+      const after = JSON.parse(answersOf(conn.bytes)[1].body);
+      assert.equal(after.items.find((i: { id: string }) => i.id === item.id).available, false);
+      await conn.close();
+    });
+
+    await t.step(
+      "SIGTERM with an idle kept-alive connection: the process exits at once",
+      async () => {
+        const conn = await RawConn.open(port, menu);
+        await conn.until(() => answersOf(conn.bytes).length === 1, "the menu");
+        const started = Date.now();
+        const stopped = await main.stop();
+        assert.equal(stopped.code, 0, main.output());
+        assert.ok(Date.now() - started < 3_000, `stopped after ${Date.now() - started} ms`);
+        await conn.ended();
+      },
+    );
+  } finally {
+    await main.stop().catch(() => {});
+  }
 });
