@@ -31,6 +31,7 @@ type Relayed = Map<number, Deno.NetAddr>;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const EMPTY = new Uint8Array(0);
 const CRLF = encoder.encode("\r\n");
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
 const INTERNAL_ERROR_BODY =
@@ -173,16 +174,19 @@ export function serveStreamFront(
     conn.setNoDelay(true);
     let relaying = false;
     try {
-      let bytes: Uint8Array = new Uint8Array(0);
+      let bytes: Uint8Array = EMPTY;
       for (;;) {
         idle.add(conn);
-        const read = await readHead(conn, deadlines, bytes).finally(() => idle.delete(conn));
+        const { end, timedOut, ...read } = await readHead(conn, deadlines, bytes)
+          .finally(() => idle.delete(conn));
         bytes = read.bytes;
         // No head in time (slow headers, or a kept-alive connection left idle), or closed.
-        if (read.timedOut || !bytes.length || draining) return;
-        const head = read.end >= 0 ? plainGetHead(bytes, read.end) : null;
+        if (timedOut || !bytes.length || draining) return;
+        const head = end >= 0 ? plainGetHead(bytes, end) : null;
         if (head && isStreamTarget(head.target)) {
           if (head.rest > 0) break; // more than the head: the server behind decides
+          // The read's buffer is not held while the stream lasts (a stream's memory is counted).
+          bytes = read.bytes = EMPTY;
           await answer(conn, head, handler);
           return;
         }
@@ -190,7 +194,7 @@ export function serveStreamFront(
         if (!here) break;
         await writeAll(conn, here.bytes);
         if (here.close) return;
-        bytes = bytes.subarray(read.end + 4);
+        bytes = bytes.subarray(end + 4);
       }
       relaying = true;
       await relay(conn, bytes, await behind.port, relayed);
