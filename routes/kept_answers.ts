@@ -13,7 +13,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Services } from "../lib/services.ts";
-import { carriesCredential, namesCredential } from "./middleware/rate_limits.ts";
+import { namesCredential } from "./middleware/rate_limits.ts";
 import { addressFrom, addressOf, requestIdOf } from "./middleware/request_context.ts";
 import type { AppEnv } from "./state.ts";
 
@@ -28,15 +28,17 @@ export function serveHandler(
     info: Deno.ServeHandlerInfo<Deno.NetAddr>,
   ) => Response | Promise<Response>;
   if (!answers.enabled) return fetch;
+  // A keyed request has no credential header (those make it personal): only its URL can name one.
   const refusedHere = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-    limits.enabled && carriesCredential(request, "GET") &&
+    limits.enabled && namesCredential("GET", request.url, () => false) &&
     limits.isOver("failedAuthPerAddress", addressOf(request, info, config.trustProxyHeader));
 
   return (request, info) => {
-    const key = answers.keyOf(request);
-    if (key === null || readiness.phase === "draining") return fetch(request, info);
+    const keyed = answers.keyOf(request);
+    if (keyed === null || readiness.phase === "draining") return fetch(request, info);
+    const { key } = keyed;
     if (!refusedHere(request, info)) {
-      const kept = answers.answer(key, requestIdOf(request.headers.get("x-request-id")));
+      const kept = answers.answer(key, requestIdOf(keyed.requestId));
       if (kept) return kept;
     }
     const answered = fetch(request, info);

@@ -25,6 +25,14 @@ const PERSONAL_HEADERS = [
   "range",
 ] as const;
 
+const PERSONAL: ReadonlySet<string> = new Set(PERSONAL_HEADERS);
+
+/** A request whose answer may be kept: its key, and the `X-Request-Id` it sent. */
+export interface KeyedRequest {
+  key: string;
+  requestId: string | null;
+}
+
 /** Answer headers that are the request's own (Deno writes `date`). */
 const OWN_HEADERS = new Set(["x-request-id", "date"]);
 
@@ -42,8 +50,15 @@ const DEFAULT_LIMITS: KeptAnswerLimits = { maxAnswers: 4_000, maxBytes: 64 * 102
 /** A kept answer: its body and headers as the application built them. */
 interface Kept {
   body: Uint8Array<ArrayBuffer>;
-  /** Every header but the request's own; `x-request-id` is written into it for each use. */
+  /** Every header but the request's own. */
   headers: Record<string, string>;
+  /**
+   * The answer as a `Response` that is never sent: each use sends a clone of it with its own
+   * `X-Request-Id`. Cloning copies the checked header list; building a `Response` from the
+   * record checks every header again and costs Deno.serve a native header map (together about
+   * a third of the server's CPU per kept answer, BENCHMARKS.md).
+   */
+  template: Response;
   fresh: () => boolean;
   /** Its status line and those headers as HTTP/1.1 bytes, made when first asked for. */
   head?: Uint8Array;
@@ -102,11 +117,37 @@ export class KeptAnswers {
     if (this.enabled) this.#offers.set(request, { body, fresh });
   }
 
-  /** The key `request` is kept under, or null when its answer may be personal. */
-  keyOf(request: Request): string | null {
+  /**
+   * The key `request` is kept under and the `X-Request-Id` it sent, or null when its answer may
+   * be personal. Its headers are read in one pass: each `headers.get` on a `Deno.serve` request
+   * is a call into Deno, and the dozen names asked about cost more than reading them all.
+   */
+  keyOf(request: Request): KeyedRequest | null {
     if (request.method !== "GET" || request.body !== null) return null;
-    const headers = request.headers;
-    return this.keyFrom(request.url, (name) => headers.get(name));
+    let language = "";
+    let encoding = "";
+    let proto = "";
+    let requestId: string | null = null;
+    for (const [name, value] of request.headers) {
+      switch (name) {
+        case "accept-language":
+          language = value;
+          break;
+        case "accept-encoding":
+          encoding = value;
+          break;
+        case "x-forwarded-proto":
+          proto = value;
+          break;
+        case "x-request-id":
+          requestId = value;
+          break;
+        default:
+          if (PERSONAL.has(name)) return null;
+      }
+    }
+    const key = this.#key(request.url, language, encoding, proto);
+    return key === null ? null : { key, requestId };
   }
 
   /**
@@ -115,8 +156,17 @@ export class KeptAnswers {
    */
   keyFrom(url: string, header: (name: string) => string | null | undefined): string | null {
     for (const name of PERSONAL_HEADERS) if (header(name) != null) return null;
-    let key = `${url}\n${header("accept-language") ?? ""}\n${header("accept-encoding") ?? ""}`;
-    if (this.#forwardedProto) key += `\n${header("x-forwarded-proto") ?? ""}`;
+    return this.#key(
+      url,
+      header("accept-language") ?? "",
+      header("accept-encoding") ?? "",
+      header("x-forwarded-proto") ?? "",
+    );
+  }
+
+  #key(url: string, language: string, encoding: string, proto: string): string | null {
+    let key = `${url}\n${language}\n${encoding}`;
+    if (this.#forwardedProto) key += `\n${proto}`;
     return key.length <= MAX_KEY_LENGTH ? key : null;
   }
 
@@ -129,9 +179,9 @@ export class KeptAnswers {
   answer(key: string, requestId: string): Response | null {
     const kept = this.#take(key);
     if (!kept) return null;
-    // The constructor copies the headers: the record can take the next request's id after.
-    kept.headers["x-request-id"] = requestId;
-    return new Response(kept.body, { status: 200, headers: kept.headers });
+    const response = kept.template.clone();
+    response.headers.set("x-request-id", requestId);
+    return response;
   }
 
   /**
@@ -180,7 +230,11 @@ export class KeptAnswers {
     }
     const old = this.#kept.get(key);
     if (old) this.#drop(key, old);
-    this.#kept.set(key, { body: offer.body, headers, fresh: offer.fresh });
+    // Headers set one by one, not given to the constructor: Deno would keep a native copy of
+    // the answer, body included, for a `Response` that is never sent.
+    const template = new Response(offer.body, { status: 200 });
+    for (const name in headers) template.headers.set(name, headers[name]);
+    this.#kept.set(key, { body: offer.body, headers, template, fresh: offer.fresh });
     this.#bytes += offer.body.byteLength + key.length;
     while (this.#kept.size > this.#limits.maxAnswers || this.#bytes > this.#limits.maxBytes) {
       const [oldestKey, oldest] = this.#kept.entries().next().value!;

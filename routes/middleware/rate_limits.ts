@@ -37,7 +37,7 @@ export function refusedCredentialGuard() {
 }
 
 /** Whether a request names a credential (so an address guessing them is refused it). */
-export function carriesCredential(request: Request, method: string): boolean {
+function carriesCredential(request: Request, method: string): boolean {
   return namesCredential(method, request.url, (name) => request.headers.has(name));
 }
 

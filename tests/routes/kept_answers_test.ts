@@ -52,6 +52,7 @@ servicesTest("[kept answers] menus and guest pages: the same bytes from memory",
     const traced = await get(s, "/api/menu?location=demo", { ...BROWSER, "x-request-id": "t-1" });
     assert.equal(answers.hits, hits + 2);
     assert.equal(traced.headers.get("x-request-id"), "t-1", "the client's id, as the app echoes");
+    assert.deepEqual(traced.bytes, first.bytes, "every use sends the whole body again");
   });
 
   await t.step("language and coding each have their own answer", async () => {
