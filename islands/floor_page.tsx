@@ -54,7 +54,8 @@ export default function FloorPage(props: FloorPageProps) {
     onTap: live.tap,
     onDismiss: live.dismiss,
   };
-  const showPending = !props.autoAccept || pending.length > 0;
+  const autoAccept = live.board.settings?.autoAccept ?? props.autoAccept;
+  const showPending = !autoAccept || pending.length > 0;
   const card = (order: LiveOrder) => (
     <OrderCard
       key={order.id}

@@ -103,6 +103,12 @@ export default function KitchenPage(props: KitchenPageProps) {
   }, [live.board]);
 
   const waiting = new Set(live.queued.map(tapTarget));
+  // The render's settings until the stream says they changed.
+  const settings = live.board.settings ?? {
+    autoAccept: props.autoAccept,
+    ticketWarnMinutes: props.warnMinutes,
+    ticketLateMinutes: props.lateMinutes,
+  };
   const context: TicketContext = {
     now,
     lang: session.lang,
@@ -111,14 +117,14 @@ export default function KitchenPage(props: KitchenPageProps) {
     sm,
     allergens,
     allergenNames: props.allergenNames,
-    warnMs: props.warnMinutes * 60_000,
-    lateMs: props.lateMinutes * 60_000,
+    warnMs: settings.ticketWarnMinutes * 60_000,
+    lateMs: settings.ticketLateMinutes * 60_000,
     canWork: can(session.role, "kitchen.lines"),
     onTap: live.tap,
     onDismiss: live.dismiss,
   };
   const columns = COLUMNS.filter((status) =>
-    status !== "pending" || !props.autoAccept || orders.some((o) => o.status === "pending")
+    status !== "pending" || !settings.autoAccept || orders.some((o) => o.status === "pending")
   );
   const toggleSound = () => {
     const next = !sound;

@@ -3,10 +3,12 @@
  * kitchen stream tells them. Pure and immutable (each change gives a new board, for Preact):
  * a `snapshot` replaces everything, an `order` or `request` event upserts by id and is ignored
  * when it is older than the version held, so a replay after a reconnect, or a tap's answer
- * arriving beside the stream's event, never loses or doubles a ticket nor moves one back.
+ * arriving beside the stream's event, never loses or doubles a ticket nor moves one back. A
+ * `settings` event replaces the screen settings it holds (until then, none: the render's).
  */
 import type { Order } from "../../lib/schemas.ts";
 import type { ServiceRequest } from "../../lib/floor/requests.ts";
+import type { ScreenSettings } from "../../lib/kitchen/settings.ts";
 
 /** An order as streamed, with its derived estimate. */
 export type LiveOrder = Order & { estimatedReadyAt?: string | null };
@@ -15,6 +17,8 @@ export type LiveOrder = Order & { estimatedReadyAt?: string | null };
 export interface Board {
   orders: Readonly<Record<string, LiveOrder>>;
   requests: Readonly<Record<string, ServiceRequest>>;
+  /** The settings as the stream last sent them; absent: as the page was rendered with. */
+  settings?: ScreenSettings;
 }
 
 /** The board a `snapshot` event's data describes. */
@@ -42,9 +46,16 @@ export function withRequest(board: Board, request: ServiceRequest): Board {
   return { ...board, requests: { ...board.requests, [request.id]: request } };
 }
 
-/** The board after one stream event; unknown events change nothing. */
+/**
+ * The board after one stream event; unknown events change nothing. A snapshot replaces the
+ * orders and requests but not the settings (it does not carry them).
+ */
 export function applyEvent(board: Board, event: string, data: unknown): Board {
-  if (event === "snapshot") return fromSnapshot(data as Parameters<typeof fromSnapshot>[0]);
+  if (event === "snapshot") {
+    const fresh = fromSnapshot(data as Parameters<typeof fromSnapshot>[0]);
+    return board.settings ? { ...fresh, settings: board.settings } : fresh;
+  }
+  if (event === "settings") return { ...board, settings: data as ScreenSettings };
   if (event === "order") return withOrder(board, data as LiveOrder);
   if (event === "request") return withRequest(board, data as ServiceRequest);
   return board;

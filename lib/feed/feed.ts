@@ -58,8 +58,14 @@ export type OrderFeedChange = Extract<FeedChange, { type: "order" }> & {
 /** A service request change read back from the feed. */
 export type RequestFeedChange = Extract<FeedChange, { type: "service_request" }>;
 
-/** What event streams carry: order changes and, for the floor, service requests. */
-export type StreamFeedChange = OrderFeedChange | RequestFeedChange;
+/** A settings change read back from the feed (staff screens follow the thresholds they use). */
+export type SettingsFeedChange = Extract<FeedChange, { type: "settings" }>;
+
+/**
+ * What event streams carry: order changes; for the floor, service requests; for every staff
+ * stream, settings changes.
+ */
+export type StreamFeedChange = OrderFeedChange | RequestFeedChange | SettingsFeedChange;
 
 /** Orders the positions of the feed: negative when `a` comes first. */
 export function comparePositions(a: FeedPosition, b: FeedPosition): number {

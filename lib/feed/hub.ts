@@ -106,6 +106,7 @@ interface Filter {
 /** Whether a change passes a subscription's filter. */
 function passes(change: StreamFeedChange, filter: Filter): boolean {
   if (change.type === "service_request") return !!filter.requests && filter.orderId === undefined;
+  if (change.type === "settings") return filter.orderId === undefined;
   if (filter.orderId !== undefined) return change.order.id === filter.orderId;
   return filter.station === undefined || hasStation(change.order, filter.station);
 }
@@ -624,7 +625,9 @@ export class LocationHub {
           ? isoOrNull(estimates.get(change.order.id))
           : null;
         changes.push(change);
-      } else if (change.type === "service_request") changes.push(change);
+      } else if (change.type === "service_request" || change.type === "settings") {
+        changes.push(change);
+      }
     }
     return changes;
   }
@@ -723,6 +726,10 @@ export class LocationHub {
         const known = this.#requests.get(request.id);
         if (request.status !== "open") this.#requests.delete(request.id);
         else if (!known || known.version < request.version) this.#requests.set(request.id, request);
+        changes.push(change);
+        continue;
+      }
+      if (change.type === "settings") {
         changes.push(change);
         continue;
       }

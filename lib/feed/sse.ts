@@ -8,6 +8,7 @@ import type { Order } from "../schemas.ts";
 import type { ServiceRequest } from "../floor/requests.ts";
 import { guestView } from "../orders/lifecycle.ts";
 import { keepAliveClock } from "./keepalive.ts";
+import { screenSettings } from "../kitchen/settings.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
@@ -34,7 +35,8 @@ const TOKEN_ENDED = encoder.encode(
 
 /**
  * The event of a change, encoded once whatever the number of streams sending it: `order` (the
- * order with its `estimatedReadyAt` as the hub took it in) or `request` (a service request).
+ * order with its `estimatedReadyAt` as the hub took it in), `request` (a service request) or
+ * `settings` (what a staff screen shows by: `screenSettings`).
  */
 export function orderFrame(change: StreamFeedChange): Uint8Array {
   let frame = orderFrames.get(change);
@@ -43,7 +45,9 @@ export function orderFrame(change: StreamFeedChange): Uint8Array {
     frame = encoder.encode(
       change.type === "order"
         ? `${id}event: order\ndata: ${orderJson(change.order, change.estimatedReadyAt)}\n\n`
-        : `${id}event: request\ndata: ${JSON.stringify(change.request)}\n\n`,
+        : change.type === "service_request"
+        ? `${id}event: request\ndata: ${JSON.stringify(change.request)}\n\n`
+        : `${id}event: settings\ndata: ${JSON.stringify(screenSettings(change.settings))}\n\n`,
     );
     orderFrames.set(change, frame);
   }

@@ -57,6 +57,21 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   ticketLateMinutes: 20,
 });
 
+/** What a staff screen shows by: the ticket ages it colours at, and whether orders need accepting. */
+export type ScreenSettings = Pick<
+  Settings,
+  "autoAccept" | "ticketWarnMinutes" | "ticketLateMinutes"
+>;
+
+/**
+ * The settings a kitchen or floor screen follows, as its stream's `settings` event sends them
+ * when they change (the kitchen role may not read the rest).
+ */
+export function screenSettings(settings: Settings): ScreenSettings {
+  const { autoAccept, ticketWarnMinutes, ticketLateMinutes } = settings;
+  return { autoAccept, ticketWarnMinutes, ticketLateMinutes };
+}
+
 /** The settings as stored, over the defaults (for settings added later). */
 export function withDefaults(stored: Partial<Settings> | null): Settings {
   return { ...DEFAULT_SETTINGS, ...(stored ?? {}) };

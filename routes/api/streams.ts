@@ -35,7 +35,10 @@ export const streams = router()
         "with a line for that station (the whole order; stations read their own lines); without " +
         "it, the expo view: every order. Servers, managers and owners also get a `request` event " +
         "(the service request) whenever one is made or acknowledged, and their snapshot holds the " +
-        "open ones as `requests`. " +
+        "open ones as `requests`. Every staff stream also gets a `settings` event, " +
+        "`{ autoAccept, ticketWarnMinutes, ticketLateMinutes }`, with an `id` like the others, " +
+        "when a manager changes the location's settings (a screen recolours its tickets by them " +
+        "without a reload). " +
         "Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).",
       request: {
         query: staffQuery({

@@ -272,6 +272,29 @@ Deno.test("[floor page] in Chromium", opts, async (t) => {
       await context.close();
     });
 
+    await t.step(
+      "auto-accept switched while the floor is open: the section to accept follows",
+      async () => {
+        // No order waits for acceptance (the steps before left some).
+        for (const order of (await read("/api/orders?status=pending")).orders as Json[]) {
+          await move(order.id, "cancelled", TOKEN);
+        }
+        const { page, errors, close } = await openFloor();
+        const section = page.locator(".floor-pending");
+        await section.waitFor();
+        const settings = (body: Json) =>
+          call(server, "PATCH", "/api/settings", { token: TOKEN, body }).then((r) =>
+            expect(r, 200)
+          );
+        await settings({ autoAccept: true });
+        await section.waitFor({ state: "detached" });
+        await settings({ autoAccept: false });
+        await section.waitFor();
+        assert.deepEqual(errors, []);
+        await close();
+      },
+    );
+
     await t.step("German by Accept-Language; the page's script, gzipped", async () => {
       const page = await call(server, "GET", "/floor", {
         token: TOKEN,

@@ -377,15 +377,8 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
     );
 
     await t.step(
-      "ages turn amber and red by the thresholds; reduced motion: no flash",
+      "ages turn amber and red by the thresholds, changed while the screen is open; reduced motion: no flash",
       async () => {
-        expect(
-          await call(server, "PATCH", "/api/settings", {
-            token: TOKEN,
-            body: { ticketWarnMinutes: 1, ticketLateMinutes: 2 },
-          }),
-          200,
-        );
         const { page, close } = await openKitchen("", { reducedMotion: true, clock: true });
         await place(tables[7].token, plain.id);
         const fresh = page.locator(".ticket.fresh");
@@ -396,9 +389,20 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         const count = await page.locator(timed).count();
         assert.ok(count > 0);
         assert.equal(await page.locator(".ticket.warn, .ticket.late").count(), 0, "young tickets");
-        // A minute on (the page's clock): amber; two minutes: red. Ready tickets are not timed.
+        // A minute on (the page's clock): still young by the 10 minutes the page opened with.
         await page.clock.fastForward("01:01");
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(await page.locator(".ticket.warn, .ticket.late").count(), 0, "under 10 min");
+        // A manager lowers the thresholds: the open screen recolours without a reload.
+        expect(
+          await call(server, "PATCH", "/api/settings", {
+            token: TOKEN,
+            body: { ticketWarnMinutes: 1, ticketLateMinutes: 2 },
+          }),
+          200,
+        );
         await eventually("amber", async () => await page.locator(".ticket.warn").count() === count);
+        // Two minutes: red. Ready tickets are not timed.
         await page.clock.fastForward("01:00");
         await eventually("red", async () => await page.locator(".ticket.late").count() === count);
         assert.equal(await page.locator(".column-ready .ticket.late").count(), 0);

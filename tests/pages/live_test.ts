@@ -110,6 +110,18 @@ Deno.test("[live] board", async (t) => {
     assert.deepEqual(openRequests(board), []);
     assert.equal(applyEvent(board, "request", request("r", 1, "open")), board);
   });
+  await t.step("settings: the last sent is held, through a snapshot too", () => {
+    assert.equal(start.settings, undefined, "none until the stream sends them");
+    const first = { autoAccept: false, ticketWarnMinutes: 7, ticketLateMinutes: 12 };
+    let board = applyEvent(start, "settings", first);
+    assert.deepEqual(board.settings, first);
+    assert.equal(board.orders, start.orders, "the tickets are untouched");
+    board = applyEvent(board, "settings", { ...first, autoAccept: true });
+    assert.equal(board.settings?.autoAccept, true);
+    board = applyEvent(board, "snapshot", { orders: [order("z", 1)] });
+    assert.deepEqual(Object.keys(board.orders), ["z"]);
+    assert.deepEqual(board.settings, { ...first, autoAccept: true });
+  });
   await t.step("unknown events change nothing; enteredAt reads the history", () => {
     assert.equal(applyEvent(start, "eta", {}), start);
     assert.equal(enteredAt(start.orders.a, "queued"), "2026-01-01T10:01:00.000Z");
