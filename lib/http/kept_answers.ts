@@ -55,8 +55,8 @@ interface Kept {
   /**
    * The answer as a `Response` that is never sent: each use sends a clone of it with its own
    * `X-Request-Id`. Cloning copies the checked header list; building a `Response` from the
-   * record checks every header again and costs Deno.serve a native header map (together about
-   * a third of the server's CPU per kept answer, BENCHMARKS.md).
+   * record checks every header again and builds a native response for Deno.serve (together about
+   * a quarter of the server's CPU per kept answer, BENCHMARKS.md).
    */
   template: Response;
   fresh: () => boolean;
@@ -230,8 +230,8 @@ export class KeptAnswers {
     }
     const old = this.#kept.get(key);
     if (old) this.#drop(key, old);
-    // Headers set one by one, not given to the constructor: Deno would keep a native copy of
-    // the answer, body included, for a `Response` that is never sent.
+    // Headers set one by one, not given to the constructor: from those Deno would build a
+    // native response (headers and body) for a `Response` that is never sent.
     const template = new Response(offer.body, { status: 200 });
     for (const name in headers) template.headers.set(name, headers[name]);
     this.#kept.set(key, { body: offer.body, headers, template, fresh: offer.fresh });
