@@ -25,6 +25,7 @@ export interface FloorPageProps {
   /** Each table's open visit, or null. */
   visits: Record<string, FloorVisit | null>;
   autoAccept: boolean;
+  orderingPaused: boolean;
 }
 
 export default function FloorPage(props: FloorPageProps) {
@@ -55,6 +56,7 @@ export default function FloorPage(props: FloorPageProps) {
     onDismiss: live.dismiss,
   };
   const autoAccept = live.board.settings?.autoAccept ?? props.autoAccept;
+  const paused = live.board.settings?.orderingPaused ?? props.orderingPaused;
   const showPending = !autoAccept || pending.length > 0;
   const card = (order: LiveOrder) => (
     <OrderCard
@@ -75,6 +77,7 @@ export default function FloorPage(props: FloorPageProps) {
         what={m.orders}
         queued={live.queued.length}
       />
+      {paused && <p class="ordering-paused" role="status">{sm.orderingPaused}</p>}
       <div class="floor-grid">
         <section class="floor-calls" aria-labelledby="floor-calls">
           <h2 id="floor-calls">

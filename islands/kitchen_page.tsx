@@ -32,6 +32,7 @@ export interface KitchenPageProps {
   warnMinutes: number;
   lateMinutes: number;
   autoAccept: boolean;
+  orderingPaused: boolean;
 }
 
 const api = apiClient();
@@ -106,6 +107,7 @@ export default function KitchenPage(props: KitchenPageProps) {
   // The render's settings until the stream says they changed.
   const settings = live.board.settings ?? {
     autoAccept: props.autoAccept,
+    orderingPaused: props.orderingPaused,
     ticketWarnMinutes: props.warnMinutes,
     ticketLateMinutes: props.lateMinutes,
   };
@@ -150,6 +152,7 @@ export default function KitchenPage(props: KitchenPageProps) {
           {sound ? m.soundOn : m.soundOff}
         </button>
       </div>
+      {settings.orderingPaused && <p class="ordering-paused" role="status">{sm.orderingPaused}</p>}
       <p class="visually-hidden" role="status" aria-live="assertive">{announced}</p>
       <div class={`columns columns-${columns.length}`}>
         {columns.map((status) => {

@@ -57,10 +57,13 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   ticketLateMinutes: 20,
 });
 
-/** What a staff screen shows by: the ticket ages it colours at, and whether orders need accepting. */
+/**
+ * What a staff screen shows by: the ticket ages it colours at, whether orders need accepting,
+ * and whether guests' ordering is paused.
+ */
 export type ScreenSettings = Pick<
   Settings,
-  "autoAccept" | "ticketWarnMinutes" | "ticketLateMinutes"
+  "autoAccept" | "orderingPaused" | "ticketWarnMinutes" | "ticketLateMinutes"
 >;
 
 /**
@@ -68,8 +71,8 @@ export type ScreenSettings = Pick<
  * when they change (the kitchen role may not read the rest).
  */
 export function screenSettings(settings: Settings): ScreenSettings {
-  const { autoAccept, ticketWarnMinutes, ticketLateMinutes } = settings;
-  return { autoAccept, ticketWarnMinutes, ticketLateMinutes };
+  const { autoAccept, orderingPaused, ticketWarnMinutes, ticketLateMinutes } = settings;
+  return { autoAccept, orderingPaused, ticketWarnMinutes, ticketLateMinutes };
 }
 
 /** The settings as stored, over the defaults (for settings added later). */

@@ -59,6 +59,7 @@ const en = {
   status_delivered: "Served",
   status_closed: "Closed",
   status_cancelled: "Cancelled",
+  orderingPaused: "Ordering from the tables is paused: guests are asked to order from a server.",
 };
 
 /** The message keys staff pages share. */
@@ -119,6 +120,8 @@ const de: StaffMessages = {
   status_delivered: "Serviert",
   status_closed: "Abgeschlossen",
   status_cancelled: "Storniert",
+  orderingPaused:
+    "Bestellungen an den Tischen sind pausiert: Gäste werden gebeten, beim Service zu bestellen.",
 };
 
 const catalogues: Record<string, StaffMessages> = { en, de };

@@ -36,9 +36,9 @@ export const streams = router()
         "it, the expo view: every order. Servers, managers and owners also get a `request` event " +
         "(the service request) whenever one is made or acknowledged, and their snapshot holds the " +
         "open ones as `requests`. Every staff stream also gets a `settings` event, " +
-        "`{ autoAccept, ticketWarnMinutes, ticketLateMinutes }`, with an `id` like the others, " +
-        "when a manager changes the location's settings (a screen recolours its tickets by them " +
-        "without a reload). " +
+        "`{ autoAccept, orderingPaused, ticketWarnMinutes, ticketLateMinutes }`, with an `id` " +
+        "like the others, when a manager changes the location's settings (a screen recolours its " +
+        "tickets by them, and says when ordering is paused, without a reload). " +
         "Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).",
       request: {
         query: staffQuery({

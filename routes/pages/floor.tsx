@@ -45,6 +45,7 @@ export const floorPages = new Hono<StaffEnv>().get(
       tables: tables.map((t) => ({ id: t.id, number: t.number, seats: t.seats })),
       visits,
       autoAccept: snapshot?.settings.autoAccept ?? false,
+      orderingPaused: snapshot?.settings.orderingPaused ?? false,
     };
     const path = `/floor${
       session.locationQuery ? `?location=${encodeURIComponent(session.locationQuery)}` : ""

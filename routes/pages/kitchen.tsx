@@ -45,6 +45,7 @@ export const kitchenPages = new Hono<StaffEnv>().get(
       warnMinutes: settings?.ticketWarnMinutes ?? 10,
       lateMinutes: settings?.ticketLateMinutes ?? 20,
       autoAccept: settings?.autoAccept ?? false,
+      orderingPaused: settings?.orderingPaused ?? false,
     };
     const link = (name: string | null) => {
       const query = new URLSearchParams();

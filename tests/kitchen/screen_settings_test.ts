@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { call, expect, OWNER_TOKEN } from "../fixtures.ts";
 import { type RawEvent, RawSse, type StreamServer, streamTest } from "../routes/stream_fixture.ts";
 
-const SCREEN_FIELDS = ["autoAccept", "ticketLateMinutes", "ticketWarnMinutes"];
+const SCREEN_FIELDS = ["autoAccept", "orderingPaused", "ticketLateMinutes", "ticketWarnMinutes"];
 
 /** The events but the first (the snapshot) as `[event, data]`. */
 function after(events: RawEvent[]) {
@@ -32,7 +32,12 @@ function checks(window: string) {
 
       const settings = await changeSettings(t, { ticketWarnMinutes: 7, ticketLateMinutes: 12 });
       assert.equal(settings.ticketWarnMinutes, 7);
-      const screen = { autoAccept: false, ticketWarnMinutes: 7, ticketLateMinutes: 12 };
+      const screen = {
+        autoAccept: false,
+        orderingPaused: false,
+        ticketWarnMinutes: 7,
+        ticketLateMinutes: 12,
+      };
       for (const stream of [expo, floor]) {
         await stream.untilEvents(3);
         const event = stream.events[2];

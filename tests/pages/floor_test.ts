@@ -273,7 +273,7 @@ Deno.test("[floor page] in Chromium", opts, async (t) => {
     });
 
     await t.step(
-      "auto-accept switched while the floor is open: the section to accept follows",
+      "auto-accept and a pause switched while the floor is open: the screen follows",
       async () => {
         // No order waits for acceptance (the steps before left some).
         for (const order of (await read("/api/orders?status=pending")).orders as Json[]) {
@@ -290,6 +290,17 @@ Deno.test("[floor page] in Chromium", opts, async (t) => {
         await section.waitFor({ state: "detached" });
         await settings({ autoAccept: false });
         await section.waitFor();
+        // A pause is said on the open screen, and gone when ordering resumes.
+        const paused = page.locator(".ordering-paused");
+        assert.equal(await paused.count(), 0);
+        await settings({ orderingPaused: true });
+        await paused.waitFor();
+        assert.match(await paused.textContent() ?? "", /Ordering from the tables is paused/);
+        await page.screenshot({ path: `${SCREENSHOTS}floor-paused-360.png` });
+        const rendered = await call(server, "GET", "/floor", { token: TOKEN });
+        assert.match(rendered.text, /class="ordering-paused"/, "a page opened now says so too");
+        await settings({ orderingPaused: false });
+        await paused.waitFor({ state: "detached" });
         assert.deepEqual(errors, []);
         await close();
       },

@@ -407,6 +407,27 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         await eventually("red", async () => await page.locator(".ticket.late").count() === count);
         assert.equal(await page.locator(".column-ready .ticket.late").count(), 0);
         await page.screenshot({ path: `${SCREENSHOTS}kitchen-late-1280.png` });
+        // A pause reaches the open screen too (and its late tickets stay as they are).
+        expect(
+          await call(server, "PATCH", "/api/settings", {
+            token: TOKEN,
+            body: { orderingPaused: true },
+          }),
+          200,
+        );
+        const paused = page.locator(".ordering-paused");
+        await paused.waitFor();
+        assert.match(await paused.textContent() ?? "", /Ordering from the tables is paused/);
+        assert.equal(await page.locator(".ticket.late").count(), count);
+        await page.screenshot({ path: `${SCREENSHOTS}kitchen-paused-1280.png` });
+        expect(
+          await call(server, "PATCH", "/api/settings", {
+            token: TOKEN,
+            body: { orderingPaused: false },
+          }),
+          200,
+        );
+        await paused.waitFor({ state: "detached" });
         await close();
         expect(
           await call(server, "PATCH", "/api/settings", {

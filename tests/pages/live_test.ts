@@ -112,7 +112,12 @@ Deno.test("[live] board", async (t) => {
   });
   await t.step("settings: the last sent is held, through a snapshot too", () => {
     assert.equal(start.settings, undefined, "none until the stream sends them");
-    const first = { autoAccept: false, ticketWarnMinutes: 7, ticketLateMinutes: 12 };
+    const first = {
+      autoAccept: false,
+      orderingPaused: false,
+      ticketWarnMinutes: 7,
+      ticketLateMinutes: 12,
+    };
     let board = applyEvent(start, "settings", first);
     assert.deepEqual(board.settings, first);
     assert.equal(board.orders, start.orders, "the tickets are untouched");
