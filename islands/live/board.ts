@@ -48,12 +48,13 @@ export function withRequest(board: Board, request: ServiceRequest): Board {
 
 /**
  * The board after one stream event; unknown events change nothing. A snapshot replaces the
- * orders and requests but not the settings (it does not carry them).
+ * orders, the requests and the settings it carries (one without keeps those held).
  */
 export function applyEvent(board: Board, event: string, data: unknown): Board {
   if (event === "snapshot") {
     const fresh = fromSnapshot(data as Parameters<typeof fromSnapshot>[0]);
-    return board.settings ? { ...fresh, settings: board.settings } : fresh;
+    const settings = (data as { settings?: ScreenSettings }).settings ?? board.settings;
+    return settings ? { ...fresh, settings } : fresh;
   }
   if (event === "settings") return { ...board, settings: data as ScreenSettings };
   if (event === "order") return withOrder(board, data as LiveOrder);

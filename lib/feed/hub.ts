@@ -33,6 +33,7 @@ import { isOpen } from "../orders/lifecycle.ts";
 import { listOpenOrders, orderChangeStamps } from "../orders/store.ts";
 import { listOpenServiceRequests, type ServiceRequest } from "../floor/requests.ts";
 import type { Order } from "../schemas.ts";
+import { getSettings, type ScreenSettings, screenSettings } from "../kitchen/settings.ts";
 
 /** Why a subscription ended. */
 export type EndReason = "unsubscribed" | "overflow" | "shutdown" | "error";
@@ -80,6 +81,8 @@ export type SubscriptionStart =
     cursor: string | null;
     /** For subscriptions with `requests`: the open service requests as of `cursor`. */
     requests?: readonly ServiceRequest[];
+    /** For staff subscriptions: the screen settings as of `cursor`. */
+    settings?: ScreenSettings;
   }
   /** A resume: every change after the requested id, in commit order. */
   | { kind: "replay"; changes: readonly StreamFeedChange[] };
@@ -276,6 +279,8 @@ export class LocationHub {
   #open = new Map<string, Order>();
   /** The open (unacknowledged) service requests as of the cursor, oldest first. */
   #requests = new Map<string, ServiceRequest>();
+  /** The screen settings as of the cursor (read at start, then from the feed's changes). */
+  #settings: ScreenSettings | null = null;
   #snapshot: Order[] | null = null;
   /** The most recent stream changes, in order; `#windowFloor` is the position just before them. */
   #window: StreamFeedChange[] = [];
@@ -454,6 +459,8 @@ export class LocationHub {
     for (const request of await listOpenServiceRequests(this.#kv, this.locationId)) {
       this.#requests.set(request.id, request);
     }
+    // Read after the cursor: as of it or later, and the catch-up's settings changes follow.
+    this.#settings = screenSettings(await getSettings(this.#kv, this.locationId));
     this.#windowFloor = this.#cursor;
     await this.#catchUp();
     for (const [id, order] of this.#open) if (!isOpen(order.status)) this.#open.delete(id);
@@ -529,6 +536,7 @@ export class LocationHub {
     if (options.requests && options.orderId === undefined) {
       start.requests = [...this.#requests.values()];
     }
+    if (options.orderId === undefined && this.#settings) start.settings = this.#settings;
     return this.#attach(start, null, sieve);
   }
 
@@ -730,6 +738,7 @@ export class LocationHub {
         continue;
       }
       if (change.type === "settings") {
+        this.#settings = screenSettings(change.settings);
         changes.push(change);
         continue;
       }

@@ -8,14 +8,17 @@ import type { Order } from "../schemas.ts";
 import type { ServiceRequest } from "../floor/requests.ts";
 import { guestView } from "../orders/lifecycle.ts";
 import { keepAliveClock } from "./keepalive.ts";
-import { screenSettings } from "../kitchen/settings.ts";
+import { type ScreenSettings, screenSettings } from "../kitchen/settings.ts";
 
 /** How long a client waits before reconnecting after a dropped connection. */
 const RETRY_MS = 1_000;
 
 const encoder = new TextEncoder();
 const orderFrames = new WeakMap<StreamFeedChange, Uint8Array>();
-const snapshotFrames = new WeakMap<readonly Order[], Uint8Array>();
+const snapshotFrames = new WeakMap<
+  readonly Order[],
+  { settings: ScreenSettings | undefined; frame: Uint8Array }
+>();
 const runFrames = new WeakMap<
   StreamFeedChange,
   { last: StreamFeedChange; length: number; bytes: Uint8Array }
@@ -86,16 +89,19 @@ export function guestOrderFrame(change: OrderFeedChange): Uint8Array {
 
 /**
  * The `snapshot` event of the open orders as of the feed position `cursor`, each with its
- * estimate from `estimates` (ms since the epoch), and for a floor screen the open `requests`.
+ * estimate from `estimates` (ms since the epoch), for a floor screen the open `requests`, and
+ * for a staff screen the `settings` it shows by.
  */
 export function snapshotFrame(
   orders: readonly Order[],
   cursor: string | null,
   estimates?: ReadonlyMap<string, number | null>,
   requests?: readonly ServiceRequest[],
+  settings?: ScreenSettings,
 ): Uint8Array {
   // With requests (a floor screen's), the frame is its own; the orders-only one is shared.
-  let frame = requests ? undefined : snapshotFrames.get(orders);
+  const shared = requests ? undefined : snapshotFrames.get(orders);
+  let frame = shared?.settings === settings ? shared?.frame : undefined;
   if (!frame) {
     const id = cursor ? `id: ${cursor}\n` : "";
     const list = orders.map((order) => {
@@ -105,9 +111,10 @@ export function snapshotFrame(
         estimates ? (estimate == null ? null : new Date(estimate).toISOString()) : undefined,
       );
     }).join(",");
-    const more = requests ? `,"requests":${JSON.stringify(requests)}` : "";
+    const more = (requests ? `,"requests":${JSON.stringify(requests)}` : "") +
+      (settings ? `,"settings":${JSON.stringify(settings)}` : "");
     frame = encoder.encode(`${id}event: snapshot\ndata: {"orders":[${list}]${more}}\n\n`);
-    if (!requests) snapshotFrames.set(orders, frame);
+    if (!requests) snapshotFrames.set(orders, { settings, frame });
   }
   return frame;
 }

@@ -32,7 +32,17 @@ export async function openKitchenStream(
   return {
     subscription,
     start: start.kind === "snapshot"
-      ? { frames: [snapshotFrame(start.orders, start.cursor, hub.estimates(), start.requests)] }
+      ? {
+        frames: [
+          snapshotFrame(
+            start.orders,
+            start.cursor,
+            hub.estimates(),
+            start.requests,
+            start.settings,
+          ),
+        ],
+      }
       : { changes: [...start.changes] },
   };
 }

@@ -24,7 +24,7 @@ export const streams = router()
       tags: ["kitchen"],
       summary: "The kitchen stream (server-sent events)",
       description:
-        "On a fresh connection one `snapshot` event, `{ orders: [...] }`, holding every " +
+        "On a fresh connection one `snapshot` event, `{ orders: [...], settings }`, holding every " +
         "order of the location that is not closed or cancelled; then one `order` event per change " +
         "(the whole order), in commit order, each with an `id`. With `Last-Event-ID` (header, or " +
         "`?lastEventId=`) exactly the changes after it are replayed instead; an id too old to " +
@@ -38,7 +38,8 @@ export const streams = router()
         "open ones as `requests`. Every staff stream also gets a `settings` event, " +
         "`{ autoAccept, orderingPaused, ticketWarnMinutes, ticketLateMinutes }`, with an `id` " +
         "like the others, when a manager changes the location's settings (a screen recolours its " +
-        "tickets by them, and says when ordering is paused, without a reload). " +
+        "tickets by them, and says when ordering is paused, without a reload); the snapshot holds " +
+        "the current ones as `settings`. " +
         "Staff token as bearer header, session cookie, or `?access_token=` (for `EventSource`).",
       request: {
         query: staffQuery({

@@ -1,5 +1,6 @@
 /** The change-feed hub on a real in-memory store, driven through the real write paths. */
 import assert from "node:assert/strict";
+import { DEFAULT_SETTINGS, screenSettings } from "../../lib/kitchen/settings.ts";
 import { listChangesAfter, type OrderFeedChange, parseFeedEventId } from "../../lib/feed/feed.ts";
 import { Hubs, type Subscription } from "../../lib/feed/hub.ts";
 import { eventKey, eventsPrefix } from "../../lib/kv/keys.ts";
@@ -227,7 +228,12 @@ hubTest(
     const hub = await t.services.hubs.get(t.locationId);
     assert.equal(hub.cursor, null);
     const fresh = await hub.subscribe();
-    assert.deepEqual(fresh.start, { kind: "snapshot", orders: [], cursor: null });
+    assert.deepEqual(fresh.start, {
+      kind: "snapshot",
+      orders: [],
+      cursor: null,
+      settings: screenSettings(DEFAULT_SETTINGS),
+    });
     await t.place();
     await t.place();
     await hub.sync();

@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { listChangesAfter } from "../../lib/feed/feed.ts";
 import { call, deviceToken, expect, type Json } from "../fixtures.ts";
 import { RawSse, streamTest } from "../routes/stream_fixture.ts";
+import { DEFAULT_SETTINGS, screenSettings } from "../../lib/kitchen/settings.ts";
+
+const SCREEN = screenSettings(DEFAULT_SETTINGS);
 
 streamTest("[floor] service requests: created, seen live by servers, acknowledged", async (t) => {
   const server = await deviceToken(t, "server");
@@ -16,8 +19,12 @@ streamTest("[floor] service requests: created, seen live by servers, acknowledge
   try {
     await serverStream.untilEvents(1);
     await kitchenStream.untilEvents(1);
-    assert.deepEqual(JSON.parse(serverStream.events[0].data), { orders: [], requests: [] });
-    assert.deepEqual(JSON.parse(kitchenStream.events[0].data), { orders: [] });
+    assert.deepEqual(JSON.parse(serverStream.events[0].data), {
+      orders: [],
+      requests: [],
+      settings: SCREEN,
+    });
+    assert.deepEqual(JSON.parse(kitchenStream.events[0].data), { orders: [], settings: SCREEN });
     const snapshotRequests = async () => {
       const fresh = await RawSse.open(`${t.base}/api/kitchen/stream`, {
         authorization: `Bearer ${server.token}`,

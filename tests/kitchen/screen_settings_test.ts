@@ -88,6 +88,20 @@ function checks(window: string) {
         await fromLast.untilEvents(1);
         assert.equal(fromLast.events[0].event, "settings");
         assert.equal(JSON.parse(fromLast.events[0].data).ticketLateMinutes, 30);
+        // A fresh screen's snapshot holds the settings as of its position; a guest's has none.
+        const fresh = await t.kitchen();
+        try {
+          await fresh.untilEvents(1);
+          assert.equal(fresh.events[0].event, "snapshot");
+          assert.deepEqual(JSON.parse(fresh.events[0].data).settings, {
+            autoAccept: true,
+            orderingPaused: false,
+            ticketWarnMinutes: 7,
+            ticketLateMinutes: 30,
+          });
+        } finally {
+          await fresh.close();
+        }
       } finally {
         await resumed.close();
         await fromLast.close();

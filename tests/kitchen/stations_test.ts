@@ -5,6 +5,9 @@
 import assert from "node:assert/strict";
 import { call, expect, type Json, withoutRequiredOptions } from "../fixtures.ts";
 import { RawSse, streamTest } from "../routes/stream_fixture.ts";
+import { DEFAULT_SETTINGS, screenSettings } from "../../lib/kitchen/settings.ts";
+
+const SCREEN = screenSettings(DEFAULT_SETTINGS);
 
 streamTest("[kitchen] station screens: only their orders, in order, resumed exactly", async (t) => {
   const items = withoutRequiredOptions(t.items);
@@ -19,7 +22,7 @@ streamTest("[kitchen] station screens: only their orders, in order, resumed exac
   try {
     await barScreen.untilEvents(1);
     await expo.untilEvents(1);
-    assert.deepEqual(JSON.parse(barScreen.events[0].data), { orders: [] });
+    assert.deepEqual(JSON.parse(barScreen.events[0].data), { orders: [], settings: SCREEN });
 
     // 30 orders: food only, drinks only, or both; placed concurrently in waves.
     const kinds = Array.from({ length: 30 }, (_, i) => ["food", "bar", "both"][i % 3]);

@@ -125,7 +125,9 @@ Deno.test("[live] board", async (t) => {
     assert.equal(board.settings?.autoAccept, true);
     board = applyEvent(board, "snapshot", { orders: [order("z", 1)] });
     assert.deepEqual(Object.keys(board.orders), ["z"]);
-    assert.deepEqual(board.settings, { ...first, autoAccept: true });
+    assert.deepEqual(board.settings, { ...first, autoAccept: true }, "kept: none in it");
+    board = applyEvent(board, "snapshot", { orders: [], settings: first });
+    assert.deepEqual(board.settings, first, "a snapshot's own replace them");
   });
   await t.step("unknown events change nothing; enteredAt reads the history", () => {
     assert.equal(applyEvent(start, "eta", {}), start);

@@ -14,6 +14,7 @@ import {
   withoutEstimate,
 } from "../fixtures.ts";
 import { OWNER_TOKEN, RawSse, stalledClient, streamTest } from "./stream_fixture.ts";
+import { DEFAULT_SETTINGS, screenSettings } from "../../lib/kitchen/settings.ts";
 
 /** An `EventSource` (npm `eventsource`) collecting events by type. */
 function openEventSource(url: string) {
@@ -74,7 +75,10 @@ streamTest(
     for (const stream of raw) {
       await stream.untilEvents(1);
       assert.equal(stream.events[0].event, "snapshot");
-      assert.deepEqual(JSON.parse(stream.events[0].data), { orders: [] });
+      assert.deepEqual(JSON.parse(stream.events[0].data), {
+        orders: [],
+        settings: screenSettings(DEFAULT_SETTINGS),
+      });
     }
 
     const placed = await inParallel(1000, 200, () => server.place());
