@@ -359,9 +359,11 @@ Deno.test("[menu editor] in Chromium", opts, async (t) => {
       await page.focus("button.cancel");
       await page.keyboard.press("Enter");
       await page.waitForSelector("form.item-form", { state: "detached" });
-      assert.equal(
-        await page.evaluate(() => document.activeElement?.closest("li")?.getAttribute("data-item")),
+      // The focus moves back once the list has rendered without the form (a frame later).
+      await page.waitForFunction(
+        (id) => document.activeElement?.closest("li")?.getAttribute("data-item") === id,
         created.id,
+        { timeout: 5_000 },
       );
       await page.focus(`li[data-item="${created.id}"] button.edit`);
       await page.keyboard.press("Enter");
