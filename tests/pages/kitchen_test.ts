@@ -39,11 +39,11 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
   let server: MainProcess = await startMain(env);
   const browser: Browser = await startBrowser();
   await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  /** Changes the location's settings as its owner, checked. */
+  const changeSettings = async (body: Json) =>
+    expect(await call(server, "PATCH", "/api/settings", { token: TOKEN, body }), 200);
   // Orders are created queued here, so the kitchen can move them from the start.
-  expect(
-    await call(server, "PATCH", "/api/settings", { token: TOKEN, body: { autoAccept: true } }),
-    200,
-  );
+  await changeSettings({ autoAccept: true });
   const kitchen = await deviceToken(server, "kitchen", { label: "pass screen" });
   const tables = await readTables(server);
   const menu = await readMenu(server);
@@ -394,13 +394,7 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         await new Promise((r) => setTimeout(r, 300));
         assert.equal(await page.locator(".ticket.warn, .ticket.late").count(), 0, "under 10 min");
         // A manager lowers the thresholds: the open screen recolours without a reload.
-        expect(
-          await call(server, "PATCH", "/api/settings", {
-            token: TOKEN,
-            body: { ticketWarnMinutes: 1, ticketLateMinutes: 2 },
-          }),
-          200,
-        );
+        await changeSettings({ ticketWarnMinutes: 1, ticketLateMinutes: 2 });
         await eventually("amber", async () => await page.locator(".ticket.warn").count() === count);
         // Two minutes: red. Ready tickets are not timed.
         await page.clock.fastForward("01:00");
@@ -408,34 +402,16 @@ Deno.test("[kitchen page] in Chromium", opts, async (t) => {
         assert.equal(await page.locator(".column-ready .ticket.late").count(), 0);
         await page.screenshot({ path: `${SCREENSHOTS}kitchen-late-1280.png` });
         // A pause reaches the open screen too (and its late tickets stay as they are).
-        expect(
-          await call(server, "PATCH", "/api/settings", {
-            token: TOKEN,
-            body: { orderingPaused: true },
-          }),
-          200,
-        );
+        await changeSettings({ orderingPaused: true });
         const paused = page.locator(".ordering-paused");
         await paused.waitFor();
         assert.match(await paused.textContent() ?? "", /Ordering from the tables is paused/);
         assert.equal(await page.locator(".ticket.late").count(), count);
         await page.screenshot({ path: `${SCREENSHOTS}kitchen-paused-1280.png` });
-        expect(
-          await call(server, "PATCH", "/api/settings", {
-            token: TOKEN,
-            body: { orderingPaused: false },
-          }),
-          200,
-        );
+        await changeSettings({ orderingPaused: false });
         await paused.waitFor({ state: "detached" });
         await close();
-        expect(
-          await call(server, "PATCH", "/api/settings", {
-            token: TOKEN,
-            body: { ticketWarnMinutes: 10, ticketLateMinutes: 20 },
-          }),
-          200,
-        );
+        await changeSettings({ ticketWarnMinutes: 10, ticketLateMinutes: 20 });
       },
     );
 
